@@ -1,0 +1,38 @@
+//! Change the logging of a running Rust service without a restart.
+//!
+//! `dynlog-core` holds the model (logging configs laid over the baseline an application declares
+//! in code, and triggers that run them in time windows), its validation, the schedule that says
+//! which trigger wins when, and the traits that storage and propagation adapters implement.
+//!
+//! # Usage
+//!
+//! ```
+//! use dynlog_core::{LoggingConfig, Registry};
+//!
+//! // The handler and filter names the application declares.
+//! let registry = Registry::new(["console", "file"], ["polite"]);
+//! let baseline = LoggingConfig::from_json(r#"{"loggers": {"": {"level": "info", "handlers": ["console"]}}}"#)?;
+//! // A config is an overlay: one logger at debug is complete.
+//! let config = LoggingConfig::from_json(r#"{"loggers": {"myapp::import": {"level": "debug"}}}"#)?;
+//! config.validate(&registry)?;
+//! let running = baseline.overlay(&config);
+//! assert_eq!(running.loggers.len(), 2);
+//! # Ok::<(), dynlog_core::Error>(())
+//! ```
+//!
+//! # Feature flags
+//!
+//! - `testing`: in-memory helpers and the store contract suite, for adapter crates' tests.
+
+mod error;
+mod level;
+mod model;
+pub mod schedule;
+
+pub use error::{Error, Result};
+pub use level::Level;
+pub use model::{
+    Config, ConfigId, FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig,
+    MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, NewConfig, NewTrigger, Registry, Trigger, TriggerId,
+    validate_logger_name, validate_name,
+};

@@ -1,0 +1,3 @@
+//! The dynlog store on SQLite and PostgreSQL through Diesel.
+//!
+//! This crate is being built; see the project's issue tracker.
