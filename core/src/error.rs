@@ -128,6 +128,10 @@ pub enum Error {
     #[error("trigger {0} does not exist")]
     TriggerNotFound(TriggerId),
 
+    /// An API token that does not exist.
+    #[error("API token {0} does not exist")]
+    TokenNotFound(i64),
+
     /// A name already taken by another config.
     #[error("a config named {0:?} already exists")]
     DuplicateName(String),

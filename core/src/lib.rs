@@ -26,13 +26,23 @@
 
 mod error;
 mod level;
+mod memory;
 mod model;
+mod propagate;
 pub mod schedule;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, Result};
 pub use level::Level;
+pub use memory::MemoryStore;
 pub use model::{
     Config, ConfigId, FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig,
     MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, NewConfig, NewTrigger, Registry, Trigger, TriggerId,
     validate_logger_name, validate_name,
 };
+pub use propagate::{
+    InstanceStatus, LocalPropagator, NoopPropagator, PollingPropagator, Propagator, Reloader,
+};
+pub use store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store};

@@ -1,0 +1,410 @@
+//! `MemoryStore`: the whole `Store` contract in one process's memory.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId, validate_name};
+use crate::store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store};
+
+/// A store in memory: for tests, demos and single processes whose configs need not outlive them.
+///
+/// It keeps every rule of the [`Store`] contract (versions, revision, audit, cascades). For
+/// tests of what happens when a store fails, [`MemoryStore::set_failing`] makes every call fail
+/// until it is turned off.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    failing: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    revision: i64,
+    next_id: i64,
+    configs: BTreeMap<ConfigId, Config>,
+    triggers: BTreeMap<TriggerId, Trigger>,
+    audit: Vec<AuditEntry>,
+    accounts: BTreeMap<String, Account>,
+    tokens: BTreeMap<i64, ApiToken>,
+}
+
+impl State {
+    fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Bumps the revision and appends an audit entry: every write ends here.
+    fn record<T: Serialize>(
+        &mut self,
+        actor: &str,
+        action: &str,
+        entity: &str,
+        entity_id: i64,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) {
+        self.revision += 1;
+        let id = self.audit.len() as i64 + 1;
+        self.audit.push(AuditEntry {
+            id,
+            at: Utc::now(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id,
+            before: before.and_then(|v| serde_json::to_value(v).ok()),
+            after: after.and_then(|v| serde_json::to_value(v).ok()),
+        });
+    }
+
+    fn check_unique_name(&self, name: &str, except: Option<ConfigId>) -> Result<()> {
+        if self
+            .configs
+            .values()
+            .any(|c| c.name == name && Some(c.id) != except)
+        {
+            return Err(Error::DuplicateName(name.to_string()));
+        }
+        Ok(())
+    }
+
+    fn check_trigger(&self, new: &NewTrigger) -> Result<()> {
+        new.validate()?;
+        if !self.configs.contains_key(&new.config_id) {
+            return Err(Error::ConfigNotFound(new.config_id));
+        }
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// An empty store at revision 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every call fail with a store error while `failing` is true, as a database that went
+    /// away would.
+    pub fn set_failing(&self, failing: bool) {
+        // Relaxed: a test flips it between calls; no other memory is published with it.
+        self.failing.store(failing, Ordering::Relaxed);
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>> {
+        if self.failing.load(Ordering::Relaxed) {
+            return Err(Error::Store {
+                message: "memory store set to fail".into(),
+                source: None,
+            });
+        }
+        // A panic while holding the lock cannot leave State half-written: every write checks
+        // first and mutates after, so a poisoned lock is safe to reuse.
+        Ok(self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+fn trigger_order(a: &Trigger, b: &Trigger) -> std::cmp::Ordering {
+    (b.start, b.id).cmp(&(a.start, a.id))
+}
+
+impl Store for MemoryStore {
+    fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
+        let state = self.state()?;
+        let triggers: Vec<Trigger> = state
+            .triggers
+            .values()
+            .filter(|t| t.can_win_after(now))
+            .cloned()
+            .collect();
+        let configs = triggers
+            .iter()
+            .filter_map(|t| state.configs.get(&t.config_id))
+            .map(|c| (c.id, c.clone()))
+            .collect();
+        Ok(Snapshot {
+            revision: state.revision,
+            triggers,
+            configs,
+        })
+    }
+
+    fn revision(&self) -> Result<i64> {
+        Ok(self.state()?.revision)
+    }
+
+    fn configs(&self) -> Result<Vec<Config>> {
+        let mut configs: Vec<Config> = self.state()?.configs.values().cloned().collect();
+        configs.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(configs)
+    }
+
+    fn config(&self, id: ConfigId) -> Result<Config> {
+        self.state()?
+            .configs
+            .get(&id)
+            .cloned()
+            .ok_or(Error::ConfigNotFound(id))
+    }
+
+    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Config> {
+        validate_name("config name", &new.name)?;
+        let mut state = self.state()?;
+        state.check_unique_name(&new.name, None)?;
+        let id = ConfigId(state.next_id());
+        let config = Config {
+            id,
+            name: new.name.clone(),
+            body: new.body.clone(),
+            version: 1,
+            updated_at: Utc::now(),
+        };
+        state.configs.insert(id, config.clone());
+        state.record(actor, "create", "config", id.0, None, Some(&config));
+        Ok(config)
+    }
+
+    fn update_config(
+        &self,
+        actor: &str,
+        id: ConfigId,
+        version: i64,
+        new: &NewConfig,
+    ) -> Result<Config> {
+        validate_name("config name", &new.name)?;
+        let mut state = self.state()?;
+        let before = state
+            .configs
+            .get(&id)
+            .cloned()
+            .ok_or(Error::ConfigNotFound(id))?;
+        if before.version != version {
+            return Err(Error::Conflict {
+                entity: "config",
+                id: id.0,
+                expected: version,
+                actual: before.version,
+            });
+        }
+        state.check_unique_name(&new.name, Some(id))?;
+        let after = Config {
+            name: new.name.clone(),
+            body: new.body.clone(),
+            version: before.version + 1,
+            updated_at: Utc::now(),
+            ..before.clone()
+        };
+        state.configs.insert(id, after.clone());
+        state.record(actor, "update", "config", id.0, Some(&before), Some(&after));
+        Ok(after)
+    }
+
+    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<()> {
+        let mut state = self.state()?;
+        let before = state.configs.remove(&id).ok_or(Error::ConfigNotFound(id))?;
+        let doomed: Vec<Trigger> = state
+            .triggers
+            .values()
+            .filter(|t| t.config_id == id)
+            .cloned()
+            .collect();
+        for trigger in doomed {
+            state.triggers.remove(&trigger.id);
+            state.record(
+                actor,
+                "delete",
+                "trigger",
+                trigger.id.0,
+                Some(&trigger),
+                None,
+            );
+        }
+        state.record(actor, "delete", "config", id.0, Some(&before), None);
+        Ok(())
+    }
+
+    fn triggers(&self) -> Result<Vec<Trigger>> {
+        let mut triggers: Vec<Trigger> = self.state()?.triggers.values().cloned().collect();
+        triggers.sort_by(trigger_order);
+        Ok(triggers)
+    }
+
+    fn trigger(&self, id: TriggerId) -> Result<Trigger> {
+        self.state()?
+            .triggers
+            .get(&id)
+            .cloned()
+            .ok_or(Error::TriggerNotFound(id))
+    }
+
+    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger> {
+        let mut state = self.state()?;
+        state.check_trigger(new)?;
+        let id = TriggerId(state.next_id());
+        let trigger = Trigger {
+            id,
+            name: new.name.clone(),
+            is_active: new.is_active,
+            start: new.start,
+            end: new.end,
+            config_id: new.config_id,
+            version: 1,
+            updated_at: Utc::now(),
+        };
+        state.triggers.insert(id, trigger.clone());
+        state.record(actor, "create", "trigger", id.0, None, Some(&trigger));
+        Ok(trigger)
+    }
+
+    fn update_trigger(
+        &self,
+        actor: &str,
+        id: TriggerId,
+        version: i64,
+        new: &NewTrigger,
+    ) -> Result<Trigger> {
+        let mut state = self.state()?;
+        let before = state
+            .triggers
+            .get(&id)
+            .cloned()
+            .ok_or(Error::TriggerNotFound(id))?;
+        if before.version != version {
+            return Err(Error::Conflict {
+                entity: "trigger",
+                id: id.0,
+                expected: version,
+                actual: before.version,
+            });
+        }
+        state.check_trigger(new)?;
+        let after = Trigger {
+            id,
+            name: new.name.clone(),
+            is_active: new.is_active,
+            start: new.start,
+            end: new.end,
+            config_id: new.config_id,
+            version: before.version + 1,
+            updated_at: Utc::now(),
+        };
+        state.triggers.insert(id, after.clone());
+        state.record(
+            actor,
+            "update",
+            "trigger",
+            id.0,
+            Some(&before),
+            Some(&after),
+        );
+        Ok(after)
+    }
+
+    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<()> {
+        let mut state = self.state()?;
+        let before = state
+            .triggers
+            .remove(&id)
+            .ok_or(Error::TriggerNotFound(id))?;
+        state.record(actor, "delete", "trigger", id.0, Some(&before), None);
+        Ok(())
+    }
+
+    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<usize> {
+        let mut state = self.state()?;
+        let doomed: Vec<Trigger> = state
+            .triggers
+            .values()
+            .filter(|t| t.end.is_some_and(|end| end < ended_before))
+            .cloned()
+            .collect();
+        for trigger in &doomed {
+            state.triggers.remove(&trigger.id);
+            state.record(actor, "prune", "trigger", trigger.id.0, Some(trigger), None);
+        }
+        Ok(doomed.len())
+    }
+
+    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        let state = self.state()?;
+        Ok(state
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| query.before.is_none_or(|before| e.id < before))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>> {
+        Ok(self.state()?.accounts.values().cloned().collect())
+    }
+
+    fn account(&self, username: &str) -> Result<Option<Account>> {
+        Ok(self.state()?.accounts.get(username).cloned())
+    }
+
+    fn put_account(&self, actor: &str, username: &str, password_hash: &str) -> Result<Account> {
+        validate_name("username", username)?;
+        let mut state = self.state()?;
+        let before = state.accounts.get(username).cloned();
+        let account = Account {
+            username: username.to_string(),
+            password_hash: password_hash.to_string(),
+            created_at: before.as_ref().map_or_else(Utc::now, |a| a.created_at),
+        };
+        state.accounts.insert(username.to_string(), account.clone());
+        let action = if before.is_some() { "update" } else { "create" };
+        state.record(actor, action, "account", 0, before.as_ref(), Some(&account));
+        Ok(account)
+    }
+
+    fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
+        validate_name("token name", name)?;
+        let mut state = self.state()?;
+        let id = state.next_id();
+        let token = ApiToken {
+            id,
+            name: name.to_string(),
+            token_hash: token_hash.to_string(),
+            created_at: Utc::now(),
+            last_used_at: None,
+        };
+        state.tokens.insert(id, token.clone());
+        state.record(actor, "create", "token", id, None, Some(&token));
+        Ok(token)
+    }
+
+    fn use_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let mut state = self.state()?;
+        // Marking a token used is bookkeeping, not a change: no revision, no audit entry.
+        Ok(state
+            .tokens
+            .values_mut()
+            .find(|t| t.token_hash == token_hash)
+            .map(|token| {
+                token.last_used_at = Some(Utc::now());
+                token.clone()
+            }))
+    }
+
+    fn tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(self.state()?.tokens.values().rev().cloned().collect())
+    }
+
+    fn delete_token(&self, actor: &str, id: i64) -> Result<()> {
+        let mut state = self.state()?;
+        let before = state.tokens.remove(&id).ok_or(Error::TokenNotFound(id))?;
+        state.record(actor, "delete", "token", id, Some(&before), None);
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! The `Store` trait: where configs, triggers, the audit and the admin's accounts live.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId};
+
+/// What the controller needs to decide what runs: the triggers that can still win at or after
+/// the instant it was taken, the configs they point at, and the store's revision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The store's revision when the snapshot was read.
+    pub revision: i64,
+    /// Triggers that are active, have a non-empty window and have not ended.
+    pub triggers: Vec<Trigger>,
+    /// The configs those triggers point at.
+    pub configs: BTreeMap<ConfigId, Config>,
+}
+
+/// One change, as the audit keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Its id, increasing with time.
+    pub id: i64,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who made it: an account's username, a token's name, or `system`.
+    pub actor: String,
+    /// `create`, `update`, `delete` or `prune`.
+    pub action: String,
+    /// `config`, `trigger`, `account` or `token`.
+    pub entity: String,
+    /// The entity's id (0 for accounts, which are keyed by username).
+    pub entity_id: i64,
+    /// The entity before, as JSON; `None` for a creation.
+    pub before: Option<serde_json::Value>,
+    /// The entity after, as JSON; `None` for a deletion.
+    pub after: Option<serde_json::Value>,
+}
+
+/// Which audit entries to read: newest first, `limit` of them, older than `before` if given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries with an id below this one (for paging).
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl Default for AuditQuery {
+    fn default() -> Self {
+        AuditQuery {
+            before: None,
+            limit: 50,
+        }
+    }
+}
+
+/// An admin account. The password is stored as a hash the admin computes; the store never sees
+/// a password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The login name.
+    pub username: String,
+    /// The password hash, in the PHC string format.
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API token for scripts. Only its hash is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// Its id.
+    pub id: i64,
+    /// A name saying what it is for; changes made with it are audited under this name.
+    pub name: String,
+    /// The token's hash (hex SHA-256 or similar, computed by the admin).
+    #[serde(skip_serializing)]
+    pub token_hash: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used, if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Where configs, triggers, the audit and the admin's accounts are kept.
+///
+/// # For implementors
+///
+/// Depend on `dynlog-core` only, and run the contract suite of the `testing` feature
+/// (`dynlog_core::store_contract_tests!`) against your store: it states the rules below as tests.
+///
+/// - Every successful write bumps the store's revision by at least one, in the same transaction,
+///   and appends an audit entry naming the actor with the entity before and after. A failed
+///   write changes nothing: no row, no revision, no audit entry.
+/// - Updates carry the version they read; a stale one fails with
+///   [`Error::Conflict`](crate::Error::Conflict). A successful update bumps the version.
+/// - Names and windows are checked with [`NewConfig`] and [`NewTrigger`]'s own checks (the
+///   controller checks handler and filter names against the application's registry before it
+///   calls the store); a trigger pointing at a missing config fails with
+///   [`Error::ConfigNotFound`](crate::Error::ConfigNotFound); config names are unique
+///   ([`Error::DuplicateName`](crate::Error::DuplicateName)).
+/// - Deleting a config deletes its triggers, each recorded in the audit.
+/// - Driver errors are [`Error::Store`](crate::Error::Store) with the driver's message.
+pub trait Store: Send + Sync + 'static {
+    /// The triggers that can still win at or after `now`, their configs, and the revision.
+    fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot>;
+
+    /// The store's revision: it changes with every write.
+    fn revision(&self) -> Result<i64>;
+
+    /// Every config, by name.
+    fn configs(&self) -> Result<Vec<Config>>;
+
+    /// One config.
+    fn config(&self, id: ConfigId) -> Result<Config>;
+
+    /// Creates a config.
+    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Config>;
+
+    /// Replaces a config's name and body, if its stored version is still `version`.
+    fn update_config(
+        &self,
+        actor: &str,
+        id: ConfigId,
+        version: i64,
+        new: &NewConfig,
+    ) -> Result<Config>;
+
+    /// Deletes a config and its triggers.
+    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<()>;
+
+    /// Every trigger, latest start first.
+    fn triggers(&self) -> Result<Vec<Trigger>>;
+
+    /// One trigger.
+    fn trigger(&self, id: TriggerId) -> Result<Trigger>;
+
+    /// Creates a trigger.
+    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger>;
+
+    /// Replaces a trigger's fields, if its stored version is still `version`.
+    fn update_trigger(
+        &self,
+        actor: &str,
+        id: TriggerId,
+        version: i64,
+        new: &NewTrigger,
+    ) -> Result<Trigger>;
+
+    /// Deletes a trigger.
+    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<()>;
+
+    /// Deletes the triggers whose window ended before `ended_before`; returns how many.
+    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<usize>;
+
+    /// Audit entries, newest first.
+    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>>;
+
+    /// Every account, by username.
+    fn accounts(&self) -> Result<Vec<Account>>;
+
+    /// One account, if it exists.
+    fn account(&self, username: &str) -> Result<Option<Account>>;
+
+    /// Creates an account, or sets the password hash of an existing one.
+    fn put_account(&self, actor: &str, username: &str, password_hash: &str) -> Result<Account>;
+
+    /// Registers an API token by its hash.
+    fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken>;
+
+    /// The token with this hash, if any, marking it used now.
+    fn use_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+
+    /// Every token, newest first.
+    fn tokens(&self) -> Result<Vec<ApiToken>>;
+
+    /// Deletes a token.
+    fn delete_token(&self, actor: &str, id: i64) -> Result<()>;
+}

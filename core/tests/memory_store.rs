@@ -1,0 +1,6 @@
+//! The store contract on `MemoryStore`.
+#![cfg(feature = "testing")]
+
+use dynlog_core::MemoryStore;
+
+dynlog_core::store_contract_tests!(Box::new(MemoryStore::new()));
