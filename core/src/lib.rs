@@ -24,8 +24,11 @@
 //!
 //! - `testing`: in-memory helpers and the store contract suite, for adapter crates' tests.
 
+mod controller;
 mod error;
+mod handler;
 mod level;
+mod logger;
 mod memory;
 mod model;
 mod propagate;
@@ -34,8 +37,18 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use controller::{
+    Clock, Controller, ControllerBuilder, ManualClock, Running, Status, SystemClock, Upcoming,
+};
 pub use error::{Error, Result};
+pub use handler::{
+    CapturedRecord, ConsoleHandler, FileHandler, Handler, HandlerStats, MemoryHandler, NullHandler,
+};
 pub use level::Level;
+pub use logger::{
+    Builder, DynamicLogger, Filter, HandlerChange, HandlerView, Hook, LoggerChange, LoggerView,
+    Preview, parse_spec,
+};
 pub use memory::MemoryStore;
 pub use model::{
     Config, ConfigId, FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig,

@@ -1,0 +1,1249 @@
+//! `DynamicLogger`: a `log::Log` whose config is swapped at runtime without a lock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use log::{LevelFilter, Metadata, Record};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::handler::{Handler, HandlerSlot, HandlerStats};
+use crate::level::Level;
+use crate::model::{LoggerSpec, LoggingConfig, Registry, validate_logger_name};
+
+/// A named predicate on records, such as "skip requests for static files".
+///
+/// Any `Fn(&Record) -> bool` is a filter.
+pub trait Filter: Send + Sync + 'static {
+    /// Whether the record passes.
+    fn filter(&self, record: &Record<'_>) -> bool;
+}
+
+impl<F> Filter for F
+where
+    F: Fn(&Record<'_>) -> bool + Send + Sync + 'static,
+{
+    fn filter(&self, record: &Record<'_>) -> bool {
+        self(record)
+    }
+}
+
+/// Code run after each apply with the config now in force (the seed's "special cases"), such as
+/// turning a library's own debug switch on when its logger is at debug.
+pub type Hook = Box<dyn Fn(&LoggingConfig, &DynamicLogger) + Send + Sync>;
+
+/// The level of the root logger when no config sets one, as in Python.
+const DEFAULT_ROOT_LEVEL: Level = Level::Warn;
+
+/// Builds a [`DynamicLogger`]: its handlers, filters, baseline loggers and hooks.
+///
+/// ```
+/// use dynlog_core::{DynamicLogger, Level, MemoryHandler, NullHandler};
+///
+/// let memory = MemoryHandler::new(100);
+/// let logger = DynamicLogger::builder()
+///     .handler("memory", memory.clone())
+///     .handler("null", NullHandler)
+///     .filter("polite", |r: &log::Record| !r.args().to_string().contains("damn"))
+///     .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)?
+///     .build()?;
+/// assert_eq!(logger.effective_level("myapp::db"), Level::Info);
+/// # Ok::<(), dynlog_core::Error>(())
+/// ```
+pub struct Builder {
+    handlers: Vec<(String, Box<dyn Handler>)>,
+    filters: Vec<(String, Box<dyn Filter>)>,
+    baseline: LoggingConfig,
+    hooks: Vec<(String, Hook)>,
+    enabled_hooks: Option<Vec<String>>,
+    seen_capacity: usize,
+}
+
+impl Builder {
+    /// Declares a handler under a name configs can use. A later one of the same name replaces it.
+    pub fn handler(mut self, name: impl Into<String>, handler: impl Handler) -> Self {
+        let name = name.into();
+        self.handlers.retain(|(n, _)| *n != name);
+        self.handlers.push((name, Box::new(handler)));
+        self
+    }
+
+    /// Declares a filter under a name configs can use.
+    pub fn filter(mut self, name: impl Into<String>, filter: impl Filter) -> Self {
+        let name = name.into();
+        self.filters.retain(|(n, _)| *n != name);
+        self.filters.push((name, Box::new(filter)));
+        self
+    }
+
+    /// Replaces the baseline: the logging that runs when no trigger wins.
+    pub fn baseline(mut self, baseline: LoggingConfig) -> Self {
+        self.baseline = baseline;
+        self
+    }
+
+    /// Lays a JSON config (the `config_json` shape) over the baseline.
+    pub fn baseline_json(mut self, json: &str) -> Result<Self> {
+        self.baseline = self.baseline.overlay(&LoggingConfig::from_json(json)?);
+        Ok(self)
+    }
+
+    /// Lays a RUST_LOG-style spec over the baseline: `info,myapp::db=debug` sets the root at
+    /// info on the `console` handler, and `myapp::db` at debug.
+    pub fn baseline_spec(mut self, spec: &str) -> Result<Self> {
+        self.baseline = self.baseline.overlay(&parse_spec(spec)?);
+        Ok(self)
+    }
+
+    /// Sets one baseline logger, field by field over what the baseline has.
+    pub fn logger(mut self, name: impl Into<String>, spec: LoggerSpec) -> Self {
+        let mut over = LoggingConfig::default();
+        over.loggers.insert(name.into(), spec);
+        self.baseline = self.baseline.overlay(&over);
+        self
+    }
+
+    /// Registers a hook run after each apply. Every registered hook is on unless
+    /// [`Builder::enable_hooks`] lists which are.
+    pub fn hook(
+        mut self,
+        name: impl Into<String>,
+        hook: impl Fn(&LoggingConfig, &DynamicLogger) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.push((name.into(), Box::new(hook)));
+        self
+    }
+
+    /// Turns on only these hooks (from the application's settings); an unknown name fails
+    /// [`Builder::build`].
+    pub fn enable_hooks<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.enabled_hooks = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How many distinct targets to remember for suggestions (1,000 by default).
+    pub fn remember_targets(mut self, capacity: usize) -> Self {
+        self.seen_capacity = capacity;
+        self
+    }
+
+    /// Checks the baseline against the handlers and filters, and builds the logger with the
+    /// baseline applied.
+    pub fn build(self) -> Result<DynamicLogger> {
+        let mut hooks = self.hooks;
+        if let Some(enabled) = &self.enabled_hooks {
+            let known: Vec<String> = hooks.iter().map(|(n, _)| n.clone()).collect();
+            if let Some(unknown) = enabled.iter().find(|n| !known.contains(n)) {
+                return Err(Error::UnknownName {
+                    kind: "hook",
+                    name: unknown.clone(),
+                    known,
+                });
+            }
+            hooks.retain(|(n, _)| enabled.contains(n));
+        }
+        let mut handlers = self.handlers;
+        handlers.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut filters = self.filters;
+        filters.sort_by(|a, b| a.0.cmp(&b.0));
+        let registry = Registry::new(
+            handlers.iter().map(|(n, _)| n.clone()),
+            filters.iter().map(|(n, _)| n.clone()),
+        );
+        self.baseline.validate(&registry)?;
+        let handler_index = handlers
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
+        let filter_index = filters
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
+        let shared = Shared {
+            handlers: handlers
+                .into_iter()
+                .map(|(n, h)| HandlerSlot::new(n, h))
+                .collect(),
+            filters: filters.into_iter().map(|(_, f)| f).collect(),
+            handler_index,
+            filter_index,
+            registry,
+            current: ArcSwap::from_pointee(Compiled::empty()),
+            baseline: self.baseline,
+            hooks,
+            seen: SeenTargets::new(self.seen_capacity),
+            apply_lock: Mutex::new(()),
+            installed: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+        };
+        let logger = DynamicLogger {
+            shared: Arc::new(shared),
+        };
+        logger.apply_baseline()?;
+        Ok(logger)
+    }
+}
+
+/// Parses a RUST_LOG-style spec into a config: bare levels set the root (on `console`),
+/// `target=level` sets a logger.
+pub fn parse_spec(spec: &str) -> Result<LoggingConfig> {
+    let invalid = |reason: String| Error::InvalidSpec {
+        spec: spec.to_string(),
+        reason,
+    };
+    let mut config = LoggingConfig::default();
+    for item in spec
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        let (name, level) = match item.split_once('=') {
+            Some((name, level)) => (name.trim(), level.trim()),
+            None if Level::parse_optional(item, "").is_ok() => ("", item),
+            // `RUST_LOG=myapp` means everything of myapp.
+            None => (item, "trace"),
+        };
+        validate_logger_name(name).map_err(|e| invalid(e.to_string()))?;
+        let field = if name.is_empty() {
+            "the root logger".to_string()
+        } else {
+            format!("logger {name:?}")
+        };
+        let level = Level::parse(level, &field).map_err(|e| invalid(e.to_string()))?;
+        let entry = config.loggers.entry(name.to_string()).or_default();
+        entry.level = Some(level);
+        if name.is_empty() {
+            entry.handlers = Some(vec!["console".to_string()]);
+        }
+    }
+    Ok(config)
+}
+
+/// A logger whose config changes at runtime: Python logging semantics on `log` targets.
+///
+/// Cheap to clone; clones share everything. It works without being installed (tests call
+/// [`log::Log::log`] on it directly); [`DynamicLogger::install`] makes it the global logger.
+#[derive(Clone)]
+pub struct DynamicLogger {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    handlers: Vec<HandlerSlot>,
+    filters: Vec<Box<dyn Filter>>,
+    handler_index: BTreeMap<String, usize>,
+    filter_index: BTreeMap<String, usize>,
+    registry: Registry,
+    /// The config in force. Logging threads only `load` it; applies `store` a new one.
+    current: ArcSwap<Compiled>,
+    baseline: LoggingConfig,
+    hooks: Vec<(String, Hook)>,
+    seen: SeenTargets,
+    /// Serializes applies, so the swap and `set_max_level` of one apply are not interleaved
+    /// with another's. Never taken on the logging path.
+    apply_lock: Mutex<()>,
+    installed: AtomicBool,
+    generation: AtomicU64,
+}
+
+impl DynamicLogger {
+    /// A builder with no handlers, no filters and an empty baseline.
+    pub fn builder() -> Builder {
+        Builder {
+            handlers: Vec::new(),
+            filters: Vec::new(),
+            baseline: LoggingConfig::default(),
+            hooks: Vec::new(),
+            enabled_hooks: None,
+            seen_capacity: 1000,
+        }
+    }
+
+    /// Makes this logger the global `log` logger and sets `log`'s max level from its config.
+    pub fn install(&self) -> Result<()> {
+        log::set_boxed_logger(Box::new(self.clone())).map_err(|_| Error::AlreadyInstalled)?;
+        // SeqCst: pairs with the load in `publish`, so an apply racing with install either sees
+        // the flag or has its max level overwritten by the one set below from the new config.
+        self.shared.installed.store(true, Ordering::SeqCst);
+        let _guard = self
+            .shared
+            .apply_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        log::set_max_level(self.shared.current.load().max_level);
+        Ok(())
+    }
+
+    /// The handler and filter names configs are validated against.
+    pub fn registry(&self) -> &Registry {
+        &self.shared.registry
+    }
+
+    /// The baseline declared in code.
+    pub fn baseline(&self) -> &LoggingConfig {
+        &self.shared.baseline
+    }
+
+    /// The config in force: the baseline with the applied config laid over it.
+    pub fn current_config(&self) -> LoggingConfig {
+        self.shared.current.load().config.clone()
+    }
+
+    /// How many applies have happened (the baseline at build is the first).
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Relaxed)
+    }
+
+    /// Validates `overlay` and applies it over the baseline.
+    pub fn apply(&self, overlay: &LoggingConfig) -> Result<()> {
+        overlay.validate(&self.shared.registry)?;
+        let compiled = self.compile(self.shared.baseline.overlay(overlay));
+        self.publish(compiled);
+        Ok(())
+    }
+
+    /// Applies the baseline alone.
+    pub fn apply_baseline(&self) -> Result<()> {
+        self.apply(&LoggingConfig::default())
+    }
+
+    fn publish(&self, compiled: Compiled) {
+        let compiled = Arc::new(compiled);
+        {
+            let _guard = self
+                .shared
+                .apply_lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let max_level = compiled.max_level;
+            // The swap is the linearization point: a record checked before it is handled
+            // entirely by the old config, one checked after by the new one.
+            self.shared.current.store(Arc::clone(&compiled));
+            // SeqCst pairs with `install`.
+            if self.shared.installed.load(Ordering::SeqCst) {
+                log::set_max_level(max_level);
+            }
+            // Relaxed: a counter for status pages.
+            self.shared.generation.fetch_add(1, Ordering::Relaxed);
+        }
+        for (name, hook) in &self.shared.hooks {
+            // A panicking hook must not take the scheduler down with it.
+            let run = std::panic::AssertUnwindSafe(|| hook(&compiled.config, self));
+            if std::panic::catch_unwind(run).is_err() {
+                log::error!(target: "dynlog", "hook {name:?} panicked");
+            }
+        }
+    }
+
+    /// The change applying `overlay` would make to what runs now, without applying it.
+    pub fn preview(&self, overlay: &LoggingConfig) -> Result<Preview> {
+        overlay.validate(&self.shared.registry)?;
+        let after = self.compile(self.shared.baseline.overlay(overlay));
+        Ok(self.diff(&self.shared.current.load(), &after))
+    }
+
+    /// The change applying `overlay` would make to the baseline.
+    pub fn preview_from_baseline(&self, overlay: &LoggingConfig) -> Result<Preview> {
+        overlay.validate(&self.shared.registry)?;
+        let before = self.compile(self.shared.baseline.clone());
+        let after = self.compile(self.shared.baseline.overlay(overlay));
+        Ok(self.diff(&before, &after))
+    }
+
+    /// The effective level of a target now.
+    pub fn effective_level(&self, target: &str) -> Level {
+        let compiled = self.shared.current.load();
+        compiled.nodes[compiled.find(target)].level
+    }
+
+    /// How a target is handled now: the logger that decides, its level, filters and handlers.
+    pub fn logger_view(&self, target: &str) -> LoggerView {
+        let compiled = self.shared.current.load();
+        self.view(&compiled, compiled.find(target))
+    }
+
+    /// Targets seen at runtime, sorted (bounded; the first ones seen are kept).
+    pub fn seen_targets(&self) -> Vec<String> {
+        self.shared.seen.list()
+    }
+
+    /// How each handler has fared.
+    pub fn handler_stats(&self) -> Vec<HandlerStats> {
+        self.shared
+            .handlers
+            .iter()
+            .map(HandlerSlot::stats)
+            .collect()
+    }
+
+    fn compile(&self, config: LoggingConfig) -> Compiled {
+        let shared = &self.shared;
+        let index_of =
+            |names: &Option<Vec<String>>, index: &BTreeMap<String, usize>| -> Box<[u16]> {
+                names
+                    .iter()
+                    .flatten()
+                    .filter_map(|n| index.get(n))
+                    .map(|&i| i as u16)
+                    .collect()
+            };
+        let handlers = shared
+            .handlers
+            .iter()
+            .map(|slot| {
+                let spec = config.handlers.get(&slot.name);
+                CompiledHandler {
+                    level: spec.and_then(|s| s.level).unwrap_or(Level::Trace),
+                    filters: spec
+                        .map(|s| index_of(&s.filters, &shared.filter_index))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect::<Vec<_>>();
+
+        // Nodes: the root first, then every configured logger, parents before children.
+        let mut names: Vec<&str> = config
+            .loggers
+            .keys()
+            .map(String::as_str)
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort_by_key(|n| n.matches("::").count());
+        let mut nodes: Vec<Node> = Vec::with_capacity(names.len() + 1);
+        let mut by_name: FxMap<Box<str>, u16> = FxMap::default();
+        let root_spec = config.loggers.get("");
+        nodes.push(Node {
+            name: "".into(),
+            level: root_spec
+                .and_then(|s| s.level)
+                .unwrap_or(DEFAULT_ROOT_LEVEL),
+            filters: root_spec
+                .map(|s| index_of(&s.filters, &shared.filter_index))
+                .unwrap_or_default(),
+            chain: root_spec
+                .map(|s| index_of(&s.handlers, &shared.handler_index))
+                .unwrap_or_default(),
+        });
+        for name in names.into_iter().take(MAX_NODES - 1) {
+            let spec = &config.loggers[name];
+            let parent = nearest(&by_name, name).unwrap_or(0);
+            let level = spec.level.unwrap_or(nodes[parent].level);
+            let mut chain: Vec<u16> = index_of(&spec.handlers, &shared.handler_index).into_vec();
+            if spec.propagate.unwrap_or(true) {
+                for &h in nodes[parent].chain.iter() {
+                    if !chain.contains(&h) {
+                        chain.push(h);
+                    }
+                }
+            }
+            by_name.insert(name.into(), nodes.len() as u16);
+            nodes.push(Node {
+                name: name.into(),
+                level,
+                filters: index_of(&spec.filters, &shared.filter_index),
+                chain: chain.into(),
+            });
+        }
+        let max_level = nodes
+            .iter()
+            .map(|node| {
+                let loudest_handler = node
+                    .chain
+                    .iter()
+                    .map(|&h| handlers[h as usize].level)
+                    .max()
+                    .unwrap_or(Level::Off);
+                node.level.min(loudest_handler)
+            })
+            .max()
+            .unwrap_or(Level::Off)
+            .to_filter();
+        Compiled {
+            config,
+            nodes,
+            by_name,
+            handlers,
+            cache: TargetCache::new(),
+            max_level,
+        }
+    }
+
+    fn view(&self, compiled: &Compiled, index: usize) -> LoggerView {
+        let node = &compiled.nodes[index];
+        let filter_names: Vec<&String> = self.shared.filter_index.keys().collect();
+        LoggerView {
+            logger: node.name.to_string(),
+            level: node.level,
+            configured_level: compiled
+                .config
+                .loggers
+                .get(&*node.name)
+                .and_then(|s| s.level),
+            filters: node
+                .filters
+                .iter()
+                .map(|&f| filter_names[f as usize].clone())
+                .collect(),
+            handlers: node
+                .chain
+                .iter()
+                .map(|&h| self.shared.handlers[h as usize].name.clone())
+                .collect(),
+        }
+    }
+
+    fn diff(&self, before: &Compiled, after: &Compiled) -> Preview {
+        let names: BTreeSet<&str> = before
+            .config
+            .loggers
+            .keys()
+            .chain(after.config.loggers.keys())
+            .map(String::as_str)
+            .collect();
+        let loggers = names
+            .into_iter()
+            .filter_map(|name| {
+                let b = self.view(before, before.find(name));
+                let a = self.view(after, after.find(name));
+                let same = (b.level, &b.filters, &b.handlers) == (a.level, &a.filters, &a.handlers);
+                (!same).then(|| LoggerChange {
+                    name: name.to_string(),
+                    before: b,
+                    after: a,
+                })
+            })
+            .collect();
+        let filter_names: Vec<&String> = self.shared.filter_index.keys().collect();
+        let handler_view = |c: &CompiledHandler| HandlerView {
+            level: c.level,
+            filters: c
+                .filters
+                .iter()
+                .map(|&f| filter_names[f as usize].clone())
+                .collect(),
+        };
+        let handlers = self
+            .shared
+            .handlers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| {
+                let (b, a) = (
+                    handler_view(&before.handlers[i]),
+                    handler_view(&after.handlers[i]),
+                );
+                (b != a).then(|| HandlerChange {
+                    name: slot.name.clone(),
+                    before: b,
+                    after: a,
+                })
+            })
+            .collect();
+        Preview { loggers, handlers }
+    }
+}
+
+impl fmt::Debug for DynamicLogger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynamicLogger")
+            .field("registry", &self.shared.registry)
+            .field("generation", &self.generation())
+            .finish_non_exhaustive()
+    }
+}
+
+impl log::Log for DynamicLogger {
+    #[inline]
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        let compiled = self.shared.current.load();
+        let node = &compiled.nodes[compiled.resolve(metadata.target(), &self.shared.seen)];
+        node.level.allows(metadata.level())
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        // One load: the whole record is handled by the config in force at this instant.
+        let compiled = self.shared.current.load();
+        let node = &compiled.nodes[compiled.resolve(record.target(), &self.shared.seen)];
+        let level = record.level();
+        if !node.level.allows(level) {
+            return;
+        }
+        let filters = &self.shared.filters;
+        if !node
+            .filters
+            .iter()
+            .all(|&f| filters[f as usize].filter(record))
+        {
+            return;
+        }
+        for &h in node.chain.iter() {
+            let handler = &compiled.handlers[h as usize];
+            if handler.level.allows(level)
+                && handler
+                    .filters
+                    .iter()
+                    .all(|&f| filters[f as usize].filter(record))
+            {
+                self.shared.handlers[h as usize].handle(record);
+            }
+        }
+    }
+
+    fn flush(&self) {
+        for slot in &self.shared.handlers {
+            let _ = slot.handler.flush();
+        }
+    }
+}
+
+/// How one logger handles records: what the admin shows for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoggerView {
+    /// The configured logger that decides (the target itself or its nearest configured
+    /// ancestor; `""` is the root).
+    pub logger: String,
+    /// Its effective level.
+    pub level: Level,
+    /// The level it sets itself, if any.
+    pub configured_level: Option<Level>,
+    /// The filters records must pass there.
+    pub filters: Vec<String>,
+    /// The handlers records go to, in order.
+    pub handlers: Vec<String>,
+}
+
+/// A handler's level and filters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HandlerView {
+    /// Its level.
+    pub level: Level,
+    /// Its filters.
+    pub filters: Vec<String>,
+}
+
+/// One logger whose handling a config changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoggerChange {
+    /// The logger.
+    pub name: String,
+    /// Before.
+    pub before: LoggerView,
+    /// After.
+    pub after: LoggerView,
+}
+
+/// One handler whose level or filters a config changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HandlerChange {
+    /// The handler.
+    pub name: String,
+    /// Before.
+    pub before: HandlerView,
+    /// After.
+    pub after: HandlerView,
+}
+
+/// What applying a config would change, logger by logger and handler by handler.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Preview {
+    /// Loggers whose level, filters or handlers change.
+    pub loggers: Vec<LoggerChange>,
+    /// Handlers whose level or filters change.
+    pub handlers: Vec<HandlerChange>,
+}
+
+impl Preview {
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.loggers.is_empty() && self.handlers.is_empty()
+    }
+}
+
+/// Node indices are `u16` in the target cache; configs are far smaller than this.
+const MAX_NODES: usize = u16::MAX as usize;
+
+/// A config resolved for the hot path: every logger's effective level and handler chain.
+struct Compiled {
+    config: LoggingConfig,
+    /// The root at 0, then the configured loggers.
+    nodes: Vec<Node>,
+    by_name: FxMap<Box<str>, u16>,
+    handlers: Vec<CompiledHandler>,
+    cache: TargetCache,
+    max_level: LevelFilter,
+}
+
+struct Node {
+    name: Box<str>,
+    level: Level,
+    filters: Box<[u16]>,
+    /// Handlers of this logger, then its ancestors' up to the first that does not propagate.
+    chain: Box<[u16]>,
+}
+
+struct CompiledHandler {
+    level: Level,
+    filters: Box<[u16]>,
+}
+
+/// The configured logger at or nearest above `name`, among those indexed so far.
+fn nearest(by_name: &FxMap<Box<str>, u16>, name: &str) -> Option<usize> {
+    let mut prefix = name;
+    while let Some(cut) = prefix.rfind("::") {
+        prefix = &prefix[..cut];
+        if let Some(&i) = by_name.get(prefix) {
+            return Some(i as usize);
+        }
+    }
+    None
+}
+
+impl Compiled {
+    fn empty() -> Self {
+        Compiled {
+            config: LoggingConfig::default(),
+            nodes: vec![Node {
+                name: "".into(),
+                level: Level::Off,
+                filters: Box::new([]),
+                chain: Box::new([]),
+            }],
+            by_name: FxMap::default(),
+            handlers: Vec::new(),
+            cache: TargetCache::new(),
+            max_level: LevelFilter::Off,
+        }
+    }
+
+    /// The node deciding for `target`, walking `::` segments up to the root.
+    fn find(&self, target: &str) -> usize {
+        if let Some(&i) = self.by_name.get(target) {
+            return i as usize;
+        }
+        nearest(&self.by_name, target).unwrap_or(0)
+    }
+
+    /// [`Compiled::find`] through the cache: the hot path's one lookup.
+    #[inline]
+    fn resolve(&self, target: &str, seen: &SeenTargets) -> usize {
+        let hash = fx_hash(target.as_bytes());
+        if let Some(i) = self.cache.get(hash) {
+            // A 48-bit tag collision is astronomically rare; the prefix check makes it harmless
+            // for all but a nested configured logger, which it would still route sensibly.
+            if is_segment_prefix(&self.nodes[i].name, target) {
+                return i;
+            }
+        }
+        let i = self.find(target);
+        // Only cache a target once it is remembered, so a target that could not be recorded
+        // (the set was busy) comes back here and is recorded later.
+        if seen.record(target) {
+            self.cache.put(hash, i);
+        }
+        i
+    }
+}
+
+fn is_segment_prefix(prefix: &str, target: &str) -> bool {
+    prefix.is_empty()
+        || (target.starts_with(prefix)
+            && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::")))
+}
+
+/// A lock-free, direct-mapped cache from a target's hash to the index of its deciding node.
+///
+/// Each slot is one `AtomicU64`: the hash's top 48 bits as a tag and the node index plus one in
+/// the low 16 bits (0 is empty). A slot is written whole, so a reader sees an old entry, a new
+/// one or nothing, never a torn mix. Two hot targets sharing a slot take turns: both stay
+/// correct, one just walks the segments.
+struct TargetCache {
+    slots: Box<[AtomicU64]>,
+}
+
+const CACHE_SLOTS: usize = 1024;
+
+impl TargetCache {
+    fn new() -> Self {
+        TargetCache {
+            slots: (0..CACHE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, hash: u64) -> Option<usize> {
+        // Relaxed: the entry is self-contained, and the nodes it indexes were published with
+        // the `Compiled` that owns this cache (through the ArcSwap's acquire).
+        let entry = self.slots[hash as usize % CACHE_SLOTS].load(Ordering::Relaxed);
+        (entry != 0 && entry >> 16 == hash >> 16).then(|| (entry & 0xFFFF) as usize - 1)
+    }
+
+    fn put(&self, hash: u64, index: usize) {
+        let entry = (hash & !0xFFFF) | (index as u64 + 1);
+        // Relaxed: see `get`.
+        self.slots[hash as usize % CACHE_SLOTS].store(entry, Ordering::Relaxed);
+    }
+}
+
+/// Targets seen at runtime, for suggestions. Recording never waits: when the set is busy the
+/// caller is told, and tries again at its next record.
+struct SeenTargets {
+    capacity: usize,
+    set: Mutex<BTreeSet<String>>,
+}
+
+impl SeenTargets {
+    fn new(capacity: usize) -> Self {
+        SeenTargets {
+            capacity,
+            set: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Whether `target` is now remembered (or the set is full, which is final).
+    fn record(&self, target: &str) -> bool {
+        let Ok(mut set) = self.set.try_lock() else {
+            return false;
+        };
+        if set.len() < self.capacity && !set.contains(target) {
+            set.insert(target.to_string());
+        }
+        true
+    }
+
+    fn list(&self) -> Vec<String> {
+        self.set
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// FxHash (rustc's hasher) steps over bytes, eight at a time.
+#[inline]
+fn fx_mix(mut hash: u64, bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(FX_K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(FX_K);
+    }
+    hash
+}
+
+/// FxHash of a target with a final mix, so the cache's slot bits and tag bits both depend on
+/// every byte: a few nanoseconds for a module path, against SipHash's tens.
+#[inline]
+fn fx_hash(bytes: &[u8]) -> u64 {
+    let mut hash = fx_mix(bytes.len() as u64, bytes);
+    hash ^= hash >> 29;
+    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash ^ (hash >> 32)
+}
+
+/// FxHash for the name map of the slow path.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fx_mix(self.0, bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::MemoryHandler;
+    use log::Log;
+
+    fn emit(logger: &DynamicLogger, level: log::Level, target: &str, message: &str) {
+        logger.log(
+            &Record::builder()
+                .level(level)
+                .target(target)
+                .args(format_args!("{message}"))
+                .build(),
+        );
+    }
+
+    struct World {
+        logger: DynamicLogger,
+        console: MemoryHandler,
+        file: MemoryHandler,
+        mail: MemoryHandler,
+    }
+
+    /// The seed's test baseline: root on console at info, `myapp` on file at warn.
+    fn world(baseline: &str) -> World {
+        let (console, file, mail) = (
+            MemoryHandler::new(1000),
+            MemoryHandler::new(1000),
+            MemoryHandler::new(1000),
+        );
+        let logger = DynamicLogger::builder()
+            .handler("console", console.clone())
+            .handler("file", file.clone())
+            .handler("mail", mail.clone())
+            .filter("polite", |r: &Record<'_>| {
+                !r.args().to_string().contains("damn")
+            })
+            .filter("no_static", |r: &Record<'_>| {
+                !r.args().to_string().starts_with("GET /static")
+            })
+            .baseline_json(baseline)
+            .unwrap()
+            .build()
+            .unwrap();
+        World {
+            logger,
+            console,
+            file,
+            mail,
+        }
+    }
+
+    const BASELINE: &str = r#"{"loggers": {"": {"level": "info", "handlers": ["console"]},
+                                            "myapp": {"level": "warn", "handlers": ["file"]}}}"#;
+
+    fn config(json: &str) -> LoggingConfig {
+        LoggingConfig::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn baseline_routes_by_nearest_logger() {
+        let w = world(BASELINE);
+        emit(&w.logger, log::Level::Info, "other::thing", "root info");
+        emit(&w.logger, log::Level::Debug, "other", "root debug");
+        emit(&w.logger, log::Level::Info, "myapp::db", "myapp info");
+        emit(&w.logger, log::Level::Warn, "myapp::db", "myapp warn");
+        emit(&w.logger, log::Level::Warn, "myappx", "not a child");
+        assert_eq!(
+            w.console.messages(),
+            ["root info", "myapp warn", "not a child"]
+        );
+        assert_eq!(w.file.messages(), ["myapp warn"]);
+    }
+
+    #[test]
+    fn config_loggers_get_exactly_their_handlers() {
+        let w = world(BASELINE);
+        w.logger
+            .apply(&config(r#"{"loggers": {"myapp::import": {"level": "debug", "handlers": ["mail"], "propagate": false}}}"#))
+            .unwrap();
+        emit(
+            &w.logger,
+            log::Level::Debug,
+            "myapp::import::csv",
+            "imported",
+        );
+        assert_eq!(w.mail.messages(), ["imported"]);
+        assert!(w.file.messages().is_empty() && w.console.messages().is_empty());
+    }
+
+    #[test]
+    fn propagation_goes_up_until_propagate_false_and_never_twice() {
+        let w = world(BASELINE);
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"myapp::import": {"level": "debug", "handlers": ["mail", "file"]}}}"#,
+            ))
+            .unwrap();
+        emit(&w.logger, log::Level::Debug, "myapp::import", "once each");
+        assert_eq!(w.mail.messages(), ["once each"]);
+        assert_eq!(
+            w.file.messages(),
+            ["once each"],
+            "file is on the logger and its parent: one write"
+        );
+        assert_eq!(
+            w.console.messages(),
+            ["once each"],
+            "myapp propagates to the root"
+        );
+        w.logger
+            .apply(&config(r#"{"loggers": {"myapp": {"propagate": false}}}"#))
+            .unwrap();
+        emit(&w.logger, log::Level::Error, "myapp::x", "stops at myapp");
+        assert_eq!(w.file.messages().last().unwrap(), "stops at myapp");
+        assert_eq!(w.console.messages().len(), 1);
+    }
+
+    #[test]
+    fn handler_gets_a_record_only_when_logger_and_handler_levels_allow() {
+        let w = world(BASELINE);
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"myapp": {"level": "debug"}}, "handlers": {"console": {"level": "warn"}}}"#,
+            ))
+            .unwrap();
+        emit(&w.logger, log::Level::Debug, "myapp", "debug");
+        emit(&w.logger, log::Level::Warn, "myapp", "warn");
+        emit(&w.logger, log::Level::Trace, "myapp", "trace");
+        assert_eq!(w.file.messages(), ["debug", "warn"]);
+        assert_eq!(w.console.messages(), ["warn"]);
+    }
+
+    #[test]
+    fn logger_and_handler_filters_apply() {
+        let w = world(BASELINE);
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"web": {"level": "info", "filters": ["polite"]}},
+                    "handlers": {"console": {"filters": ["no_static"]}}}"#,
+            ))
+            .unwrap();
+        emit(&w.logger, log::Level::Info, "web::req", "damn it");
+        emit(
+            &w.logger,
+            log::Level::Info,
+            "web::req",
+            "GET /static/app.css",
+        );
+        emit(&w.logger, log::Level::Info, "web::req", "GET /api");
+        emit(&w.logger, log::Level::Info, "other", "damn fine");
+        assert_eq!(w.console.messages(), ["GET /api", "damn fine"]);
+    }
+
+    #[test]
+    fn applying_the_baseline_again_reverses_a_config_and_empty_leaves_it() {
+        let w = world(BASELINE);
+        let before = w.logger.current_config();
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"myapp": {"level": "trace", "handlers": ["mail"]}}}"#,
+            ))
+            .unwrap();
+        assert_eq!(w.logger.effective_level("myapp::db"), Level::Trace);
+        w.logger.apply_baseline().unwrap();
+        assert_eq!(w.logger.current_config(), before);
+        assert_eq!(w.logger.effective_level("myapp::db"), Level::Warn);
+        w.logger.apply(&LoggingConfig::default()).unwrap();
+        assert_eq!(w.logger.current_config(), before);
+        emit(&w.logger, log::Level::Trace, "myapp", "quiet");
+        assert!(w.mail.messages().is_empty() && w.file.messages().is_empty());
+    }
+
+    #[test]
+    fn levels_inherit_from_the_nearest_configured_ancestor() {
+        let w = world(BASELINE);
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"myapp::db::pool": {"handlers": ["mail"]}}}"#,
+            ))
+            .unwrap();
+        assert_eq!(
+            w.logger.effective_level("myapp::db::pool::conn"),
+            Level::Warn
+        );
+        assert_eq!(w.logger.effective_level(""), Level::Info);
+        assert_eq!(w.logger.effective_level("zzz"), Level::Info);
+        let view = w.logger.logger_view("myapp::db::pool::conn");
+        assert_eq!(view.logger, "myapp::db::pool");
+        assert_eq!(view.handlers, ["mail", "file", "console"]);
+        assert_eq!(view.configured_level, None);
+        // Without a root level, the root is at warn, as in Python.
+        let bare = world("{}");
+        assert_eq!(bare.logger.effective_level("x"), Level::Warn);
+    }
+
+    #[test]
+    fn invalid_configs_are_refused_and_nothing_changes() {
+        let w = world(BASELINE);
+        let before = w.logger.current_config();
+        let generation = w.logger.generation();
+        let err = w
+            .logger
+            .apply(&config(r#"{"loggers": {"a": {"handlers": ["fil"]}}}"#))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"unknown handler "fil" in logger "a" (known: console, file, mail)"#
+        );
+        assert_eq!(w.logger.current_config(), before);
+        assert_eq!(w.logger.generation(), generation);
+        let err = DynamicLogger::builder()
+            .baseline_spec("info")
+            .unwrap()
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnknownHandler { .. }),
+            "the spec's root uses console: {err}"
+        );
+    }
+
+    #[test]
+    fn max_level_is_the_loudest_anything_can_emit() {
+        let w = world(BASELINE);
+        assert_eq!(w.logger.shared.current.load().max_level, LevelFilter::Info);
+        w.logger
+            .apply(&config(r#"{"loggers": {"myapp::x": {"level": "trace"}}}"#))
+            .unwrap();
+        assert_eq!(w.logger.shared.current.load().max_level, LevelFilter::Trace);
+        // A verbose logger whose handlers are all quieter cannot emit at its level.
+        w.logger.apply(&config(r#"{"handlers": {"console": {"level": "error"}, "file": {"level": "warn"}}, "loggers": {"myapp::x": {"level": "trace"}}}"#)).unwrap();
+        assert_eq!(w.logger.shared.current.load().max_level, LevelFilter::Warn);
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"": {"handlers": []}, "myapp": {"handlers": []}}}"#,
+            ))
+            .unwrap();
+        assert_eq!(w.logger.shared.current.load().max_level, LevelFilter::Off);
+    }
+
+    #[test]
+    fn spec_parsing() {
+        let spec = parse_spec("info, myapp::db=debug,hyper=WARNING,quiet").unwrap();
+        assert_eq!(spec.loggers[""].level, Some(Level::Info));
+        assert_eq!(
+            spec.loggers[""].handlers.as_deref(),
+            Some(&["console".to_string()][..])
+        );
+        assert_eq!(spec.loggers["myapp::db"].level, Some(Level::Debug));
+        assert_eq!(spec.loggers["hyper"].level, Some(Level::Warn));
+        assert_eq!(spec.loggers["quiet"].level, Some(Level::Trace));
+        let err = parse_spec("info,a=loud").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(r#"invalid logging spec "info,a=loud": invalid level "loud""#),
+            "{err}"
+        );
+        assert!(parse_spec("a b=info").is_err());
+        assert!(parse_spec("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn hooks_run_after_each_apply_and_unknown_names_fail() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        let logger = DynamicLogger::builder()
+            .handler("console", MemoryHandler::new(10))
+            .hook(
+                "db_debug",
+                move |config: &LoggingConfig, logger: &DynamicLogger| {
+                    let on = logger.effective_level("diesel") >= Level::Debug;
+                    record.lock().unwrap().push((config.loggers.len(), on));
+                },
+            )
+            .hook("never", |_: &LoggingConfig, _: &DynamicLogger| {
+                panic!("not enabled")
+            })
+            .enable_hooks(["db_debug"])
+            .build()
+            .unwrap();
+        logger
+            .apply(&config(r#"{"loggers": {"diesel": {"level": "debug"}}}"#))
+            .unwrap();
+        logger.apply_baseline().unwrap();
+        assert_eq!(*seen.lock().unwrap(), [(0, false), (1, true), (0, false)]);
+        let err = DynamicLogger::builder()
+            .hook("db_debug", |_: &LoggingConfig, _: &DynamicLogger| {})
+            .enable_hooks(["db_debgu"])
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"unknown hook "db_debgu" (known: db_debug)"#
+        );
+    }
+
+    #[test]
+    fn preview_shows_changes_without_applying() {
+        let w = world(BASELINE);
+        let generation = w.logger.generation();
+        let preview = w
+            .logger
+            .preview(&config(r#"{"loggers": {"myapp": {"level": "debug"}}, "handlers": {"console": {"level": "error"}}}"#))
+            .unwrap();
+        assert_eq!(w.logger.generation(), generation);
+        assert_eq!(preview.loggers.len(), 1);
+        assert_eq!(preview.loggers[0].name, "myapp");
+        assert_eq!(
+            (
+                preview.loggers[0].before.level,
+                preview.loggers[0].after.level
+            ),
+            (Level::Warn, Level::Debug)
+        );
+        assert_eq!(preview.handlers.len(), 1);
+        assert_eq!(
+            (
+                preview.handlers[0].before.level,
+                preview.handlers[0].after.level
+            ),
+            (Level::Trace, Level::Error)
+        );
+        assert!(
+            w.logger
+                .preview(&LoggingConfig::default())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            w.logger
+                .preview(&config(r#"{"loggers": {"a": {"filters": ["rude"]}}}"#))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn seen_targets_are_remembered_and_bounded() {
+        let w = world(BASELINE);
+        for target in ["b::x", "a", "b::x", "c"] {
+            emit(&w.logger, log::Level::Trace, target, "m");
+        }
+        assert_eq!(w.logger.seen_targets(), ["a", "b::x", "c"]);
+        let small = DynamicLogger::builder()
+            .remember_targets(2)
+            .build()
+            .unwrap();
+        for target in ["a", "b", "c"] {
+            emit(&small, log::Level::Error, target, "m");
+        }
+        assert_eq!(small.seen_targets().len(), 2);
+    }
+
+    #[test]
+    fn cache_stays_right_across_applies() {
+        let w = world(BASELINE);
+        for _ in 0..3 {
+            emit(&w.logger, log::Level::Debug, "myapp::db", "hidden");
+        }
+        w.logger
+            .apply(&config(r#"{"loggers": {"myapp::db": {"level": "debug"}}}"#))
+            .unwrap();
+        emit(&w.logger, log::Level::Debug, "myapp::db", "shown");
+        assert_eq!(w.file.messages(), ["shown"]);
+    }
+
+    #[test]
+    fn segment_prefixes() {
+        assert!(is_segment_prefix("", "a"));
+        assert!(is_segment_prefix("a::b", "a::b"));
+        assert!(is_segment_prefix("a::b", "a::b::c"));
+        assert!(!is_segment_prefix("a::b", "a::bc"));
+        assert!(!is_segment_prefix("a::b", "a"));
+    }
+}
