@@ -1,4 +1,5 @@
 //! The controller on a real `MemoryStore`: schedules, reloads, failures, concurrency.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
