@@ -53,6 +53,20 @@ impl Log for FalseLogger {
     fn flush(&self) {}
 }
 
+/// A logger that does nothing: the floor of any logger called through `log!`, which builds the
+/// record before the logger sees it.
+struct NoopLogger;
+
+impl Log for NoopLogger {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &Record<'_>) {
+        black_box(record);
+    }
+    fn flush(&self) {}
+}
+
 fn disabled_by_max_level(c: &mut Criterion) {
     let ours = dynlog(10);
     let mut group = c.benchmark_group("disabled_by_max_level");
@@ -83,6 +97,11 @@ fn refused_by_level(c: &mut Criterion) {
         group.bench_function("env_logger", |b| {
             b.iter(|| log::log!(logger: &peer, target: "app1::db::pool", Level::Debug, "row {}", black_box(7)))
         });
+        if n == 10 {
+            group.bench_function("noop_logger", |b| {
+                b.iter(|| log::log!(logger: &NoopLogger, target: "app1::db::pool", Level::Debug, "row {}", black_box(7)))
+            });
+        }
         group.finish();
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -39,10 +39,34 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A writer that keeps the last error it saw, since env_logger drops write errors.
+/// The last write error of a formatted handler, since env_logger drops write errors.
+#[derive(Default)]
+struct ErrorCell {
+    /// Set with the error: lets a record that wrote fine skip the lock.
+    pending: AtomicBool,
+    error: Mutex<Option<io::Error>>,
+}
+
+impl ErrorCell {
+    fn keep(&self, error: &io::Error) {
+        *lock(&self.error) = Some(io::Error::new(error.kind(), error.to_string()));
+        // Release: the error stored above is visible to whoever sees the flag.
+        self.pending.store(true, Ordering::Release);
+    }
+
+    fn take(&self) -> Option<io::Error> {
+        // Acquire pairs with the Release in `keep`.
+        if self.pending.load(Ordering::Acquire) && self.pending.swap(false, Ordering::Acquire) {
+            return lock(&self.error).take();
+        }
+        None
+    }
+}
+
+/// A writer that keeps the last error it saw in an [`ErrorCell`].
 struct ErrorSlot<W> {
     inner: W,
-    error: Arc<Mutex<Option<io::Error>>>,
+    error: Arc<ErrorCell>,
 }
 
 impl<W: Write> Write for ErrorSlot<W> {
@@ -57,19 +81,19 @@ impl<W: Write> Write for ErrorSlot<W> {
 
 impl<W> ErrorSlot<W> {
     fn keep(&self, error: &io::Error) {
-        *lock(&self.error) = Some(io::Error::new(error.kind(), error.to_string()));
+        self.error.keep(error);
     }
 }
 
 /// Formats records as env_logger does (time, level, target, message) onto a writer.
 struct Formatted {
     logger: env_logger::Logger,
-    error: Arc<Mutex<Option<io::Error>>>,
+    error: Arc<ErrorCell>,
 }
 
 impl Formatted {
     fn new(writer: impl Write + Send + 'static, color: bool) -> Self {
-        let error = Arc::new(Mutex::new(None));
+        let error = Arc::new(ErrorCell::default());
         let pipe = ErrorSlot {
             inner: writer,
             error: Arc::clone(&error),
@@ -90,7 +114,7 @@ impl Formatted {
 
     fn handle(&self, record: &Record<'_>) -> io::Result<()> {
         log::Log::log(&self.logger, record);
-        match lock(&self.error).take() {
+        match self.error.take() {
             Some(error) => Err(error),
             None => Ok(()),
         }

@@ -1,5 +1,6 @@
 //! `DynamicLogger`: a `log::Log` whose config is swapped at runtime without a lock.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -7,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
+use arc_swap::cache::Cache;
 use log::{LevelFilter, Metadata, Record};
 use serde::Serialize;
 
@@ -174,13 +176,13 @@ impl Builder {
             handler_index,
             filter_index,
             registry,
-            current: ArcSwap::from_pointee(Compiled::empty()),
+            current: Arc::new(ArcSwap::from_pointee(Compiled::empty())),
+            levels: LevelCache::new(),
             baseline: self.baseline,
             hooks,
             seen: SeenTargets::new(self.seen_capacity),
             apply_lock: Mutex::new(()),
             installed: AtomicBool::new(false),
-            generation: AtomicU64::new(0),
         };
         let logger = DynamicLogger {
             shared: Arc::new(shared),
@@ -240,8 +242,12 @@ struct Shared {
     handler_index: BTreeMap<String, usize>,
     filter_index: BTreeMap<String, usize>,
     registry: Registry,
-    /// The config in force. Logging threads only `load` it; applies `store` a new one.
-    current: ArcSwap<Compiled>,
+    /// The config in force. Logging threads only `load` it (through a thread-local cache);
+    /// applies `store` a new one.
+    current: Arc<ArcSwap<Compiled>>,
+    /// Each target's effective level, tagged with the generation it was computed for: lets a
+    /// refused record return without touching `current`.
+    levels: LevelCache,
     baseline: LoggingConfig,
     hooks: Vec<(String, Hook)>,
     seen: SeenTargets,
@@ -249,7 +255,6 @@ struct Shared {
     /// with another's. Never taken on the logging path.
     apply_lock: Mutex<()>,
     installed: AtomicBool,
-    generation: AtomicU64,
 }
 
 impl DynamicLogger {
@@ -297,7 +302,7 @@ impl DynamicLogger {
 
     /// How many applies have happened (the baseline at build is the first).
     pub fn generation(&self) -> u64 {
-        self.shared.generation.load(Ordering::Relaxed)
+        self.shared.levels.generation.load(Ordering::Relaxed)
     }
 
     /// Validates `overlay` and applies it over the baseline.
@@ -313,25 +318,25 @@ impl DynamicLogger {
         self.apply(&LoggingConfig::default())
     }
 
-    fn publish(&self, compiled: Compiled) {
-        let compiled = Arc::new(compiled);
-        {
+    fn publish(&self, mut compiled: Compiled) {
+        let compiled = {
             let _guard = self
                 .shared
                 .apply_lock
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            let max_level = compiled.max_level;
+            compiled.generation = self.generation() + 1;
+            let compiled = Arc::new(compiled);
             // The swap is the linearization point: a record checked before it is handled
             // entirely by the old config, one checked after by the new one.
             self.shared.current.store(Arc::clone(&compiled));
+            self.shared.levels.advance(compiled.generation);
             // SeqCst pairs with `install`.
             if self.shared.installed.load(Ordering::SeqCst) {
-                log::set_max_level(max_level);
+                log::set_max_level(compiled.max_level);
             }
-            // Relaxed: a counter for status pages.
-            self.shared.generation.fetch_add(1, Ordering::Relaxed);
-        }
+            compiled
+        };
         for (name, hook) in &self.shared.hooks {
             // A panicking hook must not take the scheduler down with it.
             let run = std::panic::AssertUnwindSafe(|| hook(&compiled.config, self));
@@ -407,14 +412,14 @@ impl DynamicLogger {
             })
             .collect::<Vec<_>>();
 
-        // Nodes: the root first, then every configured logger, parents before children.
-        let mut names: Vec<&str> = config
+        // Nodes: the root first, then every configured logger, ancestors before descendants.
+        // BTreeMap order puts every ancestor (a prefix) before its descendants.
+        let names: Vec<&str> = config
             .loggers
             .keys()
             .map(String::as_str)
             .filter(|n| !n.is_empty())
             .collect();
-        names.sort_by_key(|n| n.matches("::").count());
         let mut nodes: Vec<Node> = Vec::with_capacity(names.len() + 1);
         let mut by_name: FxMap<Box<str>, u16> = FxMap::default();
         let root_spec = config.loggers.get("");
@@ -471,6 +476,7 @@ impl DynamicLogger {
             handlers,
             cache: TargetCache::new(),
             max_level,
+            generation: 0,
         }
     }
 
@@ -558,41 +564,101 @@ impl fmt::Debug for DynamicLogger {
     }
 }
 
+impl DynamicLogger {
+    /// Runs `f` with the config in force, loaded through a thread-local `arc_swap::Cache`: a
+    /// pointer comparison when the config has not changed since this thread last logged.
+    #[inline]
+    fn with_compiled<R>(&self, f: impl FnOnce(&Compiled) -> R) -> R {
+        type Local = Cache<Arc<ArcSwap<Compiled>>, Arc<Compiled>>;
+        thread_local! {
+            static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+        }
+        let mut f = Some(f);
+        let cached = LOCAL.try_with(|local| {
+            // A handler that logs re-enters here with the cell borrowed: it takes the slow load.
+            let mut local = local.try_borrow_mut().ok()?;
+            let stale = local
+                .as_ref()
+                .is_none_or(|c| !std::ptr::eq(c.arc_swap(), &*self.shared.current));
+            if stale {
+                // The cache keeps its `ArcSwap` alive, so a pointer match is never a new
+                // logger that happens to reuse a dropped one's address.
+                *local = Some(Cache::new(Arc::clone(&self.shared.current)));
+            }
+            let cache = local.as_mut()?;
+            f.take().map(|f| f(cache.load()))
+        });
+        match (cached, f) {
+            (Ok(Some(result)), _) => result,
+            (_, Some(f)) => f(&self.shared.current.load()),
+            (_, None) => unreachable!("with_compiled: `f` ran, so its result was returned"),
+        }
+    }
+
+    /// The node deciding for `target` in `compiled`, remembering its level in the level cache.
+    #[inline]
+    fn decide(&self, hash: u64, target: &str, compiled: &Compiled) -> usize {
+        let index = compiled.resolve(hash, target, &self.shared.seen);
+        self.shared
+            .levels
+            .put(hash, compiled.generation, compiled.nodes[index].level);
+        index
+    }
+}
+
 impl log::Log for DynamicLogger {
     #[inline]
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        let compiled = self.shared.current.load();
-        let node = &compiled.nodes[compiled.resolve(metadata.target(), &self.shared.seen)];
-        node.level.allows(metadata.level())
+        let hash = fx_hash(metadata.target().as_bytes());
+        if let Some(level) = self.shared.levels.get(hash) {
+            return level.allows(metadata.level());
+        }
+        self.with_compiled(|compiled| {
+            let index = self.decide(hash, metadata.target(), compiled);
+            compiled.nodes[index].level.allows(metadata.level())
+        })
     }
 
+    #[inline]
     fn log(&self, record: &Record<'_>) {
-        // One load: the whole record is handled by the config in force at this instant.
-        let compiled = self.shared.current.load();
-        let node = &compiled.nodes[compiled.resolve(record.target(), &self.shared.seen)];
         let level = record.level();
-        if !node.level.allows(level) {
-            return;
-        }
-        let filters = &self.shared.filters;
-        if !node
-            .filters
-            .iter()
-            .all(|&f| filters[f as usize].filter(record))
+        let hash = fx_hash(record.target().as_bytes());
+        // The common case of a refused record ends here, without loading the config.
+        if self
+            .shared
+            .levels
+            .get(hash)
+            .is_some_and(|cached| !cached.allows(level))
         {
             return;
         }
-        for &h in node.chain.iter() {
-            let handler = &compiled.handlers[h as usize];
-            if handler.level.allows(level)
-                && handler
-                    .filters
-                    .iter()
-                    .all(|&f| filters[f as usize].filter(record))
-            {
-                self.shared.handlers[h as usize].handle(record);
+        self.with_compiled(|compiled| {
+            // The level is checked again against the config that will handle the record, so a
+            // record is checked and handled by one config even across an apply.
+            let node = &compiled.nodes[self.decide(hash, record.target(), compiled)];
+            if !node.level.allows(level) {
+                return;
             }
-        }
+            let filters = &self.shared.filters;
+            if !node
+                .filters
+                .iter()
+                .all(|&f| filters[f as usize].filter(record))
+            {
+                return;
+            }
+            for &h in node.chain.iter() {
+                let handler = &compiled.handlers[h as usize];
+                if handler.level.allows(level)
+                    && handler
+                        .filters
+                        .iter()
+                        .all(|&f| filters[f as usize].filter(record))
+                {
+                    self.shared.handlers[h as usize].handle(record);
+                }
+            }
+        })
     }
 
     fn flush(&self) {
@@ -677,6 +743,8 @@ struct Compiled {
     handlers: Vec<CompiledHandler>,
     cache: TargetCache,
     max_level: LevelFilter,
+    /// Which apply made it; 0 before the first.
+    generation: u64,
 }
 
 struct Node {
@@ -718,6 +786,7 @@ impl Compiled {
             handlers: Vec::new(),
             cache: TargetCache::new(),
             max_level: LevelFilter::Off,
+            generation: 0,
         }
     }
 
@@ -731,8 +800,7 @@ impl Compiled {
 
     /// [`Compiled::find`] through the cache: the hot path's one lookup.
     #[inline]
-    fn resolve(&self, target: &str, seen: &SeenTargets) -> usize {
-        let hash = fx_hash(target.as_bytes());
+    fn resolve(&self, hash: u64, target: &str, seen: &SeenTargets) -> usize {
         if let Some(i) = self.cache.get(hash) {
             // A 48-bit tag collision is astronomically rare; the prefix check makes it harmless
             // for all but a nested configured logger, which it would still route sensibly.
@@ -790,6 +858,65 @@ impl TargetCache {
     }
 }
 
+/// A lock-free, direct-mapped cache from a target's hash to its effective level in one
+/// generation of the config.
+///
+/// Each slot is one `AtomicU64`: `[tag: 37 bits | generation: 24 bits | level + 1: 3 bits]`, the
+/// tag being the hash's top bits and the slot its low bits (47 bits of the hash in all). An
+/// entry of another generation is ignored, so an apply invalidates every entry at once by
+/// advancing the generation; when the 24-bit generation wraps, the slots are cleared so an old
+/// entry can never pass for a new one.
+struct LevelCache {
+    slots: Box<[AtomicU64]>,
+    generation: AtomicU64,
+}
+
+const GENERATION_BITS: u32 = 24;
+const GENERATION_MASK: u64 = (1 << GENERATION_BITS) - 1;
+const TAG_MASK: u64 = !((1 << 27) - 1);
+
+impl LevelCache {
+    fn new() -> Self {
+        LevelCache {
+            slots: (0..CACHE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    #[inline]
+    fn get(&self, hash: u64) -> Option<Level> {
+        // Relaxed loads: an entry is a plain value, valid only with its own generation. A reader
+        // that sees a stale generation number refuses or admits by that config, which was in
+        // force an instant ago; the record is then checked again by the config that handles it.
+        let generation = self.generation.load(Ordering::Relaxed) & GENERATION_MASK;
+        let entry = self.slots[hash as usize % CACHE_SLOTS].load(Ordering::Relaxed);
+        let level = (entry & 0b111) as usize;
+        (level != 0
+            && entry & TAG_MASK == hash & TAG_MASK
+            && (entry >> 3) & GENERATION_MASK == generation)
+            .then(|| Level::ALL[level - 1])
+    }
+
+    #[inline]
+    fn put(&self, hash: u64, generation: u64, level: Level) {
+        let level = Level::ALL.iter().position(|&l| l == level).unwrap_or(0) as u64 + 1;
+        let entry = (hash & TAG_MASK) | ((generation & GENERATION_MASK) << 3) | level;
+        // Relaxed: see `get`.
+        self.slots[hash as usize % CACHE_SLOTS].store(entry, Ordering::Relaxed);
+    }
+
+    /// Makes `generation` current (called under the apply lock).
+    fn advance(&self, generation: u64) {
+        // Relaxed: see `get`; the config itself is published by the ArcSwap.
+        self.generation.store(generation, Ordering::Relaxed);
+        if generation & GENERATION_MASK == 0 {
+            for slot in self.slots.iter() {
+                slot.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// Targets seen at runtime, for suggestions. Recording never waits: when the set is busy the
 /// caller is told, and tries again at its next record.
 struct SeenTargets {
@@ -828,22 +955,34 @@ impl SeenTargets {
 
 const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
-/// FxHash (rustc's hasher) steps over bytes, eight at a time.
+/// FxHash (rustc's hasher) steps over bytes, eight at a time. The tail is read as one
+/// overlapping word (or two overlapping halves), never copied byte by byte.
 #[inline]
 fn fx_mix(mut hash: u64, bytes: &[u8]) -> u64 {
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(FX_K);
+    let step = |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(FX_K);
+    let word =
+        |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    let half = |b: &[u8], at: usize| {
+        u64::from(u32::from_le_bytes(
+            b[at..at + 4].try_into().unwrap_or_default(),
+        ))
+    };
+    let len = bytes.len();
+    if len >= 8 {
+        let mut at = 0;
+        while at + 8 < len {
+            hash = step(hash, word(bytes, at));
+            at += 8;
+        }
+        step(hash, word(bytes, len - 8))
+    } else if len >= 4 {
+        step(hash, half(bytes, 0) | half(bytes, len - 4) << 32)
+    } else if len > 0 {
+        let (a, b, c) = (bytes[0], bytes[len / 2], bytes[len - 1]);
+        step(hash, u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16)
+    } else {
+        hash
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(FX_K);
-    }
-    hash
 }
 
 /// FxHash of a target with a final mix, so the cache's slot bits and tag bits both depend on
@@ -1245,5 +1384,35 @@ mod tests {
         assert!(is_segment_prefix("a::b", "a::b::c"));
         assert!(!is_segment_prefix("a::b", "a::bc"));
         assert!(!is_segment_prefix("a::b", "a"));
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn level_cache_entries_live_one_generation_and_clear_on_wrap() {
+        let cache = LevelCache::new();
+        let hash = fx_hash(b"myapp::db");
+        cache.advance(5);
+        cache.put(hash, 5, Level::Debug);
+        assert_eq!(cache.get(hash), Some(Level::Debug));
+        assert_eq!(cache.get(fx_hash(b"myapp::dc")), None);
+        cache.advance(6);
+        assert_eq!(
+            cache.get(hash),
+            None,
+            "a new generation invalidates every entry"
+        );
+        cache.put(hash, 5, Level::Trace);
+        assert_eq!(
+            cache.get(hash),
+            None,
+            "a late write for an old generation is ignored"
+        );
+        cache.put(hash, 1 << GENERATION_BITS, Level::Info);
+        cache.advance(1 << GENERATION_BITS);
+        assert_eq!(cache.get(hash), None, "the wrap clears the slots");
     }
 }

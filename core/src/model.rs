@@ -164,6 +164,21 @@ pub fn validate_logger_name(name: &str) -> Result<()> {
     if name.len() > MAX_LOGGER_NAME {
         return refuse("longer than 200 bytes");
     }
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b':';
+    if name.bytes().all(plain)
+        && !name.contains(":::")
+        && !name.starts_with(':')
+        && !name.ends_with(':')
+    {
+        // The common case, checked in one pass: ASCII segments; only `::` separators remain
+        // to check, which the split below does for names that are not plain.
+        if name
+            .split("::")
+            .all(|segment| !segment.is_empty() && !segment.contains(':'))
+        {
+            return Ok(());
+        }
+    }
     for segment in name.split("::") {
         if segment.is_empty() {
             return refuse("empty segment (names are `::`-separated, as `myapp::db`)");
