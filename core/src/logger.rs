@@ -595,13 +595,16 @@ impl DynamicLogger {
         }
     }
 
-    /// The node deciding for `target` in `compiled`, remembering its level in the level cache.
+    /// The node deciding for `target` in `compiled`, remembering its level in the level cache
+    /// unless the cache already held it (`cached`).
     #[inline]
-    fn decide(&self, hash: u64, target: &str, compiled: &Compiled) -> usize {
+    fn decide(&self, hash: u64, target: &str, compiled: &Compiled, cached: bool) -> usize {
         let index = compiled.resolve(hash, target, &self.shared.seen);
-        self.shared
-            .levels
-            .put(hash, compiled.generation, compiled.nodes[index].level);
+        if !cached {
+            self.shared
+                .levels
+                .put(hash, compiled.generation, compiled.nodes[index].level);
+        }
         index
     }
 }
@@ -614,7 +617,7 @@ impl log::Log for DynamicLogger {
             return level.allows(metadata.level());
         }
         self.with_compiled(|compiled| {
-            let index = self.decide(hash, metadata.target(), compiled);
+            let index = self.decide(hash, metadata.target(), compiled, false);
             compiled.nodes[index].level.allows(metadata.level())
         })
     }
@@ -623,19 +626,16 @@ impl log::Log for DynamicLogger {
     fn log(&self, record: &Record<'_>) {
         let level = record.level();
         let hash = fx_hash(record.target().as_bytes());
+        let cached = self.shared.levels.get(hash);
         // The common case of a refused record ends here, without loading the config.
-        if self
-            .shared
-            .levels
-            .get(hash)
-            .is_some_and(|cached| !cached.allows(level))
-        {
+        if cached.is_some_and(|cached| !cached.allows(level)) {
             return;
         }
         self.with_compiled(|compiled| {
             // The level is checked again against the config that will handle the record, so a
             // record is checked and handled by one config even across an apply.
-            let node = &compiled.nodes[self.decide(hash, record.target(), compiled)];
+            let node =
+                &compiled.nodes[self.decide(hash, record.target(), compiled, cached.is_some())];
             if !node.level.allows(level) {
                 return;
             }
