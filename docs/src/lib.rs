@@ -1,2 +1,8 @@
-//! The dynlog guide. Each chapter is a markdown file in `docs/`; its Rust examples are compiled
-//! and run as doctests of this crate.
+//! The dynlog guide. Each chapter is a markdown file in `docs/guide/`; its Rust examples are
+//! compiled and run as doctests of this crate (`cargo test -p dynlog-docs`).
+
+#[doc = include_str!("../guide/concepts.md")]
+pub mod concepts {}
+
+#[doc = include_str!("../guide/extending.md")]
+pub mod extending {}
