@@ -443,6 +443,7 @@ impl Inner {
                     state.status.last_error = Some(error.to_string());
                     (state.failures, delay)
                 };
+                self.mailbox.rearm();
                 log::error!(
                     target: "dynlog",
                     "reading the store failed ({failures} in a row; keeping the config in force, retrying in {delay:?}): {error}"
@@ -510,6 +511,8 @@ impl Inner {
             status.next = next;
             status.last_error = error;
         }
+        // The next transition may have moved: the scheduler must not sleep past it.
+        self.mailbox.rearm();
         self.report();
         Ok(())
     }

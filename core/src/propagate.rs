@@ -41,6 +41,8 @@ pub(crate) struct Requests {
     pub(crate) reload: bool,
     pub(crate) check: bool,
     pub(crate) stop: bool,
+    /// The schedule moved (a reload on another thread): compute the next deadline again.
+    pub(crate) rearm: bool,
 }
 
 /// The scheduler's mailbox: requests plus the condition variable it sleeps on.
@@ -64,7 +66,7 @@ impl Mailbox {
     /// Sleeps until a request arrives or `timeout` passes; returns the requests, cleared.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> Requests {
         let mut requests = self.lock();
-        let idle = |r: &mut Requests| !(r.reload || r.check || r.stop);
+        let idle = |r: &mut Requests| !(r.reload || r.check || r.stop || r.rearm);
         requests = match timeout {
             Some(timeout) => {
                 self.wake
@@ -82,6 +84,10 @@ impl Mailbox {
 
     pub(crate) fn stop(&self) {
         self.post(|r| r.stop = true);
+    }
+
+    pub(crate) fn rearm(&self) {
+        self.post(|r| r.rearm = true);
     }
 }
 

@@ -329,6 +329,9 @@ fn a_real_window_within_a_second() {
         .start()
         .unwrap();
     let config = controller.create_config("a", &debug_import()).unwrap();
+    // Let the scheduler fall asleep on its heartbeat deadline first: the trigger made on this
+    // thread must wake it to re-arm for the window.
+    std::thread::sleep(Duration::from_millis(100));
     let start = Utc::now() + chrono::Duration::milliseconds(300);
     let end = start + chrono::Duration::milliseconds(400);
     controller
