@@ -167,6 +167,7 @@ impl Builder {
             .enumerate()
             .map(|(i, (n, _))| (n.clone(), i))
             .collect();
+        let filter_names = filters.iter().map(|(n, _)| n.clone()).collect();
         let shared = Shared {
             handlers: handlers
                 .into_iter()
@@ -175,6 +176,7 @@ impl Builder {
             filters: filters.into_iter().map(|(_, f)| f).collect(),
             handler_index,
             filter_index,
+            filter_names,
             registry,
             current: Arc::new(ArcSwap::from_pointee(Compiled::empty())),
             levels: LevelCache::new(),
@@ -241,6 +243,8 @@ struct Shared {
     filters: Vec<Box<dyn Filter>>,
     handler_index: BTreeMap<String, usize>,
     filter_index: BTreeMap<String, usize>,
+    /// Filter names by index.
+    filter_names: Vec<String>,
     registry: Registry,
     /// The config in force. Logging threads only `load` it (through a thread-local cache);
     /// applies `store` a new one.
@@ -297,7 +301,7 @@ impl DynamicLogger {
 
     /// The config in force: the baseline with the applied config laid over it.
     pub fn current_config(&self) -> LoggingConfig {
-        self.shared.current.load().config.clone()
+        self.config_of(&self.shared.current.load())
     }
 
     /// How many applies have happened (the baseline at build is the first).
@@ -308,7 +312,7 @@ impl DynamicLogger {
     /// Validates `overlay` and applies it over the baseline.
     pub fn apply(&self, overlay: &LoggingConfig) -> Result<()> {
         overlay.validate(&self.shared.registry)?;
-        let compiled = self.compile(self.shared.baseline.overlay(overlay));
+        let compiled = self.compile(overlay);
         self.publish(compiled);
         Ok(())
     }
@@ -337,9 +341,13 @@ impl DynamicLogger {
             }
             compiled
         };
+        if self.shared.hooks.is_empty() {
+            return;
+        }
+        let config = self.config_of(&compiled);
         for (name, hook) in &self.shared.hooks {
             // A panicking hook must not take the scheduler down with it.
-            let run = std::panic::AssertUnwindSafe(|| hook(&compiled.config, self));
+            let run = std::panic::AssertUnwindSafe(|| hook(&config, self));
             if std::panic::catch_unwind(run).is_err() {
                 log::error!(target: "dynlog", "hook {name:?} panicked");
             }
@@ -349,15 +357,15 @@ impl DynamicLogger {
     /// The change applying `overlay` would make to what runs now, without applying it.
     pub fn preview(&self, overlay: &LoggingConfig) -> Result<Preview> {
         overlay.validate(&self.shared.registry)?;
-        let after = self.compile(self.shared.baseline.overlay(overlay));
+        let after = self.compile(overlay);
         Ok(self.diff(&self.shared.current.load(), &after))
     }
 
     /// The change applying `overlay` would make to the baseline.
     pub fn preview_from_baseline(&self, overlay: &LoggingConfig) -> Result<Preview> {
         overlay.validate(&self.shared.registry)?;
-        let before = self.compile(self.shared.baseline.clone());
-        let after = self.compile(self.shared.baseline.overlay(overlay));
+        let before = self.compile(&LoggingConfig::default());
+        let after = self.compile(overlay);
         Ok(self.diff(&before, &after))
     }
 
@@ -387,12 +395,15 @@ impl DynamicLogger {
             .collect()
     }
 
-    fn compile(&self, config: LoggingConfig) -> Compiled {
+    /// Resolves the baseline with `overlay` laid over it, without building the merged config:
+    /// every logger's effective level and handler chain, once, so the hot path is a lookup.
+    fn compile(&self, overlay: &LoggingConfig) -> Compiled {
         let shared = &self.shared;
-        let index_of =
-            |names: &Option<Vec<String>>, index: &BTreeMap<String, usize>| -> Box<[u16]> {
+        let base = &shared.baseline;
+        let indices =
+            |names: Option<&Vec<String>>, index: &BTreeMap<String, usize>| -> Box<[u16]> {
                 names
-                    .iter()
+                    .into_iter()
                     .flatten()
                     .filter_map(|n| index.get(n))
                     .map(|&i| i as u16)
@@ -402,58 +413,86 @@ impl DynamicLogger {
             .handlers
             .iter()
             .map(|slot| {
-                let spec = config.handlers.get(&slot.name);
+                let (b, o) = (
+                    base.handlers.get(&slot.name),
+                    overlay.handlers.get(&slot.name),
+                );
+                let level = o.and_then(|s| s.level).or(b.and_then(|s| s.level));
+                let filters = o
+                    .and_then(|s| s.filters.as_ref())
+                    .or(b.and_then(|s| s.filters.as_ref()));
                 CompiledHandler {
-                    level: spec.and_then(|s| s.level).unwrap_or(Level::Trace),
-                    filters: spec
-                        .map(|s| index_of(&s.filters, &shared.filter_index))
-                        .unwrap_or_default(),
+                    level: level.unwrap_or(Level::Trace),
+                    filters: indices(filters, &shared.filter_index),
+                    spec: (b.is_some() || o.is_some()).then_some((level, filters.is_some())),
                 }
             })
             .collect::<Vec<_>>();
 
-        // Nodes: the root first, then every configured logger, ancestors before descendants.
-        // BTreeMap order puts every ancestor (a prefix) before its descendants.
-        let names: Vec<&str> = config
-            .loggers
-            .keys()
-            .map(String::as_str)
-            .filter(|n| !n.is_empty())
-            .collect();
+        // Nodes: the root first, then every configured logger. Sorted names put every ancestor
+        // (a prefix) before its descendants, so a node's parent is always built first.
+        let names = sorted_union(base.loggers.keys(), overlay.loggers.keys());
         let mut nodes: Vec<Node> = Vec::with_capacity(names.len() + 1);
-        let mut by_name: FxMap<Box<str>, u16> = FxMap::default();
-        let root_spec = config.loggers.get("");
-        nodes.push(Node {
-            name: "".into(),
-            level: root_spec
-                .and_then(|s| s.level)
-                .unwrap_or(DEFAULT_ROOT_LEVEL),
-            filters: root_spec
-                .map(|s| index_of(&s.filters, &shared.filter_index))
-                .unwrap_or_default(),
-            chain: root_spec
-                .map(|s| index_of(&s.handlers, &shared.handler_index))
-                .unwrap_or_default(),
-        });
+        let mut by_name: FxMap<Arc<str>, u16> =
+            FxMap::with_capacity_and_hasher(names.len(), Default::default());
         for name in names.into_iter().take(MAX_NODES - 1) {
-            let spec = &config.loggers[name];
-            let parent = nearest(&by_name, name).unwrap_or(0);
-            let level = spec.level.unwrap_or(nodes[parent].level);
-            let mut chain: Vec<u16> = index_of(&spec.handlers, &shared.handler_index).into_vec();
-            if spec.propagate.unwrap_or(true) {
-                for &h in nodes[parent].chain.iter() {
+            let (b, o) = (base.loggers.get(name), overlay.loggers.get(name));
+            let level = o.and_then(|s| s.level).or(b.and_then(|s| s.level));
+            let own = o
+                .and_then(|s| s.handlers.as_ref())
+                .or(b.and_then(|s| s.handlers.as_ref()));
+            let filters = o
+                .and_then(|s| s.filters.as_ref())
+                .or(b.and_then(|s| s.filters.as_ref()));
+            let propagate = o.and_then(|s| s.propagate).or(b.and_then(|s| s.propagate));
+            // The chain starts with the logger's own handlers; the parent's follow. The root is
+            // first in sorted order, so an unconfigured root is added before the first logger.
+            if nodes.is_empty() && !name.is_empty() {
+                nodes.push(Node::root(None, Box::new([]), Box::new([]), None));
+            }
+            let parent = (!name.is_empty()).then(|| nearest(&by_name, name).unwrap_or(0));
+            let parent_chain: &[u16] = parent.map_or(&[], |p| &nodes[p].chain);
+            let mut chain = Vec::with_capacity(own.map_or(0, Vec::len) + parent_chain.len());
+            chain.extend(
+                own.into_iter()
+                    .flatten()
+                    .filter_map(|n| shared.handler_index.get(n))
+                    .map(|&i| i as u16),
+            );
+            let spec = NodeSpec {
+                level,
+                handlers: own.map(|_| chain.len() as u16),
+                filters: filters.is_some(),
+                propagate,
+            };
+            let Some(parent) = parent else {
+                nodes.push(Node::root(
+                    level,
+                    indices(filters, &shared.filter_index),
+                    chain.into(),
+                    Some(spec),
+                ));
+                continue;
+            };
+            if propagate.unwrap_or(true) {
+                for &h in parent_chain {
                     if !chain.contains(&h) {
                         chain.push(h);
                     }
                 }
             }
-            by_name.insert(name.into(), nodes.len() as u16);
+            let name: Arc<str> = name.into();
+            by_name.insert(Arc::clone(&name), nodes.len() as u16);
             nodes.push(Node {
-                name: name.into(),
-                level,
-                filters: index_of(&spec.filters, &shared.filter_index),
+                name,
+                level: level.unwrap_or(nodes[parent].level),
+                filters: indices(filters, &shared.filter_index),
                 chain: chain.into(),
+                spec: Some(spec),
             });
+        }
+        if nodes.is_empty() {
+            nodes.push(Node::root(None, Box::new([]), Box::new([]), None));
         }
         let max_level = nodes
             .iter()
@@ -470,7 +509,6 @@ impl DynamicLogger {
             .unwrap_or(Level::Off)
             .to_filter();
         Compiled {
-            config,
             nodes,
             by_name,
             handlers,
@@ -480,17 +518,56 @@ impl DynamicLogger {
         }
     }
 
+    /// The config a compiled one runs, rebuilt from its nodes: baseline and overlay merged.
+    fn config_of(&self, compiled: &Compiled) -> LoggingConfig {
+        let shared = &self.shared;
+        let handler_names = |ix: &[u16]| {
+            ix.iter()
+                .map(|&h| shared.handlers[h as usize].name.clone())
+                .collect()
+        };
+        let filter_names = |ix: &[u16]| {
+            ix.iter()
+                .map(|&f| shared.filter_names[f as usize].clone())
+                .collect()
+        };
+        let mut config = LoggingConfig::default();
+        for node in &compiled.nodes {
+            if let Some(spec) = &node.spec {
+                config.loggers.insert(
+                    node.name.to_string(),
+                    LoggerSpec {
+                        level: spec.level,
+                        handlers: spec
+                            .handlers
+                            .map(|own| handler_names(&node.chain[..own as usize])),
+                        filters: spec.filters.then(|| filter_names(&node.filters)),
+                        propagate: spec.propagate,
+                    },
+                );
+            }
+        }
+        for (slot, handler) in shared.handlers.iter().zip(&compiled.handlers) {
+            if let Some((level, filters)) = handler.spec {
+                config.handlers.insert(
+                    slot.name.clone(),
+                    crate::model::HandlerOverride {
+                        level,
+                        filters: filters.then(|| filter_names(&handler.filters)),
+                    },
+                );
+            }
+        }
+        config
+    }
+
     fn view(&self, compiled: &Compiled, index: usize) -> LoggerView {
         let node = &compiled.nodes[index];
-        let filter_names: Vec<&String> = self.shared.filter_index.keys().collect();
+        let filter_names = &self.shared.filter_names;
         LoggerView {
             logger: node.name.to_string(),
             level: node.level,
-            configured_level: compiled
-                .config
-                .loggers
-                .get(&*node.name)
-                .and_then(|s| s.level),
+            configured_level: node.spec.as_ref().and_then(|s| s.level),
             filters: node
                 .filters
                 .iter()
@@ -505,11 +582,17 @@ impl DynamicLogger {
     }
 
     fn diff(&self, before: &Compiled, after: &Compiled) -> Preview {
-        let names: BTreeSet<&str> = before
-            .config
-            .loggers
-            .keys()
-            .chain(after.config.loggers.keys())
+        let configured = |c: &'_ Compiled| -> Vec<String> {
+            c.nodes
+                .iter()
+                .filter(|n| n.spec.is_some())
+                .map(|n| n.name.to_string())
+                .collect()
+        };
+        let (names_before, names_after) = (configured(before), configured(after));
+        let names: BTreeSet<&str> = names_before
+            .iter()
+            .chain(&names_after)
             .map(String::as_str)
             .collect();
         let loggers = names
@@ -736,10 +819,9 @@ const MAX_NODES: usize = u16::MAX as usize;
 
 /// A config resolved for the hot path: every logger's effective level and handler chain.
 struct Compiled {
-    config: LoggingConfig,
     /// The root at 0, then the configured loggers.
     nodes: Vec<Node>,
-    by_name: FxMap<Box<str>, u16>,
+    by_name: FxMap<Arc<str>, u16>,
     handlers: Vec<CompiledHandler>,
     cache: TargetCache,
     max_level: LevelFilter,
@@ -748,22 +830,77 @@ struct Compiled {
 }
 
 struct Node {
-    name: Box<str>,
+    name: Arc<str>,
     level: Level,
     filters: Box<[u16]>,
     /// Handlers of this logger, then its ancestors' up to the first that does not propagate.
     chain: Box<[u16]>,
+    /// What the config says of this logger, for rebuilding it; `None` for an unconfigured root.
+    spec: Option<NodeSpec>,
+}
+
+/// A logger's own settings as configured (the effective ones are on the [`Node`]).
+struct NodeSpec {
+    level: Option<Level>,
+    /// How many of the chain's first handlers are the logger's own, if it lists handlers.
+    handlers: Option<u16>,
+    /// Whether the config lists filters (they are the node's `filters`).
+    filters: bool,
+    propagate: Option<bool>,
+}
+
+impl Node {
+    fn root(
+        level: Option<Level>,
+        filters: Box<[u16]>,
+        chain: Box<[u16]>,
+        spec: Option<NodeSpec>,
+    ) -> Node {
+        Node {
+            name: "".into(),
+            level: level.unwrap_or(DEFAULT_ROOT_LEVEL),
+            filters,
+            chain,
+            spec,
+        }
+    }
+}
+
+/// Sorted, deduplicated names from two sorted key sets.
+fn sorted_union<'a>(
+    a: impl Iterator<Item = &'a String>,
+    b: impl Iterator<Item = &'a String>,
+) -> Vec<&'a str> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut out = Vec::with_capacity(a.size_hint().0 + b.size_hint().0);
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x < y => a.next(),
+            (Some(x), Some(y)) if x > y => b.next(),
+            (Some(_), Some(_)) => {
+                b.next();
+                a.next()
+            }
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        out.extend(next.map(String::as_str));
+    }
+    out
 }
 
 struct CompiledHandler {
     level: Level,
     filters: Box<[u16]>,
+    /// The configured level and whether filters were listed, for rebuilding the config.
+    spec: Option<(Option<Level>, bool)>,
 }
 
-/// The configured logger at or nearest above `name`, among those indexed so far.
-fn nearest(by_name: &FxMap<Box<str>, u16>, name: &str) -> Option<usize> {
+/// The configured logger nearest above `name` (not `name` itself), among those indexed so far.
+fn nearest(by_name: &FxMap<Arc<str>, u16>, name: &str) -> Option<usize> {
     let mut prefix = name;
-    while let Some(cut) = prefix.rfind("::") {
+    while let Some(cut) = last_separator(prefix) {
         prefix = &prefix[..cut];
         if let Some(&i) = by_name.get(prefix) {
             return Some(i as usize);
@@ -772,16 +909,25 @@ fn nearest(by_name: &FxMap<Box<str>, u16>, name: &str) -> Option<usize> {
     None
 }
 
+/// Where the last `::` of `name` starts, by a byte scan (`rfind("::")` builds a substring
+/// searcher on every call, which dominated compiling a config).
+fn last_separator(name: &str) -> Option<usize> {
+    let bytes = name.as_bytes();
+    (1..bytes.len())
+        .rev()
+        .find(|&i| bytes[i] == b':' && bytes[i - 1] == b':')
+        .map(|i| i - 1)
+}
+
 impl Compiled {
     fn empty() -> Self {
         Compiled {
-            config: LoggingConfig::default(),
-            nodes: vec![Node {
-                name: "".into(),
-                level: Level::Off,
-                filters: Box::new([]),
-                chain: Box::new([]),
-            }],
+            nodes: vec![Node::root(
+                Some(Level::Off),
+                Box::new([]),
+                Box::new([]),
+                None,
+            )],
             by_name: FxMap::default(),
             handlers: Vec::new(),
             cache: TargetCache::new(),
@@ -1378,6 +1524,25 @@ mod tests {
     }
 
     #[test]
+    fn current_config_is_the_baseline_with_the_overlay() {
+        let w = world(
+            r#"{"loggers": {"": {"level": "info", "handlers": ["console"]}, "myapp": {"handlers": ["file"], "filters": []}},
+                "handlers": {"mail": {"level": "error", "filters": ["polite"]}}}"#,
+        );
+        let over = config(
+            r#"{"loggers": {"myapp": {"level": "debug", "propagate": false}, "web::req": {"filters": ["polite", "no_static"]}},
+                "handlers": {"console": {"level": "warn"}, "mail": {"filters": []}}}"#,
+        );
+        w.logger.apply(&over).unwrap();
+        assert_eq!(
+            w.logger.current_config(),
+            w.logger.baseline().overlay(&over)
+        );
+        w.logger.apply_baseline().unwrap();
+        assert_eq!(&w.logger.current_config(), w.logger.baseline());
+    }
+
+    #[test]
     fn segment_prefixes() {
         assert!(is_segment_prefix("", "a"));
         assert!(is_segment_prefix("a::b", "a::b"));
@@ -1414,5 +1579,19 @@ mod cache_tests {
         cache.put(hash, 1 << GENERATION_BITS, Level::Info);
         cache.advance(1 << GENERATION_BITS);
         assert_eq!(cache.get(hash), None, "the wrap clears the slots");
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn last_separator_finds_the_parent() {
+        assert_eq!(last_separator("a::b::c"), Some(4));
+        assert_eq!(last_separator("a::b"), Some(1));
+        assert_eq!(last_separator("a"), None);
+        assert_eq!(last_separator(""), None);
+        assert_eq!(last_separator("ab::"), Some(2));
     }
 }

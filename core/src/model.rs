@@ -164,20 +164,8 @@ pub fn validate_logger_name(name: &str) -> Result<()> {
     if name.len() > MAX_LOGGER_NAME {
         return refuse("longer than 200 bytes");
     }
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b':';
-    if name.bytes().all(plain)
-        && !name.contains(":::")
-        && !name.starts_with(':')
-        && !name.ends_with(':')
-    {
-        // The common case, checked in one pass: ASCII segments; only `::` separators remain
-        // to check, which the split below does for names that are not plain.
-        if name
-            .split("::")
-            .all(|segment| !segment.is_empty() && !segment.contains(':'))
-        {
-            return Ok(());
-        }
+    if is_plain_ascii_name(name.as_bytes()) {
+        return Ok(());
     }
     for segment in name.split("::") {
         if segment.is_empty() {
@@ -197,6 +185,29 @@ pub fn validate_logger_name(name: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The common case in one pass over bytes, with no substring searcher: ASCII segments of
+/// `[A-Za-z0-9_-]`, none empty, separated by exactly `::`.
+fn is_plain_ascii_name(bytes: &[u8]) -> bool {
+    let mut segment = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b':' => {
+                if segment == 0 || bytes.get(i + 1) != Some(&b':') {
+                    return false;
+                }
+                segment = 0;
+                i += 2;
+                continue;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => segment += 1,
+            _ => return false,
+        }
+        i += 1;
+    }
+    segment > 0
 }
 
 /// Checks a config or trigger name: not empty (after trimming) and at most [`MAX_NAME`] bytes.
