@@ -6,3 +6,6 @@ pub mod concepts {}
 
 #[doc = include_str!("../guide/extending.md")]
 pub mod extending {}
+
+#[doc = include_str!("../guide/performance.md")]
+pub mod performance {}
