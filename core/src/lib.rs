@@ -58,4 +58,4 @@ pub use model::{
 pub use propagate::{
     InstanceStatus, LocalPropagator, NoopPropagator, PollingPropagator, Propagator, Reloader,
 };
-pub use store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store};
+pub use store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, check_version};

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId, validate_name};
-use crate::store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store};
+use crate::store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, check_version};
 
 /// A store in memory: for tests, demos and single processes whose configs need not outlive them.
 ///
@@ -186,14 +186,7 @@ impl Store for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or(Error::ConfigNotFound(id))?;
-        if before.version != version {
-            return Err(Error::Conflict {
-                entity: "config",
-                id: id.0,
-                expected: version,
-                actual: before.version,
-            });
-        }
+        check_version("config", id.0, version, before.version)?;
         state.check_unique_name(&new.name, Some(id))?;
         let after = Config {
             name: new.name.clone(),
@@ -249,16 +242,7 @@ impl Store for MemoryStore {
         let mut state = self.state()?;
         state.check_trigger(new)?;
         let id = TriggerId(state.next_id());
-        let trigger = Trigger {
-            id,
-            name: new.name.clone(),
-            is_active: new.is_active,
-            start: new.start,
-            end: new.end,
-            config_id: new.config_id,
-            version: 1,
-            updated_at: Utc::now(),
-        };
+        let trigger = new.to_trigger(id, 1, Utc::now());
         state.triggers.insert(id, trigger.clone());
         state.record(actor, "create", "trigger", id.0, None, Some(&trigger));
         Ok(trigger)
@@ -277,25 +261,9 @@ impl Store for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or(Error::TriggerNotFound(id))?;
-        if before.version != version {
-            return Err(Error::Conflict {
-                entity: "trigger",
-                id: id.0,
-                expected: version,
-                actual: before.version,
-            });
-        }
+        check_version("trigger", id.0, version, before.version)?;
         state.check_trigger(new)?;
-        let after = Trigger {
-            id,
-            name: new.name.clone(),
-            is_active: new.is_active,
-            start: new.start,
-            end: new.end,
-            config_id: new.config_id,
-            version: before.version + 1,
-            updated_at: Utc::now(),
-        };
+        let after = new.to_trigger(id, before.version + 1, Utc::now());
         state.triggers.insert(id, after.clone());
         state.record(
             actor,

@@ -581,6 +581,20 @@ pub struct NewTrigger {
 }
 
 impl NewTrigger {
+    /// The trigger these fields make, with its id, version and time of writing.
+    pub fn to_trigger(&self, id: TriggerId, version: i64, updated_at: DateTime<Utc>) -> Trigger {
+        Trigger {
+            id,
+            name: self.name.clone(),
+            is_active: self.is_active,
+            start: self.start,
+            end: self.end,
+            config_id: self.config_id,
+            version,
+            updated_at,
+        }
+    }
+
     /// Checks the name and that the window ends after it starts. Whether the config exists is
     /// the store's to check.
     pub fn validate(&self) -> Result<()> {

@@ -8,6 +8,20 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId};
 
+/// Refuses an update based on a stale read: `edited` is the version the update started from,
+/// `stored` the one in the store. Stores call it before writing.
+pub fn check_version(entity: &'static str, id: i64, edited: i64, stored: i64) -> Result<()> {
+    if edited == stored {
+        return Ok(());
+    }
+    Err(crate::Error::Conflict {
+        entity,
+        id,
+        expected: edited,
+        actual: stored,
+    })
+}
+
 /// What the controller needs to decide what runs: the triggers that can still win at or after
 /// the instant it was taken, the configs they point at, and the store's revision.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

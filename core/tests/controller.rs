@@ -40,6 +40,17 @@ fn debug_import() -> NewConfig {
     }
 }
 
+/// A trigger whose window is always open.
+fn always(name: &str, config_id: dynlog_core::ConfigId) -> NewTrigger {
+    NewTrigger {
+        name: name.into(),
+        config_id,
+        start: None,
+        end: None,
+        is_active: true,
+    }
+}
+
 fn hour(h: i64) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::hours(h)
 }
@@ -130,16 +141,7 @@ fn unchanged_configs_are_not_reapplied() {
         "a config no trigger runs changes nothing"
     );
     controller
-        .create_trigger(
-            "a",
-            &NewTrigger {
-                name: "now".into(),
-                config_id: config.id,
-                start: None,
-                end: None,
-                is_active: true,
-            },
-        )
+        .create_trigger("a", &always("now", config.id))
         .unwrap();
     assert_eq!(controller.logger().generation(), generation + 1);
     assert_eq!(
@@ -179,16 +181,7 @@ fn a_failing_store_keeps_the_config_and_recovers() {
         .unwrap();
     let config = controller.create_config("a", &debug_import()).unwrap();
     controller
-        .create_trigger(
-            "a",
-            &NewTrigger {
-                name: "on".into(),
-                config_id: config.id,
-                start: None,
-                end: None,
-                is_active: true,
-            },
-        )
+        .create_trigger("a", &always("on", config.id))
         .unwrap();
     assert_eq!(
         controller.logger().effective_level("myapp::import"),
@@ -253,16 +246,7 @@ fn a_config_this_build_cannot_run_falls_back_to_the_baseline() {
         )
         .unwrap();
     store
-        .create_trigger(
-            "old build",
-            &NewTrigger {
-                name: "t".into(),
-                config_id: config.id,
-                start: None,
-                end: None,
-                is_active: true,
-            },
-        )
+        .create_trigger("old build", &always("t", config.id))
         .unwrap();
     let controller = Controller::builder_arc(logger(&memory), store)
         .without_thread()
@@ -293,18 +277,7 @@ fn the_noop_propagator_does_not_reload_on_change_and_polling_does() {
         .start()
         .unwrap();
     let config = frozen.create_config("a", &debug_import()).unwrap();
-    frozen
-        .create_trigger(
-            "a",
-            &NewTrigger {
-                name: "t".into(),
-                config_id: config.id,
-                start: None,
-                end: None,
-                is_active: true,
-            },
-        )
-        .unwrap();
+    frozen.create_trigger("a", &always("t", config.id)).unwrap();
     assert_eq!(
         frozen.logger().effective_level("myapp::import"),
         Level::Info
