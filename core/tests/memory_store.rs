@@ -3,4 +3,4 @@
 
 use dynlog_core::MemoryStore;
 
-dynlog_core::store_contract_tests!(Box::new(MemoryStore::new()));
+dynlog_core::store_contract_tests!(Some(Box::new(MemoryStore::new())));

@@ -1,0 +1,131 @@
+//! One connection type for SQLite and PostgreSQL, its pool, and the migrations of each backend.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use dynlog_core::{Error, Result};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub(crate) enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub(crate) type DbPool = Pool<ConnectionManager<AnyConnection>>;
+
+/// Which backend a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub(crate) fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// SQLite connections wait for each other instead of failing with "database is locked", and
+/// enforce foreign keys.
+#[derive(Debug)]
+struct SqliteSetup;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(conn) = conn {
+            conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects once directly, so an unreachable database gives the driver's own message (the
+/// multi-connection and the pool only say that connecting failed), then builds the pool and runs
+/// the migrations.
+pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
+    let backend = Backend::of(url);
+    let shown = redact(url);
+    let connect_error =
+        |e: diesel::ConnectionError| Error::store(format!("connecting to {shown}"), e);
+    match backend {
+        Backend::Postgres => drop(PgConnection::establish(url).map_err(connect_error)?),
+        Backend::Sqlite => {
+            let mut conn = SqliteConnection::establish(url).map_err(connect_error)?;
+            // WAL lets readers go on while a writer writes; it is a property of the file.
+            if url != ":memory:" {
+                conn.batch_execute("PRAGMA journal_mode = WAL;")
+                    .map_err(|e| Error::store(format!("setting WAL on {shown}"), e))?;
+            }
+        }
+    }
+    let size = match (backend, url) {
+        // Each connection to `:memory:` is a database of its own: one connection, one database.
+        (Backend::Sqlite, ":memory:") => 1,
+        (Backend::Sqlite, _) => 4,
+        (Backend::Postgres, _) => 8,
+    };
+    let pool = Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(SqliteSetup))
+        .build(ConnectionManager::<AnyConnection>::new(url))
+        .map_err(|e| Error::store(format!("opening a pool on {shown}"), e))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| Error::store(format!("connecting to {shown}"), e))?;
+    let migrated = match &mut *conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+    };
+    migrated.map_err(|e| Error::Store {
+        message: format!("migrating {shown}: {e}"),
+        source: Some(e),
+    })?;
+    Ok((pool, backend))
+}
+
+/// The URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(redact("dynlog.sqlite3"), "dynlog.sqlite3");
+    }
+}
