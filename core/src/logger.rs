@@ -95,9 +95,19 @@ impl Builder {
     }
 
     /// Lays a RUST_LOG-style spec over the baseline: `info,myapp::db=debug` sets the root at
-    /// info on the `console` handler, and `myapp::db` at debug.
+    /// info and `myapp::db` at debug. The root goes on the `console` handler unless the baseline
+    /// already gives the root handlers, which the spec then leaves as they are.
     pub fn baseline_spec(mut self, spec: &str) -> Result<Self> {
-        self.baseline = self.baseline.overlay(&parse_spec(spec)?);
+        let mut over = parse_spec(spec)?;
+        let root_has_handlers = self
+            .baseline
+            .loggers
+            .get("")
+            .is_some_and(|root| root.handlers.is_some());
+        if let (true, Some(root)) = (root_has_handlers, over.loggers.get_mut("")) {
+            root.handlers = None;
+        }
+        self.baseline = self.baseline.overlay(&over);
         Ok(self)
     }
 
@@ -1396,6 +1406,26 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(w.logger.shared.current.load().max_level, LevelFilter::Off);
+    }
+
+    #[test]
+    fn a_spec_over_a_baseline_keeps_the_roots_handlers() {
+        let w = world(BASELINE);
+        let logger = DynamicLogger::builder()
+            .handler("console", w.console.clone())
+            .handler("file", w.file.clone())
+            .baseline_json(BASELINE)
+            .unwrap()
+            .baseline_spec("warn,myapp=debug")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(
+            logger.baseline().loggers[""].handlers.as_deref(),
+            Some(&["console".to_string()][..])
+        );
+        assert_eq!(logger.baseline().loggers[""].level, Some(Level::Warn));
+        assert_eq!(logger.effective_level("myapp"), Level::Debug);
     }
 
     #[test]

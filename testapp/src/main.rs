@@ -1,6 +1,103 @@
-//! The dynlog reference application.
+//! The dynlog reference application: a web app whose logging is driven by dynlog, with demo
+//! endpoints that log at chosen levels and a background job that logs at every level.
+//!
+//! `cargo run -p dynlog-testapp` starts it on 127.0.0.1:8000 on a SQLite file in the working
+//! directory; see `settings.rs` for the environment variables.
 
-fn main() {
-    eprintln!("dynlog-testapp: the reference application is not built yet");
-    std::process::exit(1);
+mod baseline;
+mod demo;
+mod settings;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use actix_web::{App, HttpResponse, HttpServer, get, web};
+use dynlog_core::{
+    Controller, LocalPropagator, MemoryHandler, NoopPropagator, PollingPropagator, Propagator,
+};
+use dynlog_diesel::DieselStore;
+
+use crate::settings::{PropagatorKind, Settings};
+
+fn main() -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("dynlog-testapp: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dynlog-testapp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let memory = MemoryHandler::new(2000);
+    let logger = baseline::logger(&settings.log_file, &memory, settings.baseline.as_deref())?;
+    logger.install()?;
+    dynlog_diesel::log_queries()?;
+    let store = DieselStore::open(&settings.database_url)?;
+    let propagator: Arc<dyn Propagator> = match settings.propagator {
+        PropagatorKind::Local => Arc::new(LocalPropagator),
+        PropagatorKind::None => Arc::new(NoopPropagator),
+        PropagatorKind::Polling => Arc::new(PollingPropagator::new(settings.poll)),
+        PropagatorKind::Redis => {
+            let url = settings.redis_url.as_deref().unwrap_or_default();
+            return Err(format!("REDIS_URL={url:?}: the Redis propagator (dynlog-redis) is not part of this build yet").into());
+        }
+    };
+    let controller = Controller::builder_arc(logger, Arc::new(store))
+        .propagator_arc(propagator)
+        .app_name(settings.app_name.clone())
+        .start()?;
+    log::info!(
+        "dynlog-testapp on http://{} ({} store, {} propagator)",
+        settings.bind,
+        settings.database_url,
+        controller.propagator().name()
+    );
+    demo::start_job(settings.job_every);
+    actix_web::rt::System::new().block_on(serve(settings, controller))?;
+    Ok(())
+}
+
+async fn serve(settings: Settings, controller: Controller) -> std::io::Result<()> {
+    let state = web::Data::new(controller);
+    HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(actix_web::middleware::Logger::default())
+            .service(index)
+            .service(status)
+            .configure(demo::routes)
+    })
+    .bind(settings.bind)?
+    .run()
+    .await
+}
+
+#[get("/")]
+async fn index() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body(
+        "dynlog-testapp\n\n\
+         GET /testapp/ok\n\
+         GET /testapp/error401\n\
+         GET /testapp/log/{level}/{target}   logs \"message from view\" at that level to that target\n\
+         GET /testapp/status                 what dynlog runs now, as JSON\n",
+    )
+}
+
+/// What the controller runs now, for scripts and the end-to-end tests.
+#[get("/testapp/status")]
+async fn status(controller: web::Data<Controller>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": controller.status(),
+        "fleet": controller.fleet().unwrap_or_default(),
+        "seen_targets": controller.logger().seen_targets(),
+    }))
 }

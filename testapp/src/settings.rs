@@ -1,0 +1,211 @@
+//! The testapp's settings, from the environment. A bad value stops the start with a message
+//! naming the variable and the value.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A setting that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}={value:?}: {reason}")]
+pub(crate) struct SettingError {
+    variable: &'static str,
+    value: String,
+    reason: String,
+}
+
+/// How changes reach the other processes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PropagatorKind {
+    Local,
+    None,
+    Polling,
+    Redis,
+}
+
+/// Everything the testapp reads from its environment.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    /// `DATABASE_URL`: a SQLite path or a `postgres://` URL.
+    pub(crate) database_url: String,
+    /// `REDIS_URL`, for the Redis propagator.
+    pub(crate) redis_url: Option<String>,
+    /// `DYNLOG_PROPAGATOR`.
+    pub(crate) propagator: PropagatorKind,
+    /// `DYNLOG_POLL_SECONDS`, for the polling propagator.
+    pub(crate) poll: Duration,
+    /// `DYNLOG_BIND`.
+    pub(crate) bind: SocketAddr,
+    /// `DYNLOG_BASELINE`, a RUST_LOG-style spec laid over the built-in baseline.
+    pub(crate) baseline: Option<String>,
+    /// `DYNLOG_LOG_FILE`: where the `file` handler writes.
+    pub(crate) log_file: String,
+    /// `DYNLOG_JOB_SECONDS`: how often the demo job logs.
+    pub(crate) job_every: Duration,
+    /// `DYNLOG_APP_NAME`, for the fleet view.
+    pub(crate) app_name: String,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub(crate) fn from_env() -> Result<Settings, SettingError> {
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `get`, so tests need not touch the process environment.
+    pub(crate) fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let bad = |variable: &'static str, value: &str, reason: &str| SettingError {
+            variable,
+            value: value.to_string(),
+            reason: reason.to_string(),
+        };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "dynlog-testapp.sqlite3".into());
+        if !(database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+            || !database_url.contains("://"))
+        {
+            return Err(bad(
+                "DATABASE_URL",
+                &database_url,
+                "expected a SQLite file path or a postgres:// URL",
+            ));
+        }
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(bad("REDIS_URL", url, "expected a redis:// URL"));
+        }
+        let propagator = match get("DYNLOG_PROPAGATOR") {
+            None if redis_url.is_some() => PropagatorKind::Redis,
+            None => PropagatorKind::Local,
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "local" => PropagatorKind::Local,
+                "none" => PropagatorKind::None,
+                "polling" => PropagatorKind::Polling,
+                "redis" => PropagatorKind::Redis,
+                _ => {
+                    return Err(bad(
+                        "DYNLOG_PROPAGATOR",
+                        &value,
+                        "expected one of: local, none, polling, redis",
+                    ));
+                }
+            },
+        };
+        if propagator == PropagatorKind::Redis && redis_url.is_none() {
+            return Err(bad(
+                "DYNLOG_PROPAGATOR",
+                "redis",
+                "the redis propagator needs REDIS_URL",
+            ));
+        }
+        let seconds = |variable: &'static str, default: f64| -> Result<Duration, SettingError> {
+            match get(variable) {
+                None => Ok(Duration::from_secs_f64(default)),
+                Some(value) => match value.trim().parse::<f64>() {
+                    Ok(s) if s > 0.0 && s < 86_400.0 => Ok(Duration::from_secs_f64(s)),
+                    _ => Err(bad(
+                        variable,
+                        &value,
+                        "expected a number of seconds above 0",
+                    )),
+                },
+            }
+        };
+        let bind_text = get("DYNLOG_BIND").unwrap_or_else(|| "127.0.0.1:8000".into());
+        let bind = bind_text.parse().map_err(|_| {
+            bad(
+                "DYNLOG_BIND",
+                &bind_text,
+                "expected an address and port, as 127.0.0.1:8000",
+            )
+        })?;
+        let baseline = get("DYNLOG_BASELINE");
+        if let Some(spec) = &baseline {
+            dynlog_core::parse_spec(spec)
+                .map_err(|e| bad("DYNLOG_BASELINE", spec, &e.to_string()))?;
+        }
+        Ok(Settings {
+            database_url,
+            redis_url,
+            propagator,
+            poll: seconds("DYNLOG_POLL_SECONDS", 2.0)?,
+            bind,
+            baseline,
+            log_file: get("DYNLOG_LOG_FILE").unwrap_or_else(|| "dynlog-testapp.log".into()),
+            job_every: seconds("DYNLOG_JOB_SECONDS", 3.0)?,
+            app_name: get("DYNLOG_APP_NAME").unwrap_or_else(|| "dynlog-testapp".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<Settings, SettingError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_readme_path() {
+        let s = read(&[]).unwrap();
+        assert_eq!(s.database_url, "dynlog-testapp.sqlite3");
+        assert_eq!(s.propagator, PropagatorKind::Local);
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+    }
+
+    #[test]
+    fn redis_url_turns_on_the_redis_propagator() {
+        let s = read(&[("REDIS_URL", "redis://127.0.0.1:6379/")]).unwrap();
+        assert_eq!(s.propagator, PropagatorKind::Redis);
+        let s = read(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379/"),
+            ("DYNLOG_PROPAGATOR", "Polling"),
+        ])
+        .unwrap();
+        assert_eq!(s.propagator, PropagatorKind::Polling);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_value() {
+        for (pairs, want) in [
+            (
+                vec![("DYNLOG_PROPAGATOR", "kafka")],
+                r#"DYNLOG_PROPAGATOR="kafka": expected one of"#,
+            ),
+            (vec![("DYNLOG_PROPAGATOR", "redis")], "needs REDIS_URL"),
+            (
+                vec![("DYNLOG_BIND", "localhost")],
+                r#"DYNLOG_BIND="localhost""#,
+            ),
+            (
+                vec![("DATABASE_URL", "mysql://x")],
+                r#"DATABASE_URL="mysql://x""#,
+            ),
+            (
+                vec![("REDIS_URL", "127.0.0.1:6379")],
+                r#"REDIS_URL="127.0.0.1:6379""#,
+            ),
+            (
+                vec![("DYNLOG_BASELINE", "info,a=loud")],
+                r#"invalid level "loud""#,
+            ),
+            (
+                vec![("DYNLOG_JOB_SECONDS", "-1")],
+                r#"DYNLOG_JOB_SECONDS="-1""#,
+            ),
+        ] {
+            let err = read(&pairs).unwrap_err().to_string();
+            assert!(err.contains(want), "{err} should contain {want}");
+        }
+    }
+}
