@@ -1,0 +1,334 @@
+//! `RedisPropagator`: pub/sub doorbells, resync on reconnect, heartbeats with expiry.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dynlog_core::{Error, InstanceStatus, Propagator, Reloader, Result};
+use serde::{Deserialize, Serialize};
+
+/// The log target of this crate's own records.
+const TARGET: &str = "dynlog::redis";
+
+/// What to do when Redis cannot be reached at startup (the seed's `raise | pass`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Start anyway: poll the store until Redis is back.
+    #[default]
+    Continue,
+    /// Fail the start with the connection error.
+    Fail,
+}
+
+/// The doorbell: a process that hears it reloads its snapshot from the store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    /// The store's revision after the change.
+    pub revision: i64,
+    /// The instance that made the change (it has reloaded already).
+    pub origin: String,
+    /// When it was sent.
+    pub at: DateTime<Utc>,
+}
+
+/// Propagates changes over Redis pub/sub, and keeps the fleet's heartbeats in Redis.
+///
+/// A listener thread subscribes to the channel and reloads on every announcement from another
+/// instance. When Redis goes away it reconnects with backoff (capped at 5 s), checking the
+/// store's revision meanwhile, and reloads on every (re)subscribe, since messages sent while
+/// it was away are lost. The controller's safety poll ([`RedisPropagator::safety_poll`], 60 s by
+/// default) heals anything else missed.
+pub struct RedisPropagator {
+    client: redis::Client,
+    channel: String,
+    on_error: OnError,
+    heartbeat_ttl: Duration,
+    safety_poll: Duration,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    stop: AtomicBool,
+    instance_id: OnceLock<String>,
+    /// The connection for PUBLISH and heartbeats; dropped on error and made again on demand.
+    commands: Mutex<Option<redis::Connection>>,
+    listener: Mutex<Option<JoinHandle<()>>>,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+const IO_TIMEOUT: Duration = Duration::from_millis(500);
+/// How often the listener looks at the stop flag while no message comes.
+const LISTEN_TICK: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A connection slot or a handle; a panic cannot leave either half-written.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl RedisPropagator {
+    /// A propagator on the Redis at `url` (`redis://host:port/db`), announcing on `channel`.
+    /// Nothing connects until the controller starts it.
+    pub fn new(url: &str, channel: &str) -> Result<RedisPropagator> {
+        let client = redis::Client::open(url)
+            .map_err(|e| Error::propagation(format!("REDIS_URL {url:?}"), e))?;
+        Ok(RedisPropagator {
+            client,
+            channel: channel.to_string(),
+            on_error: OnError::default(),
+            heartbeat_ttl: Duration::from_secs(15),
+            safety_poll: Duration::from_secs(60),
+            shared: Arc::new(Shared {
+                stop: AtomicBool::new(false),
+                instance_id: OnceLock::new(),
+                commands: Mutex::new(None),
+                listener: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// What to do when Redis cannot be reached at startup.
+    pub fn on_error(mut self, on_error: OnError) -> Self {
+        self.on_error = on_error;
+        self
+    }
+
+    /// How long a heartbeat lives without renewal (15 s by default: three of the controller's
+    /// default 5 s heartbeats).
+    pub fn heartbeat_ttl(mut self, ttl: Duration) -> Self {
+        self.heartbeat_ttl = ttl;
+        self
+    }
+
+    /// How often the controller compares the store's revision, in case a message was missed.
+    pub fn safety_poll(mut self, every: Duration) -> Self {
+        self.safety_poll = every;
+        self
+    }
+
+    fn instance_key(&self, instance_id: &str) -> String {
+        format!("{}:instance:{instance_id}", self.channel)
+    }
+
+    /// Runs `f` on the command connection, making it if needed; drops it on error.
+    fn command<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        let mut slot = lock(&self.shared.commands);
+        if slot.is_none() {
+            let conn = connect(&self.client)
+                .map_err(|e| Error::propagation(format!("{what}: connecting"), e))?;
+            *slot = Some(conn);
+        }
+        let Some(conn) = slot.as_mut() else {
+            return Err(Error::Propagation {
+                message: format!("{what}: no connection"),
+                source: None,
+            });
+        };
+        f(conn).map_err(|e| {
+            *slot = None;
+            Error::propagation(what, e)
+        })
+    }
+}
+
+impl std::fmt::Debug for RedisPropagator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisPropagator")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+fn connect(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
+    let conn = client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
+    conn.set_read_timeout(Some(IO_TIMEOUT))?;
+    conn.set_write_timeout(Some(IO_TIMEOUT))?;
+    Ok(conn)
+}
+
+impl Propagator for RedisPropagator {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    fn start(&self, reloader: Reloader) -> Result<()> {
+        let _ = self
+            .shared
+            .instance_id
+            .set(reloader.instance_id().to_string());
+        if self.on_error == OnError::Fail {
+            connect(&self.client)
+                .map_err(|e| Error::propagation("connecting to Redis at startup", e))?;
+        }
+        let (client, channel, shared) = (
+            self.client.clone(),
+            self.channel.clone(),
+            Arc::clone(&self.shared),
+        );
+        let handle = std::thread::Builder::new()
+            .name("dynlog-redis".into())
+            .spawn(move || listen(&client, &channel, &shared, &reloader))
+            .map_err(|source| Error::Io {
+                context: "starting the Redis listener thread".into(),
+                source,
+            })?;
+        *lock(&self.shared.listener) = Some(handle);
+        Ok(())
+    }
+
+    fn announce(&self, revision: i64) -> Result<()> {
+        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
+        let message = Announcement {
+            revision,
+            origin,
+            at: Utc::now(),
+        };
+        let payload = serde_json::to_string(&message).unwrap_or_default();
+        self.command("publishing a change", |conn| {
+            redis::cmd("PUBLISH")
+                .arg(&self.channel)
+                .arg(&payload)
+                .query::<i64>(conn)
+                .map(drop)
+        })
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(self.safety_poll)
+    }
+
+    fn report(&self, status: &InstanceStatus) -> Result<()> {
+        let key = self.instance_key(&status.instance_id);
+        let payload = serde_json::to_string(status).unwrap_or_default();
+        let ttl = self.heartbeat_ttl.as_millis().max(1) as u64;
+        self.command("writing the heartbeat", |conn| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(&payload)
+                .arg("PX")
+                .arg(ttl)
+                .query::<()>(conn)
+        })
+    }
+
+    fn fleet(&self) -> Result<Vec<InstanceStatus>> {
+        let pattern = self.instance_key("*");
+        let payloads: Vec<Option<String>> = self.command("reading the fleet", |conn| {
+            let mut keys: Vec<String> = Vec::new();
+            let mut cursor = 0u64;
+            loop {
+                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(500)
+                    .query(conn)?;
+                keys.extend(batch);
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
+            }
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            redis::cmd("MGET").arg(&keys).query(conn)
+        })?;
+        let mut fleet: Vec<InstanceStatus> = payloads
+            .into_iter()
+            .flatten()
+            .filter_map(|p| serde_json::from_str(&p).ok())
+            .collect();
+        fleet.sort_by(|a, b| {
+            (&a.host, a.pid, &a.instance_id).cmp(&(&b.host, b.pid, &b.instance_id))
+        });
+        Ok(fleet)
+    }
+
+    fn stop(&self) {
+        // Relaxed: the listener only needs to see it eventually (within one tick).
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = lock(&self.shared.listener).take() {
+            let _ = handle.join();
+        }
+        if let Some(id) = self.shared.instance_id.get() {
+            let key = self.instance_key(id);
+            let _ = self.command("removing the heartbeat", |conn| {
+                redis::cmd("DEL").arg(&key).query::<()>(conn)
+            });
+        }
+    }
+}
+
+/// The listener thread: subscribe, reload, hear announcements; on any error reconnect with
+/// backoff, checking the store meanwhile.
+fn listen(client: &redis::Client, channel: &str, shared: &Shared, reloader: &Reloader) {
+    let stopped = || shared.stop.load(Ordering::Relaxed);
+    let mut backoff = Duration::from_millis(100);
+    let mut down_since_logged = false;
+    while !stopped() {
+        let subscribed = connect(client).and_then(|mut conn| {
+            conn.set_read_timeout(Some(LISTEN_TICK))?;
+            let mut pubsub = conn.as_pubsub();
+            pubsub.subscribe(channel)?;
+            if down_since_logged {
+                log::info!(target: TARGET, "Redis is back; resubscribed to {channel:?}");
+                down_since_logged = false;
+            }
+            backoff = Duration::from_millis(100);
+            // Messages sent while we were away are lost: read the store now.
+            reloader.reload();
+            loop {
+                if stopped() {
+                    return Ok(());
+                }
+                match pubsub.get_message() {
+                    Ok(message) => hear(&message, reloader),
+                    Err(e) if e.is_timeout() => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        match subscribed {
+            Ok(()) => return,
+            Err(e) => {
+                if !down_since_logged {
+                    log::warn!(target: TARGET, "Redis connection lost or refused ({e}); checking the store until it is back");
+                    down_since_logged = true;
+                }
+                // While Redis is away, the store is still the truth.
+                reloader.check();
+                sleep_unless_stopped(backoff, &stopped);
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+fn hear(message: &redis::Msg, reloader: &Reloader) {
+    let payload = message.get_payload_bytes();
+    match serde_json::from_slice::<Announcement>(payload) {
+        Ok(announcement) if announcement.origin == reloader.instance_id() => {}
+        Ok(_) => reloader.reload(),
+        Err(e) => {
+            let shown = String::from_utf8_lossy(&payload[..payload.len().min(100)]).into_owned();
+            log::warn!(target: TARGET, "ignored a message that is not an announcement ({e}): {shown:?}");
+        }
+    }
+}
+
+fn sleep_unless_stopped(total: Duration, stopped: &impl Fn() -> bool) {
+    let mut left = total;
+    while !left.is_zero() && !stopped() {
+        let step = left.min(LISTEN_TICK);
+        std::thread::sleep(step);
+        left -= step;
+    }
+}
