@@ -48,7 +48,7 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         PropagatorKind::Polling => Arc::new(PollingPropagator::new(settings.poll)),
         PropagatorKind::Redis => {
             let url = settings.redis_url.as_deref().unwrap_or_default();
-            return Err(format!("REDIS_URL={url:?}: the Redis propagator (dynlog-redis) is not part of this build yet").into());
+            Arc::new(dynlog_redis::RedisPropagator::new(url, "dynlog")?)
         }
     };
     let controller = Controller::builder_arc(logger, Arc::new(store))
