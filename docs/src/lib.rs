@@ -9,3 +9,6 @@ pub mod extending {}
 
 #[doc = include_str!("../guide/performance.md")]
 pub mod performance {}
+
+#[doc = include_str!("../guide/stores-and-propagators.md")]
+pub mod stores_and_propagators {}
