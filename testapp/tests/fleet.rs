@@ -1,0 +1,274 @@
+//! Three real testapp processes on PostgreSQL and Redis converge on a change announced by a
+//! fourth member of the fleet; a process started while Redis is down catches up when it returns.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use dynlog_core::{Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger, Store};
+use dynlog_diesel::DieselStore;
+use dynlog_redis::RedisPropagator;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn required(what: &str, e: impl std::fmt::Display) -> bool {
+    if std::env::var("DYNLOG_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("{what} is required (DYNLOG_REQUIRE_SERVICES=1): {e}");
+    }
+    eprintln!("skipped: {what} is not available ({e}); run scripts/test");
+    false
+}
+
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Redis {
+    fn start(port: u16) -> std::io::Result<Redis> {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let redis = Redis {
+            child: Some(child),
+            port,
+        };
+        wait_for(Duration::from_secs(5), "redis-server", || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Ok(redis)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct Instance {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(dir: &std::path::Path, database: &str, redis: &str, n: usize) -> Instance {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_dynlog-testapp"))
+        .current_dir(dir)
+        .env("DATABASE_URL", database)
+        .env("REDIS_URL", redis)
+        .env("DYNLOG_BIND", format!("127.0.0.1:{port}"))
+        .env("DYNLOG_APP_NAME", format!("fleet-{n}"))
+        .env("DYNLOG_LOG_FILE", dir.join(format!("fleet-{n}.log")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let instance = Instance { child, port };
+    wait_for(Duration::from_secs(30), "an instance to listen", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    instance
+}
+
+fn status(port: u16) -> serde_json::Value {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /testapp/status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap()
+}
+
+fn wait_for(within: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < within,
+            "timed out after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    started.elapsed()
+}
+
+fn runs(port: u16, revision: i64, config: &str) -> bool {
+    let s = status(port);
+    s["status"]["revision"] == revision && s["status"]["current"]["config"]["name"] == config
+}
+
+#[test]
+fn three_instances_converge_and_a_late_one_catches_up() {
+    let server = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut admin = match PgConnection::establish(&server) {
+        Ok(admin) => admin,
+        Err(e) => {
+            required("PostgreSQL", e);
+            return;
+        }
+    };
+    let mut redis = match Redis::start(free_port()) {
+        Ok(redis) => redis,
+        Err(e) => {
+            required("redis-server", e);
+            return;
+        }
+    };
+    let name = format!("dynlog_fleet_{}", std::process::id());
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let database = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let fleet: Vec<Instance> = (1..=3)
+        .map(|n| spawn(&dir, &database, &redis.url(), n))
+        .collect();
+    // A fourth member makes the change, as an admin instance would.
+    let store = Arc::new(DieselStore::open(&database).unwrap());
+    let writer = Controller::builder_arc(DynamicLogger::builder().build().unwrap(), store.clone())
+        .propagator(RedisPropagator::new(&redis.url(), "dynlog").unwrap())
+        .start()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let body = LoggingConfig::from_json(
+        r#"{"loggers": {"dynlog_testapp::jobs::import": {"level": "debug"}}}"#,
+    )
+    .unwrap();
+    let config = writer
+        .create_config(
+            "e2e",
+            &NewConfig {
+                name: "debug import".into(),
+                body,
+            },
+        )
+        .unwrap();
+    writer
+        .create_trigger(
+            "e2e",
+            &NewTrigger {
+                name: "now".into(),
+                config_id: config.id,
+                start: None,
+                end: None,
+                is_active: true,
+            },
+        )
+        .unwrap();
+    let revision = store.revision().unwrap();
+    let took = wait_for(Duration::from_secs(5), "the fleet to converge", || {
+        fleet.iter().all(|i| runs(i.port, revision, "debug import"))
+    });
+    assert!(took < Duration::from_secs(2), "converged in {took:?}");
+    // The fleet view of one instance shows every instance on the same revision.
+    wait_for(
+        Duration::from_secs(10),
+        "heartbeats of the whole fleet",
+        || {
+            let fleet_view = status(fleet[1].port)["fleet"].as_array().unwrap().clone();
+            fleet_view
+                .iter()
+                .filter(|i| {
+                    ["fleet-1", "fleet-2", "fleet-3"].contains(&i["app"].as_str().unwrap_or(""))
+                })
+                .count()
+                == 3
+                && fleet_view
+                    .iter()
+                    .filter(|i| {
+                        ["fleet-1", "fleet-2", "fleet-3"].contains(&i["app"].as_str().unwrap_or(""))
+                    })
+                    .all(|i| i["revision"] == revision)
+        },
+    );
+
+    // Redis goes down; a fourth instance starts anyway and catches up: by checking the store while
+    // Redis is away, and by resyncing when it returns.
+    let port = redis.port;
+    redis.kill();
+    let late = spawn(&dir, &database, &format!("redis://127.0.0.1:{port}/"), 4);
+    let config2 = store
+        .create_config(
+            "e2e",
+            &NewConfig {
+                name: "quiet".into(),
+                body: LoggingConfig::default(),
+            },
+        )
+        .unwrap();
+    store
+        .create_trigger(
+            "e2e",
+            &NewTrigger {
+                name: "later".into(),
+                config_id: config2.id,
+                start: Some(chrono::Utc::now()),
+                end: None,
+                is_active: true,
+            },
+        )
+        .unwrap();
+    let redis = Redis::start(port).unwrap();
+    let revision = store.revision().unwrap();
+    wait_for(
+        Duration::from_secs(10),
+        "the late instance to catch up",
+        || runs(late.port, revision, "quiet"),
+    );
+    drop(redis);
+    drop(fleet);
+    drop(late);
+    writer.stop();
+    drop(store);
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
