@@ -10,6 +10,8 @@ use dynlog_core::{Error, Result};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The advisory lock key that serializes migrations across processes ("dynlog" in ASCII).
+const MIGRATION_LOCK: i64 = 0x64_79_6e_6c_6f_67;
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -66,7 +68,7 @@ pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
             let mut conn = SqliteConnection::establish(url).map_err(connect_error)?;
             // WAL lets readers go on while a writer writes; it is a property of the file.
             if url != ":memory:" {
-                conn.batch_execute("PRAGMA journal_mode = WAL;")
+                conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
                     .map_err(|e| Error::store(format!("setting WAL on {shown}"), e))?;
             }
         }
@@ -88,8 +90,29 @@ pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
         .get()
         .map_err(|e| Error::store(format!("connecting to {shown}"), e))?;
     let migrated = match &mut *conn {
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+        AnyConnection::Postgresql(c) => {
+            // Processes that start together must not migrate at once: the second would try to
+            // create what the first is creating. A session lock makes them take turns.
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .map_err(|e| Error::store(format!("locking {shown} for migrations"), e))?;
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop);
+            let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            result
+        }
+        AnyConnection::Sqlite(c) => {
+            // SQLite has no such lock; a process that lost the race finds the migration applied
+            // when it tries again.
+            let mut attempt = 0;
+            loop {
+                match c.run_pending_migrations(SQLITE_MIGRATIONS) {
+                    Err(_) if attempt < 5 => {
+                        attempt += 1;
+                        std::thread::sleep(Duration::from_millis(50 * attempt));
+                    }
+                    result => break result.map(drop),
+                }
+            }
+        }
     };
     migrated.map_err(|e| Error::Store {
         message: format!("migrating {shown}: {e}"),

@@ -154,3 +154,49 @@ fn the_controller_rides_out_a_database_that_goes_away() {
     assert!(controller.status().last_error.is_none());
     assert_eq!(controller.logger().effective_level("a"), Level::Debug);
 }
+
+/// Processes of a fleet start together on a fresh database: every one of them opens it.
+fn opened_together(url: &str) {
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, barrier) = (url.to_string(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                DieselStore::open(&url).map(drop)
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap().unwrap();
+    }
+}
+
+#[test]
+fn stores_opened_together_migrate_once_sqlite() {
+    let dir = std::env::temp_dir().join(format!("dynlog-together-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    opened_together(dir.join("fresh.sqlite3").to_str().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn stores_opened_together_migrate_once_postgres() {
+    let Some(server) = common::postgres_server() else {
+        return;
+    };
+    let name = format!("dynlog_together_{}", std::process::id());
+    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&server).unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("CREATE DATABASE {name}")),
+        &mut admin,
+    )
+    .unwrap();
+    let url = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
+    opened_together(&url);
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")),
+        &mut admin,
+    )
+    .unwrap();
+}
