@@ -2,79 +2,32 @@
 //! job's debug records appear in the file, and the end of the window rolls them back.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use chrono::Utc;
+use common::{Instance, wait_for};
 use dynlog_core::{LoggingConfig, NewConfig, NewTrigger, Store};
 use dynlog_diesel::DieselStore;
 
-struct App {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(dir: &std::path::Path) -> App {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_dynlog-testapp"))
-        .current_dir(dir)
-        .env("DATABASE_URL", dir.join("app.sqlite3"))
-        .env("DYNLOG_BIND", format!("127.0.0.1:{port}"))
-        .env("DYNLOG_PROPAGATOR", "polling")
-        .env("DYNLOG_POLL_SECONDS", "0.1")
-        .env("DYNLOG_JOB_SECONDS", "0.05")
-        .env("DYNLOG_LOG_FILE", dir.join("app.log"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let app = App { child, port };
-    wait_for(Duration::from_secs(30), "the app to listen", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    app
-}
-
-fn get(port: u16, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+fn start(dir: &std::path::Path) -> Instance {
+    Instance::start(
+        dir,
+        &[
+            (
+                "DATABASE_URL",
+                dir.join("app.sqlite3").to_string_lossy().into_owned(),
+            ),
+            ("DYNLOG_PROPAGATOR", "polling".into()),
+            ("DYNLOG_POLL_SECONDS", "0.1".into()),
+            ("DYNLOG_JOB_SECONDS", "0.05".into()),
+            (
+                "DYNLOG_LOG_FILE",
+                dir.join("app.log").to_string_lossy().into_owned(),
+            ),
+        ],
     )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn wait_for(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn debug_lines(dir: &std::path::Path) -> usize {
@@ -92,8 +45,8 @@ fn a_window_turns_debug_on_in_the_file_and_its_end_rolls_back() {
     std::fs::create_dir_all(&dir).unwrap();
     let app = start(&dir);
 
-    assert_eq!(get(app.port, "/testapp/log/loud/myapp").0, 400);
-    assert_eq!(get(app.port, "/testapp/ok").0, 200);
+    assert_eq!(app.get("/testapp/log/loud/myapp").0, 400);
+    assert_eq!(app.get("/testapp/ok").0, 200);
 
     let store = DieselStore::open(dir.join("app.sqlite3").to_str().unwrap()).unwrap();
     let config = store
@@ -123,7 +76,7 @@ fn a_window_turns_debug_on_in_the_file_and_its_end_rolls_back() {
         .unwrap();
 
     wait_for(Duration::from_secs(5), "the trigger to be current", || {
-        get(app.port, "/testapp/status")
+        app.get("/testapp/status")
             .1
             .contains("\"name\":\"two seconds\"")
     });
@@ -132,7 +85,7 @@ fn a_window_turns_debug_on_in_the_file_and_its_end_rolls_back() {
     });
 
     wait_for(Duration::from_secs(6), "the window to end", || {
-        let (_, body) = get(app.port, "/testapp/status");
+        let (_, body) = app.get("/testapp/status");
         let status: serde_json::Value = serde_json::from_str(&body).unwrap();
         status["status"]["current"].is_null()
     });

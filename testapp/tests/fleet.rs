@@ -2,24 +2,19 @@
 //! fourth member of the fleet; a process started while Redis is down catches up when it returns.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use dynlog_core::{Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger, Store};
 use dynlog_diesel::DieselStore;
 use dynlog_redis::RedisPropagator;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{Instance, free_port, wait_for};
 
 fn required(what: &str, e: impl std::fmt::Display) -> bool {
     if std::env::var("DYNLOG_REQUIRE_SERVICES").as_deref() == Ok("1") {
@@ -78,64 +73,25 @@ impl Drop for Redis {
     }
 }
 
-struct Instance {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn spawn(dir: &std::path::Path, database: &str, redis: &str, n: usize) -> Instance {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_dynlog-testapp"))
-        .current_dir(dir)
-        .env("DATABASE_URL", database)
-        .env("REDIS_URL", redis)
-        .env("DYNLOG_BIND", format!("127.0.0.1:{port}"))
-        .env("DYNLOG_APP_NAME", format!("fleet-{n}"))
-        .env("DYNLOG_LOG_FILE", dir.join(format!("fleet-{n}.log")))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let instance = Instance { child, port };
-    wait_for(Duration::from_secs(30), "an instance to listen", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    instance
-}
-
-fn status(port: u16) -> serde_json::Value {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET /testapp/status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    Instance::start(
+        dir,
+        &[
+            ("DATABASE_URL", database.to_string()),
+            ("REDIS_URL", redis.to_string()),
+            ("DYNLOG_APP_NAME", format!("fleet-{n}")),
+            (
+                "DYNLOG_LOG_FILE",
+                dir.join(format!("fleet-{n}.log"))
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
+        ],
     )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap()
 }
 
-fn wait_for(within: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < within,
-            "timed out after {within:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    started.elapsed()
-}
-
-fn runs(port: u16, revision: i64, config: &str) -> bool {
-    let s = status(port);
+fn runs(instance: &Instance, revision: i64, config: &str) -> bool {
+    let s = instance.status();
     s["status"]["revision"] == revision && s["status"]["current"]["config"]["name"] == config
 }
 
@@ -204,7 +160,7 @@ fn three_instances_converge_and_a_late_one_catches_up() {
         .unwrap();
     let revision = store.revision().unwrap();
     let took = wait_for(Duration::from_secs(5), "the fleet to converge", || {
-        fleet.iter().all(|i| runs(i.port, revision, "debug import"))
+        fleet.iter().all(|i| runs(i, revision, "debug import"))
     });
     assert!(took < Duration::from_secs(2), "converged in {took:?}");
     // The fleet view of one instance shows every instance on the same revision.
@@ -212,7 +168,7 @@ fn three_instances_converge_and_a_late_one_catches_up() {
         Duration::from_secs(10),
         "heartbeats of the whole fleet",
         || {
-            let fleet_view = status(fleet[1].port)["fleet"].as_array().unwrap().clone();
+            let fleet_view = fleet[1].status()["fleet"].as_array().unwrap().clone();
             fleet_view
                 .iter()
                 .filter(|i| {
@@ -260,7 +216,7 @@ fn three_instances_converge_and_a_late_one_catches_up() {
     wait_for(
         Duration::from_secs(10),
         "the late instance to catch up",
-        || runs(late.port, revision, "quiet"),
+        || runs(&late, revision, "quiet"),
     );
     drop(redis);
     drop(fleet);
