@@ -1,0 +1,395 @@
+//! The JSON API: configs, triggers, status, timeline, loggers, audit and preview.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use dynlog_core::{
+    AuditQuery, ConfigId, Controller, LoggingConfig, MAX_BODY, NewConfig, NewTrigger, TriggerId,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::token_hash;
+
+type Reply = Result<HttpResponse, ApiError>;
+
+/// The API's routes, to be mounted under `api`.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/configs", web::get().to(list_configs))
+        .route("/configs", web::post().to(create_config))
+        .route("/configs/{id}", web::get().to(get_config))
+        .route("/configs/{id}", web::put().to(update_config))
+        .route("/configs/{id}", web::delete().to(delete_config))
+        .route("/triggers", web::get().to(list_triggers))
+        .route("/triggers", web::post().to(create_trigger))
+        .route("/triggers/{id}", web::get().to(get_trigger))
+        .route("/triggers/{id}", web::put().to(update_trigger))
+        .route("/triggers/{id}", web::delete().to(delete_trigger))
+        .route("/status", web::get().to(status))
+        .route("/timeline", web::get().to(timeline))
+        .route("/loggers", web::get().to(loggers))
+        .route("/audit", web::get().to(audit))
+        .route("/preview", web::post().to(preview));
+}
+
+/// Runs store work off the async workers, after checking the request's bearer token; `f` gets
+/// the controller and the actor (the token's name) to audit changes under.
+async fn with_actor<T: Send + 'static>(
+    req: &HttpRequest,
+    controller: &web::Data<Controller>,
+    f: impl FnOnce(&Controller, &str) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let token = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .ok_or_else(ApiError::unauthorized)?;
+    let controller = controller.clone();
+    web::block(move || {
+        let found = controller
+            .store()
+            .use_token(&token_hash(&token))?
+            .ok_or_else(ApiError::unauthorized)?;
+        f(&controller, &format!("token:{}", found.name))
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if bytes.len() > MAX_BODY + 16 * 1024 {
+        return Err(dynlog_core::Error::TooLarge {
+            field: "request body",
+            size: bytes.len(),
+            max: MAX_BODY,
+        }
+        .into());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("request body is not UTF-8: {e}"),
+        )
+    })?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| dynlog_core::Error::MalformedJson {
+            message: e.to_string(),
+            line: e.line(),
+            column: e.column(),
+        })?;
+    match value {
+        Value::Object(object) => Ok(object),
+        other => Err(ApiError::invalid(
+            "request body",
+            format!("expected a JSON object, not {other}"),
+        )),
+    }
+}
+
+fn check_fields(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(key) => Err(ApiError::invalid(
+            key,
+            format!("unknown field {key:?} (expected: {})", allowed.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn string(object: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
+    match object.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        None | Some(Value::Null) => {
+            Err(ApiError::invalid(key, format!("field {key:?} is required")))
+        }
+        Some(other) => Err(ApiError::invalid(
+            key,
+            format!("field {key:?} must be a string, not {other}"),
+        )),
+    }
+}
+
+fn integer(object: &Map<String, Value>, key: &str) -> Result<i64, ApiError> {
+    match object.get(key) {
+        Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or_default()),
+        None | Some(Value::Null) => {
+            Err(ApiError::invalid(key, format!("field {key:?} is required")))
+        }
+        Some(other) => Err(ApiError::invalid(
+            key,
+            format!("field {key:?} must be an integer, not {other}"),
+        )),
+    }
+}
+
+fn time(object: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|e| {
+                ApiError::invalid(
+                    key,
+                    format!("field {key:?} must be an RFC 3339 time, not {s:?} ({e})"),
+                )
+            }),
+        Some(other) => Err(ApiError::invalid(
+            key,
+            format!("field {key:?} must be an RFC 3339 time or null, not {other}"),
+        )),
+    }
+}
+
+/// `{"name", "body"}` (plus `version` for updates; `id` and `updated_at` as read are ignored).
+fn config_input(bytes: &[u8]) -> Result<(NewConfig, Option<i64>), ApiError> {
+    let object = parse_object(bytes)?;
+    check_fields(&object, &["name", "body", "version", "id", "updated_at"])?;
+    let body = match object.get("body") {
+        None | Some(Value::Null) => LoggingConfig::default(),
+        Some(body) => LoggingConfig::from_value(body)?,
+    };
+    let version = object
+        .contains_key("version")
+        .then(|| integer(&object, "version"))
+        .transpose()?;
+    Ok((
+        NewConfig {
+            name: string(&object, "name")?,
+            body,
+        },
+        version,
+    ))
+}
+
+/// `{"name", "config_id", "start", "end", "is_active"}` (plus `version` for updates).
+fn trigger_input(bytes: &[u8]) -> Result<(NewTrigger, Option<i64>), ApiError> {
+    let object = parse_object(bytes)?;
+    check_fields(
+        &object,
+        &[
+            "name",
+            "config_id",
+            "start",
+            "end",
+            "is_active",
+            "version",
+            "id",
+            "updated_at",
+        ],
+    )?;
+    let is_active = match object.get("is_active") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "is_active",
+                format!("field \"is_active\" must be true or false, not {other}"),
+            ));
+        }
+    };
+    let version = object
+        .contains_key("version")
+        .then(|| integer(&object, "version"))
+        .transpose()?;
+    let trigger = NewTrigger {
+        name: string(&object, "name")?,
+        config_id: ConfigId(integer(&object, "config_id")?),
+        start: time(&object, "start")?,
+        end: time(&object, "end")?,
+        is_active,
+    };
+    Ok((trigger, version))
+}
+
+fn required_version(version: Option<i64>) -> Result<i64, ApiError> {
+    version.ok_or_else(|| {
+        ApiError::invalid(
+            "version",
+            "field \"version\" is required: send the version you read",
+        )
+    })
+}
+
+async fn list_configs(req: HttpRequest, c: web::Data<Controller>) -> Reply {
+    let configs = with_actor(&req, &c, |c, _| Ok(c.store().configs()?)).await?;
+    Ok(HttpResponse::Ok().json(configs))
+}
+
+async fn get_config(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+    let id = ConfigId(id.into_inner());
+    let config = with_actor(&req, &c, move |c, _| Ok(c.store().config(id)?)).await?;
+    Ok(HttpResponse::Ok().json(config))
+}
+
+async fn create_config(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+    let config = with_actor(&req, &c, move |c, actor| {
+        let (new, _) = config_input(&body)?;
+        Ok(c.create_config(actor, &new)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(config))
+}
+
+async fn update_config(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Reply {
+    let id = ConfigId(id.into_inner());
+    let config = with_actor(&req, &c, move |c, actor| {
+        let (new, version) = config_input(&body)?;
+        Ok(c.update_config(actor, id, required_version(version)?, &new)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(config))
+}
+
+async fn delete_config(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+    let id = ConfigId(id.into_inner());
+    with_actor(&req, &c, move |c, actor| Ok(c.delete_config(actor, id)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn list_triggers(req: HttpRequest, c: web::Data<Controller>) -> Reply {
+    let triggers = with_actor(&req, &c, |c, _| Ok(c.store().triggers()?)).await?;
+    Ok(HttpResponse::Ok().json(triggers))
+}
+
+async fn get_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+    let id = TriggerId(id.into_inner());
+    let trigger = with_actor(&req, &c, move |c, _| Ok(c.store().trigger(id)?)).await?;
+    Ok(HttpResponse::Ok().json(trigger))
+}
+
+async fn create_trigger(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+    let trigger = with_actor(&req, &c, move |c, actor| {
+        let (new, _) = trigger_input(&body)?;
+        Ok(c.create_trigger(actor, &new)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(trigger))
+}
+
+async fn update_trigger(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Reply {
+    let id = TriggerId(id.into_inner());
+    let trigger = with_actor(&req, &c, move |c, actor| {
+        let (new, version) = trigger_input(&body)?;
+        Ok(c.update_trigger(actor, id, required_version(version)?, &new)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(trigger))
+}
+
+async fn delete_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+    let id = TriggerId(id.into_inner());
+    with_actor(&req, &c, move |c, actor| Ok(c.delete_trigger(actor, id)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn status(req: HttpRequest, c: web::Data<Controller>) -> Reply {
+    let body = with_actor(&req, &c, |c, _| {
+        Ok(serde_json::json!({"status": c.status(), "fleet": c.fleet()?, "handlers": c.logger().handler_stats()}))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+struct Range {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<Range>) -> Reply {
+    let parse = |key: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, ApiError> {
+        let mut object = Map::new();
+        if let Some(v) = value {
+            object.insert(key.to_string(), Value::String(v.clone()));
+        }
+        time(&object, key)
+    };
+    let range = range.into_inner();
+    let spans = with_actor(&req, &c, move |c, _| {
+        let (from, to) = (parse("from", &range.from)?, parse("to", &range.to)?);
+        let from = from.unwrap_or_else(|| c.now());
+        let to = to.unwrap_or(from + Duration::days(7));
+        if to <= from {
+            return Err(ApiError::invalid(
+                "to",
+                format!("\"to\" ({to}) must be after \"from\" ({from})"),
+            ));
+        }
+        Ok(dynlog_core::schedule::timeline(
+            &c.store().triggers()?,
+            from,
+            to,
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(spans))
+}
+
+async fn loggers(req: HttpRequest, c: web::Data<Controller>) -> Reply {
+    let views = with_actor(&req, &c, |c, _| {
+        let logger = c.logger();
+        let mut names = logger.seen_targets();
+        names.extend(logger.current_config().loggers.into_keys());
+        names.sort();
+        names.dedup();
+        Ok(names
+            .into_iter()
+            .map(|name| serde_json::json!({"name": name, "now": logger.logger_view(&name)}))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+#[derive(Deserialize)]
+struct Page {
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+async fn audit(req: HttpRequest, c: web::Data<Controller>, page: web::Query<Page>) -> Reply {
+    let query = AuditQuery {
+        before: page.before,
+        limit: page.limit.unwrap_or(50).clamp(1, 500),
+    };
+    let entries = with_actor(&req, &c, move |c, _| Ok(c.store().audit(query)?)).await?;
+    Ok(HttpResponse::Ok().json(entries))
+}
+
+async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+    let previews = with_actor(&req, &c, move |c, _| {
+        let (new, _) = config_input_for_preview(&body)?;
+        let logger = c.logger();
+        Ok(serde_json::json!({
+            "against_running": logger.preview(&new)?,
+            "against_baseline": logger.preview_from_baseline(&new)?,
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(previews))
+}
+
+/// `{"body": {...}}`: the config to preview.
+fn config_input_for_preview(bytes: &[u8]) -> Result<(LoggingConfig, ()), ApiError> {
+    let object = parse_object(bytes)?;
+    check_fields(&object, &["body", "name"])?;
+    let body = object
+        .get("body")
+        .cloned()
+        .unwrap_or(Value::Object(Map::new()));
+    Ok((LoggingConfig::from_value(&body)?, ()))
+}
