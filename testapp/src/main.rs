@@ -55,6 +55,15 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .propagator_arc(propagator)
         .app_name(settings.app_name.clone())
         .start()?;
+    if let Some(token) = &settings.api_token {
+        let known = controller
+            .store()
+            .use_token(&dynlog_actix::token_hash(token))?
+            .is_some();
+        if !known {
+            dynlog_actix::register_token(&controller, "DYNLOG_API_TOKEN", "env", token)?;
+        }
+    }
     log::info!(
         "dynlog-testapp on http://{} ({} store, {} propagator)",
         settings.bind,
@@ -67,10 +76,12 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(settings: Settings, controller: Controller) -> std::io::Result<()> {
-    let state = web::Data::new(controller);
+    let state = web::Data::new(controller.clone());
+    let admin = dynlog_actix::Admin::new(controller);
     HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .service(admin.scope("/admin"))
             .wrap(actix_web::middleware::Logger::default())
             .service(index)
             .service(status)
@@ -88,7 +99,8 @@ async fn index() -> HttpResponse {
          GET /testapp/ok\n\
          GET /testapp/error401\n\
          GET /testapp/log/{level}/{target}   logs \"message from view\" at that level to that target\n\
-         GET /testapp/status                 what dynlog runs now, as JSON\n",
+         GET /testapp/status                 what dynlog runs now, as JSON\n\
+         /admin/api/...                      the admin's JSON API (Authorization: Bearer $DYNLOG_API_TOKEN)\n",
     )
 }
 

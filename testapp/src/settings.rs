@@ -39,6 +39,8 @@ pub(crate) struct Settings {
     pub(crate) baseline: Option<String>,
     /// `DYNLOG_LOG_FILE`: where the `file` handler writes.
     pub(crate) log_file: String,
+    /// `DYNLOG_API_TOKEN`: a bearer token registered for scripts (its hash is stored).
+    pub(crate) api_token: Option<String>,
     /// `DYNLOG_JOB_SECONDS`: how often the demo job logs.
     pub(crate) job_every: Duration,
     /// `DYNLOG_APP_NAME`, for the fleet view.
@@ -136,6 +138,7 @@ impl Settings {
             bind,
             baseline,
             log_file: get("DYNLOG_LOG_FILE").unwrap_or_else(|| "dynlog-testapp.log".into()),
+            api_token: get("DYNLOG_API_TOKEN"),
             job_every: seconds("DYNLOG_JOB_SECONDS", 3.0)?,
             app_name: get("DYNLOG_APP_NAME").unwrap_or_else(|| "dynlog-testapp".into()),
         })

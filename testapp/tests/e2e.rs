@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{Instance, wait_for};
-use dynlog_core::{LoggingConfig, NewConfig, NewTrigger, Store};
-use dynlog_diesel::DieselStore;
+
+const TOKEN: &str = "e2e-token-0123456789abcdef";
 
 fn start(dir: &std::path::Path) -> Instance {
     Instance::start(
@@ -26,6 +26,7 @@ fn start(dir: &std::path::Path) -> Instance {
                 "DYNLOG_LOG_FILE",
                 dir.join("app.log").to_string_lossy().into_owned(),
             ),
+            ("DYNLOG_API_TOKEN", TOKEN.into()),
         ],
     )
 }
@@ -48,32 +49,25 @@ fn a_window_turns_debug_on_in_the_file_and_its_end_rolls_back() {
     assert_eq!(app.get("/testapp/log/loud/myapp").0, 400);
     assert_eq!(app.get("/testapp/ok").0, 200);
 
-    let store = DieselStore::open(dir.join("app.sqlite3").to_str().unwrap()).unwrap();
-    let config = store
-        .create_config(
-            "e2e",
-            &NewConfig {
-                name: "debug import to file".into(),
-                body: LoggingConfig::from_json(
-                    r#"{"loggers": {"dynlog_testapp::jobs::import": {"level": "debug", "handlers": ["file"]}}}"#,
-                )
-                .unwrap(),
-            },
-        )
-        .unwrap();
+    // Through the admin's API, as an operator's script would.
+    let (status, _) = app.send("POST", "/admin/api/configs", "wrong-token", "{}");
+    assert_eq!(status, 401);
+    let (status, config) = app.send(
+        "POST",
+        "/admin/api/configs",
+        TOKEN,
+        r#"{"name": "debug import to file", "body": {"loggers": {"dynlog_testapp::jobs::import": {"level": "debug", "handlers": ["file"]}}}}"#,
+    );
+    assert_eq!(status, 201, "{config}");
     let start_at = Utc::now();
-    store
-        .create_trigger(
-            "e2e",
-            &NewTrigger {
-                name: "two seconds".into(),
-                config_id: config.id,
-                start: Some(start_at),
-                end: Some(start_at + chrono::Duration::seconds(2)),
-                is_active: true,
-            },
-        )
-        .unwrap();
+    let trigger = format!(
+        r#"{{"name": "two seconds", "config_id": {}, "start": "{}", "end": "{}"}}"#,
+        config["id"],
+        start_at.to_rfc3339(),
+        (start_at + chrono::Duration::seconds(2)).to_rfc3339()
+    );
+    let (status, answer) = app.send("POST", "/admin/api/triggers", TOKEN, &trigger);
+    assert_eq!(status, 201, "{answer}");
 
     wait_for(Duration::from_secs(5), "the trigger to be current", || {
         app.get("/testapp/status")
