@@ -79,10 +79,15 @@ pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
         (Backend::Sqlite, _) => 4,
         (Backend::Postgres, _) => 8,
     };
-    let pool = Pool::builder()
+    let mut builder = Pool::builder()
         .max_size(size)
         .min_idle(Some(0))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(Duration::from_secs(5));
+    if (backend, url) == (Backend::Sqlite, ":memory:") {
+        // Closing the one connection would throw the database away: keep it for good.
+        builder = builder.idle_timeout(None).max_lifetime(None);
+    }
+    let pool = builder
         .connection_customizer(Box::new(SqliteSetup))
         .build(ConnectionManager::<AnyConnection>::new(url))
         .map_err(|e| Error::store(format!("opening a pool on {shown}"), e))?;

@@ -32,6 +32,7 @@ mod connection;
 mod queries;
 mod schema;
 mod store;
+mod types;
 
 pub use queries::{QUERY_TARGET, QueryLogger, log_queries};
 pub use store::DieselStore;

@@ -1,27 +1,33 @@
-//! The tables, as Diesel sees them. Times are microseconds since the Unix epoch.
+//! The tables, as Diesel sees them. Times are [`UtcTime`](crate::types::UtcTime).
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
     dynlog_configs (id) {
         id -> BigInt,
         name -> Text,
         body -> Text,
         version -> BigInt,
-        created_at -> BigInt,
-        updated_at -> BigInt,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
     dynlog_triggers (id) {
         id -> BigInt,
         name -> Text,
         is_active -> Bool,
-        start_at -> Nullable<BigInt>,
-        end_at -> Nullable<BigInt>,
+        start_at -> Nullable<UtcTime>,
+        end_at -> Nullable<UtcTime>,
         config_id -> BigInt,
         version -> BigInt,
-        created_at -> BigInt,
-        updated_at -> BigInt,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
     }
 }
 
@@ -33,9 +39,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
     dynlog_audit (id) {
         id -> BigInt,
-        at -> BigInt,
+        at -> UtcTime,
         actor -> Text,
         action -> Text,
         entity -> Text,
@@ -46,20 +55,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
     dynlog_accounts (username) {
         username -> Text,
         password_hash -> Text,
-        created_at -> BigInt,
+        created_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
     dynlog_api_tokens (id) {
         id -> BigInt,
         name -> Text,
         token_hash -> Text,
-        created_at -> BigInt,
-        last_used_at -> Nullable<BigInt>,
+        created_at -> UtcTime,
+        last_used_at -> Nullable<UtcTime>,
     }
 }
 

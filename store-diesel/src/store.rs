@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use diesel::result::DatabaseErrorKind;
@@ -17,6 +18,7 @@ use crate::schema::{
     dynlog_accounts, dynlog_api_tokens, dynlog_audit, dynlog_configs, dynlog_revision,
     dynlog_triggers,
 };
+use crate::types::At;
 
 /// The store on SQLite (a file, or `:memory:`) or PostgreSQL (a `postgres://` URL), through one
 /// Diesel connection type and an r2d2 pool. Migrations run on open.
@@ -42,8 +44,6 @@ impl std::fmt::Debug for DieselStore {
 enum TxError {
     Db(diesel::result::Error),
     Core(Error),
-    /// Nothing to write: roll back the revision bump and succeed.
-    Nothing,
 }
 
 impl From<diesel::result::Error> for TxError {
@@ -61,23 +61,11 @@ impl From<Error> for TxError {
 type Conn = PooledConnection<ConnectionManager<AnyConnection>>;
 type TxResult<T> = std::result::Result<T, TxError>;
 
-fn micros(at: DateTime<Utc>) -> i64 {
-    at.timestamp_micros()
-}
-
-fn time(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
-}
-
-fn now() -> i64 {
-    micros(Utc::now())
-}
-
-type ConfigRow = (i64, String, String, i64, i64);
-type TriggerRow = (i64, String, bool, Option<i64>, Option<i64>, i64, i64, i64);
+type ConfigRow = (i64, String, String, i64, At);
+type TriggerRow = (i64, String, bool, Option<At>, Option<At>, i64, i64, At);
 type AuditRow = (
     i64,
-    i64,
+    At,
     String,
     String,
     String,
@@ -85,7 +73,8 @@ type AuditRow = (
     Option<String>,
     Option<String>,
 );
-type TokenRow = (i64, String, String, i64, Option<i64>);
+type TokenRow = (i64, String, String, At, Option<At>);
+type AccountRow = (String, String, At);
 
 const CONFIG_COLUMNS: (
     dynlog_configs::id,
@@ -135,6 +124,36 @@ const TOKEN_COLUMNS: (
     dynlog_api_tokens::last_used_at,
 );
 
+const ACCOUNT_COLUMNS: (
+    dynlog_accounts::username,
+    dynlog_accounts::password_hash,
+    dynlog_accounts::created_at,
+) = (
+    dynlog_accounts::username,
+    dynlog_accounts::password_hash,
+    dynlog_accounts::created_at,
+);
+
+const AUDIT_COLUMNS: (
+    dynlog_audit::id,
+    dynlog_audit::at,
+    dynlog_audit::actor,
+    dynlog_audit::action,
+    dynlog_audit::entity,
+    dynlog_audit::entity_id,
+    dynlog_audit::before,
+    dynlog_audit::after,
+) = (
+    dynlog_audit::id,
+    dynlog_audit::at,
+    dynlog_audit::actor,
+    dynlog_audit::action,
+    dynlog_audit::entity,
+    dynlog_audit::entity_id,
+    dynlog_audit::before,
+    dynlog_audit::after,
+);
+
 fn config_of(row: ConfigRow) -> Result<Config> {
     let (id, name, body, version, updated_at) = row;
     let body = LoggingConfig::from_json(&body).map_err(|e| Error::Store {
@@ -146,7 +165,7 @@ fn config_of(row: ConfigRow) -> Result<Config> {
         name,
         body,
         version,
-        updated_at: time(updated_at),
+        updated_at: updated_at.0,
     })
 }
 
@@ -156,11 +175,11 @@ fn trigger_of(row: TriggerRow) -> Trigger {
         id: TriggerId(id),
         name,
         is_active,
-        start: start.map(time),
-        end: end.map(time),
+        start: start.map(|at| at.0),
+        end: end.map(|at| at.0),
         config_id: ConfigId(config_id),
         version,
-        updated_at: time(updated_at),
+        updated_at: updated_at.0,
     }
 }
 
@@ -170,21 +189,54 @@ fn token_of(row: TokenRow) -> ApiToken {
         id,
         name,
         token_hash,
-        created_at: time(created_at),
-        last_used_at: last_used_at.map(time),
+        created_at: created_at.0,
+        last_used_at: last_used_at.map(|at| at.0),
     }
 }
 
+fn account_of(row: AccountRow) -> Account {
+    let (username, password_hash, created_at) = row;
+    Account {
+        username,
+        password_hash,
+        created_at: created_at.0,
+    }
+}
+
+fn audit_of(row: AuditRow) -> AuditEntry {
+    let (id, at, actor, action, entity, entity_id, before, after) = row;
+    let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+    AuditEntry {
+        id,
+        at: at.0,
+        actor,
+        action,
+        entity,
+        entity_id,
+        before: parse(before),
+        after: parse(after),
+    }
+}
+
+/// The entity as the audit keeps it. Core's types leave their hashes out of their JSON.
 fn json<T: Serialize>(value: Option<&T>) -> Option<String> {
     value.and_then(|v| serde_json::to_string(v).ok())
 }
 
-/// Bumps the revision: the first statement of every write, so it also takes the write lock.
+/// Bumps the revision: the first statement of every write, so it also takes the write lock
+/// (SQLite's database lock, PostgreSQL's row lock) and writers queue instead of interleaving.
 fn bump(conn: &mut AnyConnection) -> QueryResult<()> {
     diesel::update(dynlog_revision::table.find(1))
         .set(dynlog_revision::value.eq(dynlog_revision::value + 1))
         .execute(conn)
         .map(drop)
+}
+
+fn read_revision(conn: &mut AnyConnection) -> QueryResult<i64> {
+    dynlog_revision::table
+        .find(1)
+        .select(dynlog_revision::value)
+        .first::<i64>(conn)
 }
 
 /// Appends one audit entry.
@@ -199,7 +251,7 @@ fn audit<T: Serialize>(
 ) -> QueryResult<()> {
     diesel::insert_into(dynlog_audit::table)
         .values((
-            dynlog_audit::at.eq(now()),
+            dynlog_audit::at.eq(At::now()),
             dynlog_audit::actor.eq(actor),
             dynlog_audit::action.eq(action),
             dynlog_audit::entity.eq(entity),
@@ -272,110 +324,95 @@ impl DieselStore {
             .map_err(|e| Error::store(format!("connecting to {}", self.url), e))
     }
 
-    fn db(&self, what: &str, e: diesel::result::Error) -> Error {
-        Error::store(format!("{what} on {}", self.url), e)
-    }
-
+    /// Runs reads that need no common view of the data.
     fn read<T>(&self, what: &str, f: impl FnOnce(&mut AnyConnection) -> TxResult<T>) -> Result<T> {
         let mut conn = self.conn()?;
         f(&mut conn).map_err(|e| self.tx_error(what, e))
     }
 
-    fn write<T: Default>(
-        &self,
-        what: &str,
-        f: impl FnOnce(&mut AnyConnection) -> TxResult<T>,
-    ) -> Result<T> {
+    /// Runs a write in one transaction that bumps the revision first; any error rolls all of it
+    /// back.
+    ///
+    /// Statements that can break a constraint run with `execute` and the row is read back, not
+    /// with `RETURNING`: Diesel's SQLite driver reports a failed `RETURNING` statement to the
+    /// instrumentation as a success, so [`log_queries`](crate::log_queries) would miss it.
+    fn write<T>(&self, what: &str, f: impl FnOnce(&mut AnyConnection) -> TxResult<T>) -> Result<T> {
         let mut conn = self.conn()?;
-        match conn.transaction(|conn| {
+        conn.transaction(|conn| {
             bump(conn)?;
             f(conn)
-        }) {
-            Ok(value) => Ok(value),
-            Err(TxError::Nothing) => Ok(T::default()),
-            Err(e) => Err(self.tx_error(what, e)),
-        }
+        })
+        .map_err(|e| self.tx_error(what, e))
     }
 
     fn tx_error(&self, what: &str, e: TxError) -> Error {
         match e {
             TxError::Core(e) => e,
-            TxError::Db(e) => self.db(what, e),
-            TxError::Nothing => Error::Store {
-                message: format!("{what}: nothing to do"),
-                source: None,
-            },
+            TxError::Db(e) => Error::store(format!("{what} on {}", self.url), e),
         }
-    }
-
-    /// `write` for values without a `Default`.
-    fn write_one<T>(
-        &self,
-        what: &str,
-        f: impl FnOnce(&mut AnyConnection) -> TxResult<T>,
-    ) -> Result<T> {
-        self.write(what, |conn| f(conn).map(Some))
-            .and_then(|value| {
-                value.ok_or_else(|| Error::Store {
-                    message: format!("{what}: nothing written"),
-                    source: None,
-                })
-            })
     }
 }
 
 impl Store for DieselStore {
     fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
-        self.read("reading the snapshot", |conn| {
-            // The revision first: a write that lands between these reads makes the snapshot
-            // look older than its data, so the next check reloads, never the other way round.
-            let revision = dynlog_revision::table
-                .find(1)
-                .select(dynlog_revision::value)
-                .first::<i64>(conn)?;
-            let now = micros(now);
-            let triggers: Vec<Trigger> = dynlog_triggers::table
-                .filter(dynlog_triggers::is_active.eq(true))
-                .filter(
-                    dynlog_triggers::end_at
-                        .is_null()
-                        .or(dynlog_triggers::end_at.gt(now)),
-                )
+        let mut pooled = self.conn()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction(|conn| {
+            // One view for the three reads. SQLite's transactions are snapshots already;
+            // PostgreSQL's default lets each statement see what was committed since the last.
+            if let AnyConnection::Postgresql(pg) = conn {
+                pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            }
+            let revision = read_revision(conn)?;
+            let now = At(now);
+            // Active, a non-empty window, not ended: what `Trigger::can_win_after` says, where
+            // the index `dynlog_triggers_can_win` serves it.
+            let can_win = || {
+                dynlog_triggers::is_active
+                    .eq(true)
+                    .and(
+                        dynlog_triggers::end_at
+                            .is_null()
+                            .or(dynlog_triggers::end_at.gt(now)),
+                    )
+                    .and(
+                        dynlog_triggers::start_at
+                            .is_null()
+                            .or(dynlog_triggers::end_at.is_null())
+                            .or(dynlog_triggers::start_at.lt(dynlog_triggers::end_at)),
+                    )
+            };
+            let triggers = dynlog_triggers::table
+                .filter(can_win())
                 .select(TRIGGER_COLUMNS)
                 .load::<TriggerRow>(conn)?
                 .into_iter()
                 .map(trigger_of)
-                .filter(Trigger::has_window)
                 .collect();
-            let mut ids: Vec<i64> = triggers.iter().map(|t| t.config_id.0).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let mut configs = BTreeMap::new();
-            for chunk in ids.chunks(500) {
-                let rows = dynlog_configs::table
-                    .filter(dynlog_configs::id.eq_any(chunk))
-                    .select(CONFIG_COLUMNS)
-                    .load::<ConfigRow>(conn)?;
-                for row in rows {
-                    let config = config_of(row)?;
-                    configs.insert(config.id, config);
-                }
-            }
+            let configs = dynlog_configs::table
+                .filter(
+                    dynlog_configs::id.eq_any(
+                        dynlog_triggers::table
+                            .filter(can_win())
+                            .select(dynlog_triggers::config_id),
+                    ),
+                )
+                .select(CONFIG_COLUMNS)
+                .load::<ConfigRow>(conn)?
+                .into_iter()
+                .map(|row| config_of(row).map(|config| (config.id, config)))
+                .collect::<Result<BTreeMap<_, _>>>()?;
             Ok(Snapshot {
                 revision,
                 triggers,
                 configs,
             })
         })
+        .map_err(|e| self.tx_error("reading the snapshot", e))
     }
 
     fn revision(&self) -> Result<i64> {
-        self.read("reading the revision", |conn| {
-            Ok(dynlog_revision::table
-                .find(1)
-                .select(dynlog_revision::value)
-                .first::<i64>(conn)?)
-        })
+        self.read("reading the revision", |conn| Ok(read_revision(conn)?))
     }
 
     fn configs(&self) -> Result<Vec<Config>> {
@@ -398,9 +435,9 @@ impl Store for DieselStore {
     fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Config> {
         validate_name("config name", &new.name)?;
         let body = serde_json::to_string(&new.body).unwrap_or_default();
-        self.write_one("creating a config", |conn| {
-            let at = now();
-            let id = diesel::insert_into(dynlog_configs::table)
+        self.write("creating a config", |conn| {
+            let at = At::now();
+            diesel::insert_into(dynlog_configs::table)
                 .values((
                     dynlog_configs::name.eq(&new.name),
                     dynlog_configs::body.eq(&body),
@@ -408,11 +445,23 @@ impl Store for DieselStore {
                     dynlog_configs::created_at.eq(at),
                     dynlog_configs::updated_at.eq(at),
                 ))
-                .returning(dynlog_configs::id)
-                .get_result::<i64>(conn)
+                .execute(conn)
                 .map_err(unique_name(&new.name))?;
-            let config = find_config(conn, ConfigId(id))?;
-            audit(conn, actor, "create", "config", id, None, Some(&config))?;
+            let config = config_of(
+                dynlog_configs::table
+                    .filter(dynlog_configs::name.eq(&new.name))
+                    .select(CONFIG_COLUMNS)
+                    .first::<ConfigRow>(conn)?,
+            )?;
+            audit(
+                conn,
+                actor,
+                "create",
+                "config",
+                config.id.0,
+                None,
+                Some(&config),
+            )?;
             Ok(config)
         })
     }
@@ -426,9 +475,11 @@ impl Store for DieselStore {
     ) -> Result<Config> {
         validate_name("config name", &new.name)?;
         let body = serde_json::to_string(&new.body).unwrap_or_default();
-        self.write_one("updating a config", |conn| {
+        self.write("updating a config", |conn| {
             let before = find_config(conn, id)?;
             check_version("config", id.0, version, before.version)?;
+            // The version in the filter too: the revision bump already serializes writers, and
+            // this keeps the rule true for anyone writing to the table without it.
             let changed = diesel::update(
                 dynlog_configs::table
                     .filter(dynlog_configs::id.eq(id.0))
@@ -438,15 +489,14 @@ impl Store for DieselStore {
                 dynlog_configs::name.eq(&new.name),
                 dynlog_configs::body.eq(&body),
                 dynlog_configs::version.eq(version + 1),
-                dynlog_configs::updated_at.eq(now()),
+                dynlog_configs::updated_at.eq(At::now()),
             ))
             .execute(conn)
             .map_err(unique_name(&new.name))?;
-            if changed == 0 {
-                let stored = find_config(conn, id)?;
-                check_version("config", id.0, version, stored.version)?;
-            }
             let after = find_config(conn, id)?;
+            if changed == 0 {
+                check_version("config", id.0, version, after.version)?;
+            }
             audit(
                 conn,
                 actor,
@@ -465,10 +515,10 @@ impl Store for DieselStore {
             let before = find_config(conn, id)?;
             let triggers = dynlog_triggers::table
                 .filter(dynlog_triggers::config_id.eq(id.0))
+                .order(dynlog_triggers::id.asc())
                 .select(TRIGGER_COLUMNS)
                 .load::<TriggerRow>(conn)?;
             for trigger in triggers.into_iter().map(trigger_of) {
-                diesel::delete(dynlog_triggers::table.find(trigger.id.0)).execute(conn)?;
                 audit(
                     conn,
                     actor,
@@ -479,6 +529,10 @@ impl Store for DieselStore {
                     None,
                 )?;
             }
+            // The foreign key cascades too; deleting them here does not depend on SQLite's
+            // `foreign_keys` pragma being on.
+            diesel::delete(dynlog_triggers::table.filter(dynlog_triggers::config_id.eq(id.0)))
+                .execute(conn)?;
             diesel::delete(dynlog_configs::table.find(id.0)).execute(conn)?;
             audit(conn, actor, "delete", "config", id.0, Some(&before), None)?;
             Ok(())
@@ -505,24 +559,32 @@ impl Store for DieselStore {
     }
 
     fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger> {
-        self.write_one("creating a trigger", |conn| {
+        self.write("creating a trigger", |conn| {
             check_trigger(conn, new)?;
-            let at = now();
-            let id = diesel::insert_into(dynlog_triggers::table)
+            let at = At::now();
+            let row = diesel::insert_into(dynlog_triggers::table)
                 .values((
                     dynlog_triggers::name.eq(&new.name),
                     dynlog_triggers::is_active.eq(new.is_active),
-                    dynlog_triggers::start_at.eq(new.start.map(micros)),
-                    dynlog_triggers::end_at.eq(new.end.map(micros)),
+                    dynlog_triggers::start_at.eq(new.start.map(At)),
+                    dynlog_triggers::end_at.eq(new.end.map(At)),
                     dynlog_triggers::config_id.eq(new.config_id.0),
                     dynlog_triggers::version.eq(1),
                     dynlog_triggers::created_at.eq(at),
                     dynlog_triggers::updated_at.eq(at),
                 ))
-                .returning(dynlog_triggers::id)
-                .get_result::<i64>(conn)?;
-            let trigger = find_trigger(conn, TriggerId(id))?;
-            audit(conn, actor, "create", "trigger", id, None, Some(&trigger))?;
+                .returning(TRIGGER_COLUMNS)
+                .get_result::<TriggerRow>(conn)?;
+            let trigger = trigger_of(row);
+            audit(
+                conn,
+                actor,
+                "create",
+                "trigger",
+                trigger.id.0,
+                None,
+                Some(&trigger),
+            )?;
             Ok(trigger)
         })
     }
@@ -534,7 +596,7 @@ impl Store for DieselStore {
         version: i64,
         new: &NewTrigger,
     ) -> Result<Trigger> {
-        self.write_one("updating a trigger", |conn| {
+        self.write("updating a trigger", |conn| {
             let before = find_trigger(conn, id)?;
             check_version("trigger", id.0, version, before.version)?;
             check_trigger(conn, new)?;
@@ -546,18 +608,17 @@ impl Store for DieselStore {
             .set((
                 dynlog_triggers::name.eq(&new.name),
                 dynlog_triggers::is_active.eq(new.is_active),
-                dynlog_triggers::start_at.eq(new.start.map(micros)),
-                dynlog_triggers::end_at.eq(new.end.map(micros)),
+                dynlog_triggers::start_at.eq(new.start.map(At)),
+                dynlog_triggers::end_at.eq(new.end.map(At)),
                 dynlog_triggers::config_id.eq(new.config_id.0),
                 dynlog_triggers::version.eq(version + 1),
-                dynlog_triggers::updated_at.eq(now()),
+                dynlog_triggers::updated_at.eq(At::now()),
             ))
             .execute(conn)?;
-            if changed == 0 {
-                let stored = find_trigger(conn, id)?;
-                check_version("trigger", id.0, version, stored.version)?;
-            }
             let after = find_trigger(conn, id)?;
+            if changed == 0 {
+                check_version("trigger", id.0, version, after.version)?;
+            }
             audit(
                 conn,
                 actor,
@@ -581,16 +642,26 @@ impl Store for DieselStore {
     }
 
     fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<usize> {
+        let ended = dynlog_triggers::end_at.lt(At(ended_before));
+        // Nothing to prune is no change: no revision bump, no audit entry.
+        let count = self.read("pruning triggers", |conn| {
+            Ok(dynlog_triggers::table
+                .filter(ended)
+                .count()
+                .get_result::<i64>(conn)?)
+        })?;
+        if count == 0 {
+            return Ok(0);
+        }
         self.write("pruning triggers", |conn| {
             let doomed = dynlog_triggers::table
-                .filter(dynlog_triggers::end_at.lt(micros(ended_before)))
+                .filter(ended)
+                .order(dynlog_triggers::id.asc())
                 .select(TRIGGER_COLUMNS)
                 .load::<TriggerRow>(conn)?;
-            if doomed.is_empty() {
-                return Err(TxError::Nothing);
-            }
+            // Writers queue on the revision, so these are the rows the DELETE removes.
+            diesel::delete(dynlog_triggers::table.filter(ended)).execute(conn)?;
             for trigger in doomed.iter().cloned().map(trigger_of) {
-                diesel::delete(dynlog_triggers::table.find(trigger.id.0)).execute(conn)?;
                 audit(
                     conn,
                     actor,
@@ -609,39 +680,14 @@ impl Store for DieselStore {
         self.read("reading the audit", |conn| {
             let mut select = dynlog_audit::table
                 .order(dynlog_audit::id.desc())
-                .limit(query.limit as i64)
+                .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
+                .select(AUDIT_COLUMNS)
                 .into_boxed();
             if let Some(before) = query.before {
                 select = select.filter(dynlog_audit::id.lt(before));
             }
-            let rows = select
-                .select((
-                    dynlog_audit::id,
-                    dynlog_audit::at,
-                    dynlog_audit::actor,
-                    dynlog_audit::action,
-                    dynlog_audit::entity,
-                    dynlog_audit::entity_id,
-                    dynlog_audit::before,
-                    dynlog_audit::after,
-                ))
-                .load::<AuditRow>(conn)?;
-            let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
-            Ok(rows
-                .into_iter()
-                .map(
-                    |(id, at, actor, action, entity, entity_id, before, after)| AuditEntry {
-                        id,
-                        at: time(at),
-                        actor,
-                        action,
-                        entity,
-                        entity_id,
-                        before: parse(before),
-                        after: parse(after),
-                    },
-                )
-                .collect())
+            let rows = select.load::<AuditRow>(conn)?;
+            Ok(rows.into_iter().map(audit_of).collect())
         })
     }
 
@@ -649,20 +695,9 @@ impl Store for DieselStore {
         self.read("listing accounts", |conn| {
             let rows = dynlog_accounts::table
                 .order(dynlog_accounts::username.asc())
-                .select((
-                    dynlog_accounts::username,
-                    dynlog_accounts::password_hash,
-                    dynlog_accounts::created_at,
-                ))
-                .load::<(String, String, i64)>(conn)?;
-            Ok(rows
-                .into_iter()
-                .map(|(username, password_hash, created_at)| Account {
-                    username,
-                    password_hash,
-                    created_at: time(created_at),
-                })
-                .collect())
+                .select(ACCOUNT_COLUMNS)
+                .load::<AccountRow>(conn)?;
+            Ok(rows.into_iter().map(account_of).collect())
         })
     }
 
@@ -670,43 +705,43 @@ impl Store for DieselStore {
         self.read("reading an account", |conn| {
             let row = dynlog_accounts::table
                 .find(username)
-                .select((
-                    dynlog_accounts::username,
-                    dynlog_accounts::password_hash,
-                    dynlog_accounts::created_at,
-                ))
-                .first::<(String, String, i64)>(conn)
+                .select(ACCOUNT_COLUMNS)
+                .first::<AccountRow>(conn)
                 .optional()?;
-            Ok(row.map(|(username, password_hash, created_at)| Account {
-                username,
-                password_hash,
-                created_at: time(created_at),
-            }))
+            Ok(row.map(account_of))
         })
     }
 
     fn put_account(&self, actor: &str, username: &str, password_hash: &str) -> Result<Account> {
         validate_name("username", username)?;
-        let before = self.account(username)?;
-        self.write_one("writing an account", |conn| {
+        self.write("writing an account", |conn| {
+            let before = dynlog_accounts::table
+                .find(username)
+                .select(ACCOUNT_COLUMNS)
+                .first::<AccountRow>(conn)
+                .optional()?
+                .map(account_of);
             let account = Account {
                 username: username.to_string(),
                 password_hash: password_hash.to_string(),
-                created_at: before.as_ref().map_or_else(Utc::now, |a| a.created_at),
+                created_at: before
+                    .as_ref()
+                    .map_or_else(|| At::now().0, |a| a.created_at),
             };
-            let changed = diesel::update(dynlog_accounts::table.find(username))
-                .set(dynlog_accounts::password_hash.eq(password_hash))
-                .execute(conn)?;
-            if changed == 0 {
+            if before.is_some() {
+                diesel::update(dynlog_accounts::table.find(username))
+                    .set(dynlog_accounts::password_hash.eq(password_hash))
+                    .execute(conn)?;
+            } else {
                 diesel::insert_into(dynlog_accounts::table)
                     .values((
                         dynlog_accounts::username.eq(username),
                         dynlog_accounts::password_hash.eq(password_hash),
-                        dynlog_accounts::created_at.eq(micros(account.created_at)),
+                        dynlog_accounts::created_at.eq(At(account.created_at)),
                     ))
                     .execute(conn)?;
             }
-            let action = if changed == 0 { "create" } else { "update" };
+            let action = if before.is_some() { "update" } else { "create" };
             audit(
                 conn,
                 actor,
@@ -722,22 +757,21 @@ impl Store for DieselStore {
 
     fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
         validate_name("token name", name)?;
-        self.write_one("creating a token", |conn| {
-            let id = diesel::insert_into(dynlog_api_tokens::table)
+        self.write("creating a token", |conn| {
+            diesel::insert_into(dynlog_api_tokens::table)
                 .values((
                     dynlog_api_tokens::name.eq(name),
                     dynlog_api_tokens::token_hash.eq(token_hash),
-                    dynlog_api_tokens::created_at.eq(now()),
+                    dynlog_api_tokens::created_at.eq(At::now()),
                 ))
-                .returning(dynlog_api_tokens::id)
-                .get_result::<i64>(conn)?;
+                .execute(conn)?;
             let token = token_of(
                 dynlog_api_tokens::table
-                    .find(id)
+                    .filter(dynlog_api_tokens::token_hash.eq(token_hash))
                     .select(TOKEN_COLUMNS)
                     .first::<TokenRow>(conn)?,
             );
-            audit(conn, actor, "create", "token", id, None, Some(&token))?;
+            audit(conn, actor, "create", "token", token.id, None, Some(&token))?;
             Ok(token)
         })
     }
@@ -748,7 +782,7 @@ impl Store for DieselStore {
             let changed = diesel::update(
                 dynlog_api_tokens::table.filter(dynlog_api_tokens::token_hash.eq(token_hash)),
             )
-            .set(dynlog_api_tokens::last_used_at.eq(Some(now())))
+            .set(dynlog_api_tokens::last_used_at.eq(Some(At::now())))
             .execute(conn)?;
             if changed == 0 {
                 return Ok(None);

@@ -5,9 +5,14 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::dsl::sql;
+use diesel::sql_types::{BigInt, Text};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use dynlog_core::{
     Controller, DynamicLogger, Error, Level, LoggingConfig, MemoryHandler, NewConfig, NewTrigger,
-    Store,
+    Store, Trigger,
 };
 use dynlog_diesel::DieselStore;
 
@@ -65,17 +70,30 @@ fn concurrent_edits_postgres() {
 
 #[test]
 fn an_unreachable_database_is_a_typed_error_with_the_drivers_message() {
-    // Nothing listens on port 1.
-    let err = DieselStore::open("postgres://postgres@127.0.0.1:1/nothing").unwrap_err();
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err =
+        DieselStore::open(&format!("postgres://postgres@127.0.0.1:{port}/nothing")).unwrap_err();
     let message = err.to_string();
-    assert!(matches!(err, Error::Store { .. }), "{message}");
-    assert!(message.contains("127.0.0.1:1"), "{message}");
+    let Error::Store { source, .. } = &err else {
+        panic!("expected a store error, got {message}")
+    };
+    assert!(source.is_some(), "{message}");
+    // libpq's own words, not the pool's "failed to connect".
     assert!(
-        message.to_lowercase().contains("connect"),
-        "the driver's own words: {message}"
+        message.contains(&format!("port {port} failed")) && message.contains("refused"),
+        "{message}"
     );
     let err = DieselStore::open("/nonexistent-dir-dynlog/x/store.sqlite3").unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err}");
+    assert!(
+        err.to_string().contains("Unable to open the database file"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -120,10 +138,10 @@ fn the_controller_rides_out_a_database_that_goes_away() {
     assert_eq!(controller.logger().effective_level("a"), Level::Debug);
 
     // Take the database away: refuse new connections and end the pool's.
-    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&server).unwrap();
+    let mut admin = PgConnection::establish(&server).unwrap();
     let name = db.url().rsplit('/').next().unwrap().to_string();
-    let run = |admin: &mut diesel::PgConnection, sql: String| {
-        diesel::RunQueryDsl::execute(diesel::sql_query(sql), admin).unwrap();
+    let run = |admin: &mut PgConnection, statement: String| {
+        diesel::sql_query(statement).execute(admin).unwrap();
     };
     run(
         &mut admin,
@@ -182,21 +200,100 @@ fn stores_opened_together_migrate_once_sqlite() {
 
 #[test]
 fn stores_opened_together_migrate_once_postgres() {
-    let Some(server) = common::postgres_server() else {
+    let Some(database) = common::postgres_database() else {
         return;
     };
-    let name = format!("dynlog_together_{}", std::process::id());
-    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&server).unwrap();
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!("CREATE DATABASE {name}")),
-        &mut admin,
-    )
+    opened_together(database.url());
+}
+
+fn a_trigger_ending_at(store: &DieselStore, end: DateTime<Utc>) -> Trigger {
+    let config = store.create_config("a", &config("c")).unwrap();
+    store
+        .create_trigger(
+            "a",
+            &NewTrigger {
+                name: "t".into(),
+                config_id: config.id,
+                start: None,
+                end: Some(end),
+                is_active: true,
+            },
+        )
+        .unwrap()
+}
+
+/// 2023-11-14T22:13:20.123456Z, with every microsecond set.
+fn an_instant() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap()
+}
+
+#[test]
+fn sqlite_keeps_times_as_sortable_microseconds() {
+    let db = common::sqlite().unwrap();
+    let trigger = a_trigger_ending_at(&db, an_instant());
+    assert_eq!(db.trigger(trigger.id).unwrap().end, Some(an_instant()));
+    let mut conn = SqliteConnection::establish(&db.path()).unwrap();
+    let (kind, micros) = diesel::select((
+        sql::<Text>("(SELECT typeof(end_at) FROM dynlog_triggers)"),
+        sql::<BigInt>("(SELECT end_at FROM dynlog_triggers)"),
+    ))
+    .get_result::<(String, i64)>(&mut conn)
     .unwrap();
-    let url = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
-    opened_together(&url);
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")),
-        &mut admin,
-    )
+    assert_eq!((kind.as_str(), micros), ("integer", 1_700_000_000_123_456));
+}
+
+#[test]
+fn postgres_keeps_times_as_timestamptz() {
+    let Some(db) = common::postgres() else { return };
+    let trigger = a_trigger_ending_at(&db, an_instant());
+    assert_eq!(db.trigger(trigger.id).unwrap().end, Some(an_instant()));
+    let mut conn = PgConnection::establish(db.url()).unwrap();
+    let (kind, text) = diesel::select((
+        sql::<Text>(
+            "(SELECT data_type::text FROM information_schema.columns \
+              WHERE table_name = 'dynlog_triggers' AND column_name = 'end_at')",
+        ),
+        sql::<Text>("(SELECT (end_at AT TIME ZONE 'UTC')::text FROM dynlog_triggers)"),
+    ))
+    .get_result::<(String, String)>(&mut conn)
     .unwrap();
+    assert_eq!(
+        (kind.as_str(), text.as_str()),
+        ("timestamp with time zone", "2023-11-14 22:13:20.123456")
+    );
+}
+
+/// A database made by the first release, which kept times as BIGINT microseconds, is migrated
+/// to TIMESTAMPTZ without losing a microsecond.
+#[test]
+fn postgres_bigint_times_are_converted_exactly() {
+    let Some(database) = common::postgres_database() else {
+        return;
+    };
+    let micros = 1_700_000_000_123_456i64;
+    let mut conn = PgConnection::establish(database.url()).unwrap();
+    conn.batch_execute(include_str!(
+        "../migrations/postgres/2026-11-24-000000_init/up.sql"
+    ))
+    .unwrap();
+    conn.batch_execute(&format!(
+        "CREATE TABLE __diesel_schema_migrations (
+             version VARCHAR(50) PRIMARY KEY NOT NULL,
+             run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO __diesel_schema_migrations (version) VALUES ('20261124000000');
+         INSERT INTO dynlog_configs (name, body, version, created_at, updated_at)
+             VALUES ('old', '{{}}', 1, {micros}, {micros});
+         INSERT INTO dynlog_triggers
+             (name, is_active, start_at, end_at, config_id, version, created_at, updated_at)
+             VALUES ('old', TRUE, NULL, {micros}, 1, 1, {micros}, {micros});"
+    ))
+    .unwrap();
+    drop(conn);
+    let store = DieselStore::open(database.url()).unwrap();
+    let trigger = store.triggers().unwrap().remove(0);
+    assert_eq!(
+        (trigger.start, trigger.end, trigger.updated_at),
+        (None, Some(an_instant()), an_instant())
+    );
+    assert_eq!(store.configs().unwrap()[0].updated_at, an_instant());
 }

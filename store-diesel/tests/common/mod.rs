@@ -83,21 +83,21 @@ pub(crate) fn postgres_server() -> Option<String> {
     }
 }
 
-/// A store on a fresh PostgreSQL database, dropped with the guard.
-pub(crate) struct PostgresDb {
-    store: Option<DieselStore>,
+/// A fresh, empty PostgreSQL database on the server, dropped with the guard.
+pub(crate) struct PostgresDatabase {
     server: String,
     name: String,
     url: String,
 }
 
-impl PostgresDb {
+impl PostgresDatabase {
     pub(crate) fn url(&self) -> &str {
         &self.url
     }
 }
 
-pub(crate) fn postgres() -> Option<PostgresDb> {
+/// Creates `dynlog_test_<unique>` on the server, or `None` (skip) when there is no server.
+pub(crate) fn postgres_database() -> Option<PostgresDatabase> {
     let server = postgres_server()?;
     let name = unique("dynlog_test");
     let mut admin = PgConnection::establish(&server).unwrap();
@@ -106,25 +106,11 @@ pub(crate) fn postgres() -> Option<PostgresDb> {
         .unwrap();
     let base = &server[..server.rfind('/').unwrap()];
     let url = format!("{base}/{name}");
-    let store = DieselStore::open(&url).unwrap();
-    Some(PostgresDb {
-        store: Some(store),
-        server,
-        name,
-        url,
-    })
+    Some(PostgresDatabase { server, name, url })
 }
 
-impl Deref for PostgresDb {
-    type Target = DieselStore;
-    fn deref(&self) -> &DieselStore {
-        self.store.as_ref().unwrap()
-    }
-}
-
-impl Drop for PostgresDb {
+impl Drop for PostgresDatabase {
     fn drop(&mut self) {
-        self.store.take();
         if let Ok(mut admin) = PgConnection::establish(&self.server) {
             let _ = diesel::sql_query(format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -132,5 +118,31 @@ impl Drop for PostgresDb {
             ))
             .execute(&mut admin);
         }
+    }
+}
+
+/// A store on a fresh PostgreSQL database, dropped with the guard.
+pub(crate) struct PostgresDb {
+    // Declared first: the store's connections close before the database is dropped.
+    store: DieselStore,
+    database: PostgresDatabase,
+}
+
+impl PostgresDb {
+    pub(crate) fn url(&self) -> &str {
+        self.database.url()
+    }
+}
+
+pub(crate) fn postgres() -> Option<PostgresDb> {
+    let database = postgres_database()?;
+    let store = DieselStore::open(database.url()).unwrap();
+    Some(PostgresDb { store, database })
+}
+
+impl Deref for PostgresDb {
+    type Target = DieselStore;
+    fn deref(&self) -> &DieselStore {
+        &self.store
     }
 }
