@@ -28,6 +28,9 @@ impl Instrumentation for QueryLogger {
 
 /// Installs [`QueryLogger`] on every Diesel connection established from now on (so call it
 /// before opening stores). Costs one level check per query while the target is off.
-pub fn log_queries() -> diesel::QueryResult<()> {
+///
+/// Fails only if Diesel's global instrumentation lock was poisoned by a panic.
+pub fn log_queries() -> dynlog_core::Result<()> {
     set_default_instrumentation(|| Some(Box::new(QueryLogger)))
+        .map_err(|e| dynlog_core::Error::store("installing the query logger", e))
 }
