@@ -85,7 +85,7 @@ impl From<Error> for ApiError {
             | Error::WrongType { field, .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Some(field.clone()))
             }
-            Error::InvalidName { field, .. } => {
+            Error::InvalidName { field, .. } | Error::Invalid { field, .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Some(field.to_string()))
             }
             Error::EmptyWindow { .. } => {

@@ -1,5 +1,5 @@
-//! The dynlog admin for actix-web: a JSON API (the HTML pages land next), as a scope any
-//! application mounts.
+//! The dynlog admin for actix-web: HTML pages for people and a JSON API for scripts, as a scope
+//! any application mounts.
 //!
 //! # Usage
 //!
@@ -28,42 +28,173 @@
 //! None.
 
 mod api;
+mod auth;
 mod error;
+mod pages;
+mod svg;
 
-use actix_web::web;
-use dynlog_core::{ApiToken, Controller, Result};
+use std::time::Duration;
+
+use actix_web::cookie::Key;
+use actix_web::dev::HttpServiceFactory;
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, web};
+use dynlog_core::{ApiToken, Controller, MemoryHandler, Result};
 use sha2::{Digest, Sha256};
 
+pub use auth::{MIN_PASSWORD, check_account, hash_password, put_account};
 pub use error::ApiError;
 
+/// The Content-Security-Policy of every answer: scripts and styles from the admin's own static
+/// files only (no inline script), no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'";
+
 /// The admin of one controller.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Admin {
     controller: Controller,
+    key: Key,
+    secure_cookies: bool,
+    session_ttl: Duration,
+    stale_after: chrono::Duration,
+    tail: Option<MemoryHandler>,
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_ttl", &self.session_ttl)
+            .field("tail", &self.tail.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the pages share, built by [`Admin::scope`].
+pub(crate) struct AdminState {
+    pub(crate) controller: Controller,
+    pub(crate) base: String,
+    pub(crate) cookies: auth::Cookies,
+    pub(crate) throttle: auth::Throttle,
+    pub(crate) session_ttl: Duration,
+    pub(crate) stale_after: chrono::Duration,
+    pub(crate) tail: Option<MemoryHandler>,
 }
 
 impl Admin {
     /// The admin of `controller`: it reads and writes through it, so it works on any store.
+    ///
+    /// Sessions are signed with a key made at random here, so they end when the process does
+    /// and are not shared by a fleet: give every process the same [`Admin::session_secret`] to
+    /// keep people logged in across restarts and instances.
     pub fn new(controller: Controller) -> Self {
-        Admin { controller }
+        Admin {
+            controller,
+            key: Key::generate(),
+            secure_cookies: true,
+            session_ttl: Duration::from_secs(8 * 3600),
+            stale_after: chrono::Duration::seconds(90),
+            tail: None,
+        }
     }
 
-    /// The admin's routes under `path`, such as `/admin`.
-    pub fn scope(&self, path: &str) -> actix_web::Scope {
-        web::scope(path)
+    /// Signs session cookies with a key derived from `secret` (at least 32 bytes).
+    pub fn session_secret(mut self, secret: &[u8]) -> Result<Self> {
+        if secret.len() < 32 {
+            return Err(dynlog_core::Error::Invalid {
+                field: "session secret",
+                value: format!("({} bytes)", secret.len()),
+                reason: "a session secret needs at least 32 bytes".into(),
+            });
+        }
+        self.key = Key::derive_from(secret);
+        Ok(self)
+    }
+
+    /// Whether cookies are marked `Secure` (sent over HTTPS only). On by default; turn it off
+    /// only for an admin served over plain HTTP on a trusted network, such as a developer's
+    /// machine.
+    pub fn secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
+    }
+
+    /// How long a login lasts (8 hours by default).
+    pub fn session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl;
+        self
+    }
+
+    /// After how long without a heartbeat the dashboard marks an instance stale (90 s by
+    /// default; keep it above the controller's heartbeat interval).
+    pub fn stale_after(mut self, after: Duration) -> Self {
+        self.stale_after = chrono::Duration::from_std(after).unwrap_or(self.stale_after);
+        self
+    }
+
+    /// The in-memory handler whose records the live tail shows.
+    pub fn tail(mut self, memory: MemoryHandler) -> Self {
+        self.tail = Some(memory);
+        self
+    }
+
+    /// The admin's routes under `path`, such as `/admin`: the pages, the JSON API under
+    /// `<path>/api`, and the static files, every answer with the security headers.
+    pub fn scope(&self, path: &str) -> impl HttpServiceFactory + 'static {
+        let base = path.trim_end_matches('/').to_string();
+        let state = AdminState {
+            controller: self.controller.clone(),
+            cookies: auth::Cookies::new(self.key.clone(), self.secure_cookies, &base),
+            base: base.clone(),
+            throttle: auth::Throttle::default(),
+            session_ttl: self.session_ttl,
+            stale_after: self.stale_after,
+            tail: self.tail.clone(),
+        };
+        web::scope(&base)
             .app_data(web::Data::new(self.controller.clone()))
+            .app_data(web::Data::new(state))
             // Bodies are checked against the config limit by the API itself, with a JSON answer.
             .app_data(web::PayloadConfig::new(4 * dynlog_core::MAX_BODY))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::REFERRER_POLICY, "same-origin"))
+                    .add((header::CACHE_CONTROL, "no-store")),
+            )
             .service(web::scope("/api").configure(api::routes))
+            .route("/static/{file}", web::get().to(static_file))
+            .configure(pages::routes)
     }
+}
+
+/// The admin's stylesheet and script, compiled in.
+async fn static_file(file: web::Path<String>) -> HttpResponse {
+    let (body, kind) = match file.as_str() {
+        "admin.css" => (
+            include_str!("../static/admin.css"),
+            "text/css; charset=utf-8",
+        ),
+        "admin.js" => (
+            include_str!("../static/admin.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, kind))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
 }
 
 /// The hash under which a token is stored: SHA-256, in hex.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    auth::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Registers `token` for scripts under `name` (its hash only is stored).

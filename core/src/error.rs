@@ -98,6 +98,18 @@ pub enum Error {
         max: usize,
     },
 
+    /// A value refused for a reason of its own, such as a time that does not parse or a
+    /// password that is too short.
+    #[error("invalid {field} {value:?}: {reason}")]
+    Invalid {
+        /// Which field, such as `start` or `password`.
+        field: &'static str,
+        /// The value as given (or a description of it, for secrets).
+        value: String,
+        /// What is wrong with it and what is expected.
+        reason: String,
+    },
+
     /// A body larger than the limit.
     #[error("{field} is {size} bytes (at most {max})")]
     TooLarge {

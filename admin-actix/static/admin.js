@@ -1,0 +1,88 @@
+// The dynlog admin's only script: small conveniences over pages that work without it.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Buttons that ask first.
+  document.querySelectorAll("[data-confirm]").forEach((button) => {
+    button.addEventListener("click", (event) => {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // The loggers grid: "add a logger" clones the blank row with a fresh index.
+  const add = document.getElementById("add-logger");
+  const template = document.getElementById("logger-row");
+  const body = document.querySelector("#loggers tbody");
+  if (add && template && body) {
+    add.hidden = false;
+    add.addEventListener("click", () => {
+      const index = body.querySelectorAll("tr").length + 100;
+      const row = template.content.firstElementChild.cloneNode(true);
+      row.querySelectorAll("[name]").forEach((field) => {
+        field.name = field.name.replace("logger.9999.", `logger.${index}.`);
+      });
+      body.appendChild(row);
+      row.querySelector("input").focus();
+    });
+  }
+
+  // Times typed in UTC, shown in the operator's time zone too.
+  const parseUtc = (text) => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
+    if (!m) return null;
+    return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)));
+  };
+  const formatUtc = (date) => date.toISOString().slice(0, 16).replace("T", " ");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const showLocal = (input) => {
+    const out = document.querySelector(`.local[data-for="${input.name}"]`);
+    if (!out) return;
+    const date = parseUtc(input.value);
+    out.textContent = date ? `${date.toLocaleString()} (${zone})` : "";
+  };
+  const start = document.getElementById("start");
+  const end = document.getElementById("end");
+  if (start && end) {
+    let endEdited = false;
+    end.addEventListener("input", () => { endEdited = true; showLocal(end); });
+    start.addEventListener("input", () => {
+      showLocal(start);
+      const date = parseUtc(start.value);
+      // As in the seed: the end follows two hours after the start until it is edited.
+      if (date && !endEdited) {
+        end.value = formatUtc(new Date(date.getTime() + 2 * 3600 * 1000));
+        showLocal(end);
+      }
+    });
+    showLocal(start);
+    showLocal(end);
+  }
+  document.querySelectorAll("time[datetime]").forEach((time) => {
+    if (time.dateTime) time.title = `${new Date(time.dateTime).toLocaleString()} (${zone})`;
+  });
+
+  // The live tail: records as they arrive.
+  const tail = document.getElementById("tail");
+  if (tail && window.EventSource) {
+    const rows = tail.querySelector("tbody");
+    const state = document.getElementById("tail-state");
+    const source = new EventSource(tail.dataset.events);
+    source.onopen = () => { if (state) state.textContent = "live"; };
+    source.onerror = () => { if (state) state.textContent = "reconnecting…"; };
+    source.onmessage = (event) => {
+      const r = JSON.parse(event.data);
+      const row = document.createElement("tr");
+      row.className = `level-${r.level}`;
+      for (const value of [r.seq, r.at, r.level, r.target, r.message]) {
+        const cell = document.createElement("td");
+        cell.textContent = value;
+        row.appendChild(cell);
+      }
+      rows.appendChild(row);
+      while (rows.children.length > 1000) rows.removeChild(rows.firstChild);
+      if (window.innerHeight + window.scrollY >= document.body.offsetHeight - 80) {
+        window.scrollTo(0, document.body.scrollHeight);
+      }
+    };
+  }
+});
