@@ -108,6 +108,33 @@ pub fn put_account(
         .put_account(actor, username, &hash_password(password)?)
 }
 
+/// Makes sure the account `username` exists with `password`: creates it, or sets the password
+/// if it is another; changes (and audits) nothing when it already matches. Returns whether it
+/// changed anything.
+pub fn ensure_account(
+    controller: &Controller,
+    actor: &str,
+    username: &str,
+    password: &str,
+) -> Result<bool> {
+    check_account(username, password)?;
+    match controller.store().account(username)? {
+        Some(account) if verify(password, &account.password_hash) => Ok(false),
+        _ => put_account(controller, actor, username, password).map(|_| true),
+    }
+}
+
+/// A random password of 20 letters and digits (about 119 bits), for a first account.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
 /// Checks a login. An unknown username costs the same argon2 work as a known one, so timing
 /// does not tell which names exist.
 pub(crate) fn authenticate(

@@ -43,7 +43,9 @@ use actix_web::{HttpResponse, web};
 use dynlog_core::{ApiToken, Controller, MemoryHandler, Result};
 use sha2::{Digest, Sha256};
 
-pub use auth::{MIN_PASSWORD, check_account, hash_password, put_account};
+pub use auth::{
+    MIN_PASSWORD, check_account, ensure_account, generate_password, hash_password, put_account,
+};
 pub use error::ApiError;
 
 /// The Content-Security-Policy of every answer: scripts and styles from the admin's own static

@@ -672,8 +672,8 @@ async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     });
     let names: BTreeMap<ConfigId, String> =
         configs.iter().map(|c| (c.id, c.name.clone())).collect();
-    let from = now - Duration::hours(6);
-    let to = now + Duration::days(3);
+    let from = now - Duration::hours(3);
+    let to = now + Duration::hours(45);
     let timeline_svg = svg::timeline(&triggers, &names, from, to, now);
     let (fleet, fleet_error) = match fleet {
         Ok(fleet) => (fleet, None),

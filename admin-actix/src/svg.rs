@@ -54,9 +54,10 @@ pub(crate) fn timeline(
     shown.truncate(MAX_ROWS);
     let rows = shown.len() + 1 + usize::from(hidden > 0);
     let height = AXIS + ROW * rows as f64 + 8.0;
-    let label = |t: &Trigger| {
-        let config = configs.get(&t.config_id).map_or("?", String::as_str);
-        format!("{} ({config})", t.name)
+    let label = |t: &Trigger| match configs.get(&t.config_id) {
+        Some(config) if *config != t.name => format!("{} ({config})", t.name),
+        Some(_) => t.name.clone(),
+        None => format!("{} (config #{})", t.name, t.config_id.0),
     };
     let by_id: BTreeMap<TriggerId, &Trigger> = triggers.iter().map(|t| (t.id, t)).collect();
 

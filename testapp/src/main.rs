@@ -64,6 +64,7 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             dynlog_actix::register_token(&controller, "DYNLOG_API_TOKEN", "env", token)?;
         }
     }
+    first_account(&settings, &controller)?;
     log::info!(
         "dynlog-testapp on http://{} ({} store, {} propagator)",
         settings.bind,
@@ -71,13 +72,49 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         controller.propagator().name()
     );
     demo::start_job(settings.job_every);
-    actix_web::rt::System::new().block_on(serve(settings, controller))?;
+    actix_web::rt::System::new().block_on(serve(settings, controller, memory))?;
     Ok(())
 }
 
-async fn serve(settings: Settings, controller: Controller) -> std::io::Result<()> {
+/// The admin account: the one from DYNLOG_ADMIN_USER and DYNLOG_ADMIN_PASSWORD, or on a first
+/// start without them, `admin` with a random password printed once.
+fn first_account(settings: &Settings, controller: &Controller) -> dynlog_core::Result<()> {
+    match &settings.admin {
+        Some((user, password)) => {
+            let changed =
+                dynlog_actix::ensure_account(controller, "DYNLOG_ADMIN_USER", user, password)?;
+            if changed {
+                log::info!("admin account {user:?} set from DYNLOG_ADMIN_USER");
+            }
+        }
+        None if controller.store().accounts()?.is_empty() => {
+            let password = dynlog_actix::generate_password();
+            dynlog_actix::put_account(controller, "first start", "admin", &password)?;
+            // On stderr rather than through the logger, so that it reaches no log file.
+            eprintln!(
+                "dynlog-testapp: made the admin account \"admin\" with password {password}\n\
+                 (shown this once; set DYNLOG_ADMIN_USER and DYNLOG_ADMIN_PASSWORD to choose your own)"
+            );
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+async fn serve(
+    settings: Settings,
+    controller: Controller,
+    memory: MemoryHandler,
+) -> std::io::Result<()> {
     let state = web::Data::new(controller.clone());
-    let admin = dynlog_actix::Admin::new(controller);
+    let mut admin = dynlog_actix::Admin::new(controller)
+        .secure_cookies(settings.secure_cookies)
+        .tail(memory);
+    if let Some(secret) = &settings.session_secret {
+        admin = admin
+            .session_secret(secret.as_bytes())
+            .map_err(std::io::Error::other)?;
+    }
     HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -100,6 +137,7 @@ async fn index() -> HttpResponse {
          GET /testapp/error401\n\
          GET /testapp/log/{level}/{target}   logs \"message from view\" at that level to that target\n\
          GET /testapp/status                 what dynlog runs now, as JSON\n\
+         /admin/                             the admin (log in as the account made at first start)\n\
          /admin/api/...                      the admin's JSON API (Authorization: Bearer $DYNLOG_API_TOKEN)\n",
     )
 }

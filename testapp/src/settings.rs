@@ -45,6 +45,14 @@ pub(crate) struct Settings {
     pub(crate) job_every: Duration,
     /// `DYNLOG_APP_NAME`, for the fleet view.
     pub(crate) app_name: String,
+    /// `DYNLOG_ADMIN_USER` and `DYNLOG_ADMIN_PASSWORD`: an admin account kept with this
+    /// password (made, or its password set, at start).
+    pub(crate) admin: Option<(String, String)>,
+    /// `DYNLOG_SESSION_SECRET`: signs admin sessions, the same in every instance (at least 32
+    /// bytes); without it each process signs with its own random key.
+    pub(crate) session_secret: Option<String>,
+    /// `DYNLOG_SECURE_COOKIES`: mark admin cookies HTTPS-only (off: the testapp serves HTTP).
+    pub(crate) secure_cookies: bool,
 }
 
 impl Settings {
@@ -130,7 +138,60 @@ impl Settings {
             dynlog_core::parse_spec(spec)
                 .map_err(|e| bad("DYNLOG_BASELINE", spec, &e.to_string()))?;
         }
+        let admin = match (get("DYNLOG_ADMIN_USER"), get("DYNLOG_ADMIN_PASSWORD")) {
+            (None, None) => None,
+            (Some(user), Some(password)) => {
+                dynlog_actix::check_account(&user, &password).map_err(|e| {
+                    let variable = if e.to_string().contains("password") {
+                        "DYNLOG_ADMIN_PASSWORD"
+                    } else {
+                        "DYNLOG_ADMIN_USER"
+                    };
+                    let value = if variable == "DYNLOG_ADMIN_USER" {
+                        user.as_str()
+                    } else {
+                        "(hidden)"
+                    };
+                    bad(variable, value, &e.to_string())
+                })?;
+                Some((user, password))
+            }
+            (Some(user), None) => {
+                return Err(bad(
+                    "DYNLOG_ADMIN_USER",
+                    &user,
+                    "needs DYNLOG_ADMIN_PASSWORD too",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "DYNLOG_ADMIN_PASSWORD",
+                    "(hidden)",
+                    "needs DYNLOG_ADMIN_USER too",
+                ));
+            }
+        };
+        let session_secret = get("DYNLOG_SESSION_SECRET");
+        if let Some(secret) = &session_secret
+            && secret.len() < 32
+        {
+            return Err(bad(
+                "DYNLOG_SESSION_SECRET",
+                &format!("({} bytes)", secret.len()),
+                "a session secret needs at least 32 bytes",
+            ));
+        }
+        let secure_cookies =
+            match get("DYNLOG_SECURE_COOKIES").map(|v| v.trim().to_ascii_lowercase()) {
+                None => false,
+                Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => true,
+                Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => false,
+                Some(v) => return Err(bad("DYNLOG_SECURE_COOKIES", &v, "expected true or false")),
+            };
         Ok(Settings {
+            admin,
+            session_secret,
+            secure_cookies,
             database_url,
             redis_url,
             propagator,
@@ -197,6 +258,32 @@ mod tests {
             (
                 vec![("REDIS_URL", "127.0.0.1:6379")],
                 r#"REDIS_URL="127.0.0.1:6379""#,
+            ),
+            (
+                vec![
+                    ("DYNLOG_ADMIN_USER", "admin"),
+                    ("DYNLOG_ADMIN_PASSWORD", "short"),
+                ],
+                r#"DYNLOG_ADMIN_PASSWORD="(hidden)": invalid password"#,
+            ),
+            (
+                vec![
+                    ("DYNLOG_ADMIN_USER", "ad min"),
+                    ("DYNLOG_ADMIN_PASSWORD", "long enough!"),
+                ],
+                r#"DYNLOG_ADMIN_USER="ad min""#,
+            ),
+            (
+                vec![("DYNLOG_ADMIN_USER", "admin")],
+                "needs DYNLOG_ADMIN_PASSWORD",
+            ),
+            (
+                vec![("DYNLOG_SESSION_SECRET", "short")],
+                "DYNLOG_SESSION_SECRET=\"(5 bytes)\"",
+            ),
+            (
+                vec![("DYNLOG_SECURE_COOKIES", "maybe")],
+                "expected true or false",
             ),
             (
                 vec![("DYNLOG_BASELINE", "info,a=loud")],

@@ -1,0 +1,289 @@
+//! A small W3C WebDriver client over std's TCP, driving Debian's chromedriver and headless
+//! Chromium: the few commands the browser tests use.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{free_port, wait_for};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Where chromedriver is, if installed.
+pub(crate) fn chromedriver() -> Option<&'static str> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+/// A chromedriver process and one headless Chromium session, both ended on drop.
+pub(crate) struct Browser {
+    driver: Child,
+    port: u16,
+    session: String,
+    profile: std::path::PathBuf,
+}
+
+/// An element of the page.
+#[derive(Clone, Debug)]
+pub(crate) struct Element(String);
+
+impl Browser {
+    pub(crate) fn start(driver: &str, width: u32, height: u32) -> Browser {
+        let port = free_port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(Duration::from_secs(20), "chromedriver to listen", || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let profile =
+            std::env::temp_dir().join(format!("dynlog-chromium-{}-{port}", std::process::id()));
+        let mut browser = Browser {
+            driver: child,
+            port,
+            session: String::new(),
+            profile,
+        };
+        let args = [
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--lang=en-US".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", browser.profile.display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+        }}});
+        let answer = browser.call("POST", "/session", Some(caps));
+        browser.session = answer["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {answer}"))
+            .to_string();
+        browser
+    }
+
+    /// One WebDriver command: its `value`, or a panic with the driver's error.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        // chromedriver keeps the connection open: read the head, then Content-Length bytes.
+        let mut response = Vec::new();
+        let mut byte = [0u8; 1];
+        while !response.ends_with(b"\r\n\r\n") {
+            let n = stream
+                .read(&mut byte)
+                .unwrap_or_else(|e| panic!("{method} {path}: no answer from chromedriver: {e}"));
+            assert!(
+                n == 1,
+                "{method} {path}: chromedriver closed the connection"
+            );
+            response.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&response).to_string();
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or_else(|| panic!("{method} {path}: no Content-Length in {head}"));
+        let mut body = vec![0u8; length];
+        stream
+            .read_exact(&mut body)
+            .unwrap_or_else(|e| panic!("{method} {path}: short answer from chromedriver: {e}"));
+        let body = String::from_utf8_lossy(&body).to_string();
+        let value: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}: {head}\n{body}"));
+        if value["value"]["error"].is_string() {
+            panic!("{method} {path}: {}", value["value"]);
+        }
+        value["value"].clone()
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    pub(crate) fn go(&self, url: &str) {
+        self.session_call("POST", "/url", Some(json!({"url": url})));
+    }
+
+    pub(crate) fn url(&self) -> String {
+        self.session_call("GET", "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub(crate) fn title(&self) -> String {
+        self.session_call("GET", "/title", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub(crate) fn source(&self) -> String {
+        self.session_call("GET", "/source", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub(crate) fn find_all(&self, css: &str) -> Vec<Element> {
+        let found = self.session_call(
+            "POST",
+            "/elements",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e[ELEMENT].as_str().map(|id| Element(id.to_string())))
+            .collect()
+    }
+
+    /// The first element `css` selects, waiting up to 10 s for it to appear.
+    pub(crate) fn find(&self, css: &str) -> Element {
+        let mut found = None;
+        wait_for(Duration::from_secs(10), css, || {
+            found = self.find_all(css).into_iter().next();
+            found.is_some()
+        });
+        found.unwrap()
+    }
+
+    pub(crate) fn click(&self, element: &Element) {
+        self.session_call(
+            "POST",
+            &format!("/element/{}/click", element.0),
+            Some(json!({})),
+        );
+    }
+
+    pub(crate) fn type_into(&self, element: &Element, text: &str) {
+        self.session_call(
+            "POST",
+            &format!("/element/{}/clear", element.0),
+            Some(json!({})),
+        );
+        self.session_call(
+            "POST",
+            &format!("/element/{}/value", element.0),
+            Some(json!({"text": text})),
+        );
+    }
+
+    pub(crate) fn text(&self, element: &Element) -> String {
+        self.session_call("GET", &format!("/element/{}/text", element.0), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub(crate) fn property(&self, element: &Element, name: &str) -> Value {
+        self.session_call(
+            "GET",
+            &format!("/element/{}/property/{name}", element.0),
+            None,
+        )
+    }
+
+    /// Runs `script` in the page (WebDriver's scripts are not subject to the page's CSP).
+    pub(crate) fn run(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// A PNG of the whole page, saved at `path`.
+    pub(crate) fn screenshot(&self, path: &Path) {
+        let height = self
+            .run("return document.documentElement.scrollHeight")
+            .as_u64()
+            .unwrap_or(900)
+            .clamp(600, 4000);
+        self.session_call(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": 1400, "height": height + 120})),
+        );
+        let png = self.session_call("GET", "/screenshot", None);
+        let bytes = decode_base64(png.as_str().unwrap_or_default());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.call("DELETE", &format!("/session/{}", self.session), None)
+            }));
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0);
+    for v in text.bytes().filter_map(value) {
+        buffer = (buffer << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn base64_decodes() {
+    assert_eq!(decode_base64("aGVsbG8gd29ybGQ="), b"hello world");
+    assert_eq!(decode_base64("YQ=="), b"a");
+}
