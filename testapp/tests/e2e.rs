@@ -1,5 +1,6 @@
-//! The real binary, spawned: a config and a trigger written to its database make the import
-//! job's debug records appear in the file, and the end of the window rolls them back.
+//! The real binary, spawned: the README's path in an empty directory; a config and a trigger
+//! made through the API make the import job's debug records appear in the live tail and in the
+//! file, and the end of the window rolls them back.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -10,6 +11,8 @@ use chrono::Utc;
 use common::{Instance, wait_for};
 
 const TOKEN: &str = "e2e-token-0123456789abcdef";
+const USER: &str = "ops";
+const PASSWORD: &str = "e2e-password-0123";
 
 fn start(dir: &std::path::Path) -> Instance {
     Instance::start(
@@ -27,6 +30,8 @@ fn start(dir: &std::path::Path) -> Instance {
                 dir.join("app.log").to_string_lossy().into_owned(),
             ),
             ("DYNLOG_API_TOKEN", TOKEN.into()),
+            ("DYNLOG_ADMIN_USER", USER.into()),
+            ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),
         ],
     )
 }
@@ -77,6 +82,18 @@ fn a_window_turns_debug_on_in_the_file_and_its_end_rolls_back() {
     wait_for(Duration::from_secs(5), "debug records in the file", || {
         debug_lines(&dir) > 0
     });
+    // And in the admin's live tail, which reads the memory handler.
+    let session = app.login(USER, PASSWORD);
+    let tail = "/admin/tail?level=debug&target=dynlog_testapp::jobs::import";
+    wait_for(
+        Duration::from_secs(5),
+        "debug records in the live tail",
+        || {
+            app.get_as(&session, tail)
+                .1
+                .contains("<td>debug</td><td>dynlog_testapp::jobs::import</td>")
+        },
+    );
 
     wait_for(Duration::from_secs(6), "the window to end", || {
         let (_, body) = app.get("/testapp/status");
@@ -90,6 +107,50 @@ fn a_window_turns_debug_on_in_the_file_and_its_end_rolls_back() {
         after_end,
         "debug records went on after the window ended"
     );
+    drop(app);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_readme_path_starts_on_sqlite_with_a_first_account() {
+    let dir = std::env::temp_dir().join(format!("dynlog-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stderr = || std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
+    let password = |text: &str| {
+        text.lines().find_map(|l| {
+            l.split_once("with password ")
+                .map(|(_, p)| p.trim().to_string())
+        })
+    };
+
+    // `cargo run -p dynlog-testapp`: nothing set but the port.
+    let app = Instance::start_logging(&dir, &[]);
+    wait_for(Duration::from_secs(5), "the first password", || {
+        password(&stderr()).is_some()
+    });
+    let first = password(&stderr()).unwrap();
+    assert_eq!(first.len(), 20);
+    assert!(
+        dir.join("dynlog-testapp.sqlite3").exists(),
+        "a SQLite file in the working directory"
+    );
+    assert!(stderr().contains("local propagator"));
+    assert_eq!(app.get("/testapp/ok").0, 200);
+    assert_eq!(app.get("/admin/").0, 303, "the admin needs a login");
+    let session = app.login("admin", &first);
+    let (status, dashboard) = app.get_as(&session, "/admin/");
+    assert_eq!(status, 200);
+    assert!(dashboard.contains("<h1>Dashboard</h1>"));
+    drop(app);
+
+    // A second start keeps the account and prints no password.
+    let app = Instance::start_logging(&dir, &[]);
+    wait_for(Duration::from_secs(5), "the start", || {
+        stderr().contains("dynlog-testapp on http://")
+    });
+    assert!(password(&stderr()).is_none(), "{}", stderr());
+    app.login("admin", &first);
     drop(app);
     let _ = std::fs::remove_dir_all(&dir);
 }

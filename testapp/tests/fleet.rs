@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use dynlog_core::{Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger, Store};
+use dynlog_core::{LoggingConfig, NewConfig, NewTrigger, Store};
 use dynlog_diesel::DieselStore;
-use dynlog_redis::RedisPropagator;
 
 use common::{Instance, free_port, wait_for};
+
+const TOKEN: &str = "fleet-token-0123456789abcdef";
+const PASSWORD: &str = "fleet-password-0123";
 
 fn required(what: &str, e: impl std::fmt::Display) -> bool {
     if std::env::var("DYNLOG_REQUIRE_SERVICES").as_deref() == Ok("1") {
@@ -80,6 +82,9 @@ fn spawn(dir: &std::path::Path, database: &str, redis: &str, n: usize) -> Instan
             ("DATABASE_URL", database.to_string()),
             ("REDIS_URL", redis.to_string()),
             ("DYNLOG_APP_NAME", format!("fleet-{n}")),
+            ("DYNLOG_API_TOKEN", TOKEN.into()),
+            ("DYNLOG_ADMIN_USER", "ops".into()),
+            ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),
             (
                 "DYNLOG_LOG_FILE",
                 dir.join(format!("fleet-{n}.log"))
@@ -126,38 +131,18 @@ fn three_instances_converge_and_a_late_one_catches_up() {
     let fleet: Vec<Instance> = (1..=3)
         .map(|n| spawn(&dir, &database, &redis.url(), n))
         .collect();
-    // A fourth member makes the change, as an admin instance would.
+    // The change is made through the first instance's admin API.
     let store = Arc::new(DieselStore::open(&database).unwrap());
-    let writer = Controller::builder_arc(DynamicLogger::builder().build().unwrap(), store.clone())
-        .propagator(RedisPropagator::new(&redis.url(), "dynlog").unwrap())
-        .start()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let body = LoggingConfig::from_json(
-        r#"{"loggers": {"dynlog_testapp::jobs::import": {"level": "debug"}}}"#,
-    )
-    .unwrap();
-    let config = writer
-        .create_config(
-            "e2e",
-            &NewConfig {
-                name: "debug import".into(),
-                body,
-            },
-        )
-        .unwrap();
-    writer
-        .create_trigger(
-            "e2e",
-            &NewTrigger {
-                name: "now".into(),
-                config_id: config.id,
-                start: None,
-                end: None,
-                is_active: true,
-            },
-        )
-        .unwrap();
+    let (status, config) = fleet[0].send(
+        "POST",
+        "/admin/api/configs",
+        TOKEN,
+        r#"{"name": "debug import", "body": {"loggers": {"dynlog_testapp::jobs::import": {"level": "debug"}}}}"#,
+    );
+    assert_eq!(status, 201, "{config}");
+    let trigger = format!(r#"{{"name": "now", "config_id": {}}}"#, config["id"]);
+    let (status, answer) = fleet[0].send("POST", "/admin/api/triggers", TOKEN, &trigger);
+    assert_eq!(status, 201, "{answer}");
     let revision = store.revision().unwrap();
     let took = wait_for(Duration::from_secs(5), "the fleet to converge", || {
         fleet.iter().all(|i| runs(i, revision, "debug import"))
@@ -182,6 +167,28 @@ fn three_instances_converge_and_a_late_one_catches_up() {
                         ["fleet-1", "fleet-2", "fleet-3"].contains(&i["app"].as_str().unwrap_or(""))
                     })
                     .all(|i| i["revision"] == revision)
+        },
+    );
+
+    // The dashboard of another instance shows the three on that revision, none stale.
+    let session = fleet[2].login("ops", PASSWORD);
+    wait_for(
+        Duration::from_secs(10),
+        "the dashboard's fleet table",
+        || {
+            let (status, page) = fleet[2].get_as(&session, "/admin/");
+            assert_eq!(status, 200);
+            let rows: Vec<&str> = page
+                .split("<tr class=\"")
+                .skip(1)
+                .filter(|row| row.contains("<td>fleet-"))
+                .collect();
+            rows.len() == 3
+                && rows.iter().all(|row| {
+                    row.starts_with("ok\"")
+                        && row.contains(&format!("<td>{revision}</td>"))
+                        && row.contains("<td>debug import</td>")
+                })
         },
     );
 
@@ -221,7 +228,6 @@ fn three_instances_converge_and_a_late_one_catches_up() {
     drop(redis);
     drop(fleet);
     drop(late);
-    writer.stop();
     drop(store);
     diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin)

@@ -38,13 +38,26 @@ impl Instance {
     /// Starts the binary in `dir` with these variables (and DYNLOG_BIND on a free port), and
     /// waits until it listens.
     pub(crate) fn start(dir: &Path, env: &[(&str, String)]) -> Instance {
+        Instance::start_with(dir, env, Stdio::null())
+    }
+
+    /// As [`Instance::start`], its standard error going to `dir/stderr.log`.
+    pub(crate) fn start_logging(dir: &Path, env: &[(&str, String)]) -> Instance {
+        let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        Instance::start_with(dir, env, Stdio::from(log))
+    }
+
+    fn start_with(dir: &Path, env: &[(&str, String)], stderr: Stdio) -> Instance {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_dynlog-testapp"))
             .current_dir(dir)
+            // Only what the test gives: not the DATABASE_URL and REDIS_URL of scripts/test.
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("DYNLOG_BIND", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let instance = Instance { child, port };
@@ -101,6 +114,50 @@ impl Instance {
         )
     }
 
+    /// One raw request: the status code, the head and the body.
+    fn raw(&self, request: &str) -> (u16, String, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        (status, head.to_string(), body.to_string())
+    }
+
+    /// Logs in to the admin as a person would, through the login form: the session's cookie.
+    pub(crate) fn login(&self, user: &str, password: &str) -> String {
+        let (_, head, body) =
+            self.raw("GET /admin/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let login_cookie = cookie(&head, "dynlog_login").expect("the login form's cookie");
+        let csrf = hidden(&body, "csrf");
+        let form = format!(
+            "csrf={}&username={}&password={}&next=%2Fadmin%2F",
+            encode(&csrf),
+            encode(user),
+            encode(password)
+        );
+        let (status, head, body) = self.raw(&format!(
+            "POST /admin/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Cookie: dynlog_login={login_cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ));
+        assert_eq!(status, 303, "logging in as {user}: {body}");
+        format!(
+            "dynlog_session={}",
+            cookie(&head, "dynlog_session").expect("a session cookie")
+        )
+    }
+
+    /// GET `path` with the session `cookie`: the status code and the body.
+    pub(crate) fn get_as(&self, cookie: &str, path: &str) -> (u16, String) {
+        let (status, _, body) = self.raw(&format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n"
+        ));
+        (status, body)
+    }
+
     /// `/testapp/status`, parsed.
     pub(crate) fn status(&self) -> serde_json::Value {
         serde_json::from_str(&self.get("/testapp/status").1).unwrap()
@@ -112,4 +169,34 @@ impl Drop for Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The value `head` sets for the cookie `name`.
+fn cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| {
+            let (header, value) = l.split_once(':')?;
+            header
+                .eq_ignore_ascii_case("set-cookie")
+                .then(|| value.trim())
+        })
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap_or_default().to_string())
+}
+
+/// The value of the first hidden field `name` of a page.
+pub(crate) fn hidden(body: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let at = body.find(&marker).expect("the field") + marker.len();
+    body[at..at + body[at..].find('"').unwrap()].to_string()
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
