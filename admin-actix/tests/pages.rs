@@ -826,3 +826,91 @@ async fn the_live_tail_shows_and_streams_records_by_level_and_target() {
     assert!(text.contains(r#""message":"connection lost""#), "{text}");
     assert!(!text.contains("not for this tail"));
 }
+
+#[actix_web::test]
+async fn triggers_are_edited_with_their_version_and_audit_pages_go_back_in_time() {
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    let mut client = client(&c, &tail).await;
+    let csrf = client.login().await;
+    for n in 0..3 {
+        let name = format!("config {n}");
+        let reply = client
+            .post(
+                "/admin/configs/new",
+                &[("csrf", &csrf), ("name", &name), ("action", "save")],
+            )
+            .await;
+        assert_eq!(reply.status, 303);
+    }
+    let config = c.store().configs().unwrap()[0].id.0.to_string();
+    let form = |start: &'static str, version: &'static str| {
+        vec![
+            ("name", "tonight"),
+            ("config", "1"),
+            ("start", start),
+            ("end", "2030-01-02 06:00"),
+            ("is_active", "on"),
+            ("version", version),
+        ]
+    };
+    let mut create = form("2030-01-01 22:00", "");
+    create.push(("csrf", &csrf));
+    create[1].1 = &config;
+    assert_eq!(
+        client.post("/admin/triggers/new", &create).await.status,
+        303
+    );
+    let id = c.store().triggers().unwrap()[0].id.0;
+
+    let edit = client.get(&format!("/admin/triggers/{id}")).await;
+    assert!(
+        edit.body.contains(r#"value="2030-01-01 22:00:00""#),
+        "{}",
+        edit.body
+    );
+    assert!(edit.body.contains(r#"name="version" value="1""#));
+    let mut update = form("2030-01-01 23:30", "1");
+    update.push(("csrf", &csrf));
+    update[1].1 = &config;
+    assert_eq!(
+        client
+            .post(&format!("/admin/triggers/{id}"), &update)
+            .await
+            .status,
+        303
+    );
+    let start = c
+        .store()
+        .trigger(dynlog_core::TriggerId(id))
+        .unwrap()
+        .start
+        .unwrap();
+    assert_eq!(start.to_rfc3339(), "2030-01-01T23:30:00+00:00");
+    let stale = client.post(&format!("/admin/triggers/{id}"), &update).await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert!(
+        stale.body.contains(r#"value="2030-01-01 23:30""#),
+        "the input is kept"
+    );
+    assert_eq!(client.get("/admin/triggers/999").await.status, 404);
+
+    // 3 configs and 2 trigger writes, plus the account: 6 entries; pages of 50 need more.
+    for n in 0..50 {
+        c.create_config(
+            "bulk",
+            &dynlog_core::NewConfig {
+                name: format!("bulk {n}"),
+                body: Default::default(),
+            },
+        )
+        .unwrap();
+    }
+    let newest = client.get("/admin/audit").await;
+    assert!(newest.body.contains("bulk 49") && !newest.body.contains("config 0"));
+    let older = newest.body.split("/admin/audit?before=").nth(1).unwrap();
+    let before: String = older.chars().take_while(char::is_ascii_digit).collect();
+    let page = client.get(&format!("/admin/audit?before={before}")).await;
+    assert!(page.body.contains("config 0"), "{}", page.body);
+    assert!(page.body.contains("<td>alice</td>") && !page.body.contains("<td>bulk</td>"));
+}
