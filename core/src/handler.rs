@@ -86,39 +86,121 @@ impl<W> ErrorSlot<W> {
 }
 
 /// Formats records as env_logger does (time, level, target, message) onto a writer.
-struct Formatted {
-    logger: env_logger::Logger,
-    error: Arc<ErrorCell>,
+///
+/// On a terminal env_logger itself formats and colours. Elsewhere (files, pipes, a redirected
+/// stderr) dynlog writes env_logger's default format itself, byte for byte (a test compares
+/// the two): env_logger copies every record written to a pipe through an ANSI-stripping
+/// stream, which costs about a quarter of an enabled record and strips nothing when there is
+/// no colour.
+enum Formatted {
+    Coloured {
+        logger: env_logger::Logger,
+        error: Arc<ErrorCell>,
+    },
+    Plain {
+        writer: Mutex<Box<dyn Write + Send>>,
+    },
 }
 
 impl Formatted {
     fn new(writer: impl Write + Send + 'static, color: bool) -> Self {
+        if !color {
+            return Formatted::Plain {
+                writer: Mutex::new(Box::new(writer)),
+            };
+        }
         let error = Arc::new(ErrorCell::default());
         let pipe = ErrorSlot {
             inner: writer,
             error: Arc::clone(&error),
         };
-        let style = if color {
-            env_logger::WriteStyle::Always
-        } else {
-            env_logger::WriteStyle::Never
-        };
         let logger = env_logger::Builder::new()
             .filter_level(log::LevelFilter::Trace)
             .format_timestamp_millis()
-            .write_style(style)
+            .write_style(env_logger::WriteStyle::Always)
             .target(env_logger::Target::Pipe(Box::new(pipe)))
             .build();
-        Formatted { logger, error }
+        Formatted::Coloured { logger, error }
     }
 
     fn handle(&self, record: &Record<'_>) -> io::Result<()> {
-        log::Log::log(&self.logger, record);
-        match self.error.take() {
-            Some(error) => Err(error),
-            None => Ok(()),
+        match self {
+            Formatted::Coloured { logger, error } => {
+                log::Log::log(logger, record);
+                match error.take() {
+                    Some(error) => Err(error),
+                    None => Ok(()),
+                }
+            }
+            Formatted::Plain { writer } => LINE.with(|line| match line.try_borrow_mut() {
+                Ok(mut line) => write_plain(&mut line, record, writer),
+                // A message whose Display logs to this handler again: a buffer of its own.
+                Err(_) => write_plain(&mut Vec::new(), record, writer),
+            }),
         }
     }
+}
+
+thread_local! {
+    /// The line being formatted, reused from record to record.
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The formatted second of the last timestamp, `2026-11-24T09:52:54`.
+    static SECOND: std::cell::Cell<(i64, [u8; 19])> = const { std::cell::Cell::new((i64::MIN, [0; 19])) };
+}
+
+/// env_logger's default format with millisecond timestamps and no colour:
+/// `[2026-11-24T09:52:54.412Z INFO  myapp::db] message`, continuation lines indented by 4.
+fn write_plain(
+    line: &mut Vec<u8>,
+    record: &Record<'_>,
+    writer: &Mutex<Box<dyn Write + Send>>,
+) -> io::Result<()> {
+    line.clear();
+    let now = Utc::now();
+    let second = now.timestamp();
+    let (cached, mut text) = SECOND.get();
+    if cached != second {
+        let formatted = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+        text.copy_from_slice(&formatted.as_bytes()[..19]);
+        SECOND.set((second, text));
+    }
+    line.push(b'[');
+    line.extend_from_slice(&text);
+    let millis = now.timestamp_subsec_millis();
+    line.extend_from_slice(&[
+        b'.',
+        b'0' + (millis / 100) as u8,
+        b'0' + (millis / 10 % 10) as u8,
+        b'0' + (millis % 10) as u8,
+        b'Z',
+        b' ',
+    ]);
+    let level = record.level().as_str();
+    line.extend_from_slice(level.as_bytes());
+    line.extend_from_slice(&b"     "[level.len()..]);
+    if !record.target().is_empty() {
+        line.push(b' ');
+        line.extend_from_slice(record.target().as_bytes());
+    }
+    line.extend_from_slice(b"] ");
+    let message = line.len();
+    match record.args().as_str() {
+        Some(text) => line.extend_from_slice(text.as_bytes()),
+        None => write!(line, "{}", record.args())?,
+    }
+    if line[message..].contains(&b'\n') {
+        let body = line.split_off(message);
+        for (i, part) in body.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                line.extend_from_slice(b"\n    ");
+            }
+            line.extend_from_slice(part);
+        }
+    }
+    line.push(b'\n');
+    let mut writer = lock(writer);
+    writer.write_all(line)?;
+    writer.flush()
 }
 
 /// Writes to stderr or stdout, formatted by `env_logger`; coloured only on a terminal.
@@ -503,6 +585,48 @@ mod tests {
             !text.contains('\u{1b}'),
             "no colour off a terminal: {text:?}"
         );
+    }
+
+    /// The plain format is env_logger's default, byte for byte but for the instant.
+    #[test]
+    fn plain_lines_are_env_loggers_lines() {
+        let ours = Shared::default();
+        let handler = ConsoleHandler::to_writer(ours.clone());
+        let theirs = Shared::default();
+        let peer = env_logger::Builder::new()
+            .filter_level(log::LevelFilter::Trace)
+            .format_timestamp_millis()
+            .write_style(env_logger::WriteStyle::Never)
+            .target(env_logger::Target::Pipe(Box::new(theirs.clone())))
+            .build();
+        let cases = [
+            (log::Level::Error, "myapp::db", "connection lost"),
+            (log::Level::Warn, "a", "two\nlines\n"),
+            (log::Level::Info, "", "no target"),
+            (log::Level::Debug, "x::y", "unicode: été ✓"),
+            (log::Level::Trace, "t", ""),
+        ];
+        for (level, target, message) in cases {
+            record_at(level, target, message, |r| {
+                handler.handle(r).unwrap();
+                log::Log::log(&peer, r);
+            });
+        }
+        let lines = |out: &Shared| String::from_utf8(lock(&out.0).clone()).unwrap();
+        let (ours, theirs) = (lines(&ours), lines(&theirs));
+        // `[` and a 24-character instant open each record; the rest is identical.
+        let strip = |text: &str| -> Vec<String> {
+            text.split_inclusive("\n[")
+                .map(|record| {
+                    let record = record.strip_prefix('[').unwrap_or(record);
+                    assert_eq!(&record[4..5], "-", "{record}");
+                    assert_eq!(&record[23..24], "Z", "{record}");
+                    record[24..].to_string()
+                })
+                .collect()
+        };
+        assert_eq!(strip(&ours), strip(&theirs), "{ours}\n{theirs}");
+        assert!(ours.contains("] two\n    lines\n    \n"), "{ours}");
     }
 
     struct Broken;
