@@ -441,10 +441,13 @@ impl DynamicLogger {
 
         // Nodes: the root first, then every configured logger. Sorted names put every ancestor
         // (a prefix) before its descendants, so a node's parent is always built first.
+        // Names and chains go into two arenas, so a config costs a few allocations rather than
+        // two per logger, to build and to free.
         let names = sorted_union(base.loggers.keys(), overlay.loggers.keys());
         let mut nodes: Vec<Node> = Vec::with_capacity(names.len() + 1);
-        let mut by_name: FxMap<Arc<str>, u16> =
-            FxMap::with_capacity_and_hasher(names.len(), Default::default());
+        let mut arena = String::with_capacity(names.iter().map(|n| n.len()).sum());
+        let mut chains: Vec<u16> = Vec::with_capacity(2 * names.len() + 2);
+        let mut index = NameIndex::with_capacity(names.len());
         for name in names.into_iter().take(MAX_NODES - 1) {
             let (b, o) = (base.loggers.get(name), overlay.loggers.get(name));
             let level = o.and_then(|s| s.level).or(b.and_then(|s| s.level));
@@ -458,12 +461,12 @@ impl DynamicLogger {
             // The chain starts with the logger's own handlers; the parent's follow. The root is
             // first in sorted order, so an unconfigured root is added before the first logger.
             if nodes.is_empty() && !name.is_empty() {
-                nodes.push(Node::root(None, Box::new([]), Box::new([]), None));
+                nodes.push(Node::root(None, Box::new([]), Span::EMPTY, None));
             }
-            let parent = (!name.is_empty()).then(|| nearest(&by_name, name).unwrap_or(0));
-            let parent_chain: &[u16] = parent.map_or(&[], |p| &nodes[p].chain);
-            let mut chain = Vec::with_capacity(own.map_or(0, Vec::len) + parent_chain.len());
-            chain.extend(
+            let parent = (!name.is_empty())
+                .then(|| nearest(|p| index.get(p, &arena, &nodes), name).unwrap_or(0));
+            let start = chains.len();
+            chains.extend(
                 own.into_iter()
                     .flatten()
                     .filter_map(|n| shared.handler_index.get(n))
@@ -471,7 +474,7 @@ impl DynamicLogger {
             );
             let spec = NodeSpec {
                 level,
-                handlers: own.map(|_| chain.len() as u16),
+                handlers: own.map(|_| (chains.len() - start) as u16),
                 filters: filters.is_some(),
                 propagate,
             };
@@ -479,36 +482,37 @@ impl DynamicLogger {
                 nodes.push(Node::root(
                     level,
                     indices(filters, &shared.filter_index),
-                    chain.into(),
+                    Span::new(start, chains.len()),
                     Some(spec),
                 ));
                 continue;
             };
             if propagate.unwrap_or(true) {
-                for &h in parent_chain {
-                    if !chain.contains(&h) {
-                        chain.push(h);
+                for k in nodes[parent].chain.range() {
+                    let h = chains[k];
+                    if !chains[start..].contains(&h) {
+                        chains.push(h);
                     }
                 }
             }
-            let name: Arc<str> = name.into();
-            by_name.insert(Arc::clone(&name), nodes.len() as u16);
+            let name_at = arena.len();
+            arena.push_str(name);
+            index.insert(name, nodes.len(), &arena, &nodes);
             nodes.push(Node {
-                name,
+                name: Span::new(name_at, arena.len()),
                 level: level.unwrap_or(nodes[parent].level),
                 filters: indices(filters, &shared.filter_index),
-                chain: chain.into(),
+                chain: Span::new(start, chains.len()),
                 spec: Some(spec),
             });
         }
         if nodes.is_empty() {
-            nodes.push(Node::root(None, Box::new([]), Box::new([]), None));
+            nodes.push(Node::root(None, Box::new([]), Span::EMPTY, None));
         }
         let max_level = nodes
             .iter()
             .map(|node| {
-                let loudest_handler = node
-                    .chain
+                let loudest_handler = chains[node.chain.range()]
                     .iter()
                     .map(|&h| handlers[h as usize].level)
                     .max()
@@ -520,7 +524,9 @@ impl DynamicLogger {
             .to_filter();
         Compiled {
             nodes,
-            by_name,
+            names: arena,
+            chains,
+            index,
             handlers,
             cache: TargetCache::new(),
             max_level,
@@ -542,15 +548,15 @@ impl DynamicLogger {
                 .collect()
         };
         let mut config = LoggingConfig::default();
-        for node in &compiled.nodes {
+        for (i, node) in compiled.nodes.iter().enumerate() {
             if let Some(spec) = &node.spec {
                 config.loggers.insert(
-                    node.name.to_string(),
+                    compiled.name(i).to_string(),
                     LoggerSpec {
                         level: spec.level,
                         handlers: spec
                             .handlers
-                            .map(|own| handler_names(&node.chain[..own as usize])),
+                            .map(|own| handler_names(&compiled.chain(i)[..own as usize])),
                         filters: spec.filters.then(|| filter_names(&node.filters)),
                         propagate: spec.propagate,
                     },
@@ -575,7 +581,7 @@ impl DynamicLogger {
         let node = &compiled.nodes[index];
         let filter_names = &self.shared.filter_names;
         LoggerView {
-            logger: node.name.to_string(),
+            logger: compiled.name(index).to_string(),
             level: node.level,
             configured_level: node.spec.as_ref().and_then(|s| s.level),
             filters: node
@@ -583,8 +589,8 @@ impl DynamicLogger {
                 .iter()
                 .map(|&f| filter_names[f as usize].clone())
                 .collect(),
-            handlers: node
-                .chain
+            handlers: compiled
+                .chain(index)
                 .iter()
                 .map(|&h| self.shared.handlers[h as usize].name.clone())
                 .collect(),
@@ -593,10 +599,9 @@ impl DynamicLogger {
 
     fn diff(&self, before: &Compiled, after: &Compiled) -> Preview {
         let configured = |c: &'_ Compiled| -> Vec<String> {
-            c.nodes
-                .iter()
-                .filter(|n| n.spec.is_some())
-                .map(|n| n.name.to_string())
+            (0..c.nodes.len())
+                .filter(|&i| c.nodes[i].spec.is_some())
+                .map(|i| c.name(i).to_string())
                 .collect()
         };
         let (names_before, names_after) = (configured(before), configured(after));
@@ -727,8 +732,8 @@ impl log::Log for DynamicLogger {
         self.with_compiled(|compiled| {
             // The level is checked again against the config that will handle the record, so a
             // record is checked and handled by one config even across an apply.
-            let node =
-                &compiled.nodes[self.decide(hash, record.target(), compiled, cached.is_some())];
+            let index = self.decide(hash, record.target(), compiled, cached.is_some());
+            let node = &compiled.nodes[index];
             if !node.level.allows(level) {
                 return;
             }
@@ -740,7 +745,7 @@ impl log::Log for DynamicLogger {
             {
                 return;
             }
-            for &h in node.chain.iter() {
+            for &h in compiled.chain(index) {
                 let handler = &compiled.handlers[h as usize];
                 if handler.level.allows(level)
                     && handler
@@ -831,7 +836,12 @@ const MAX_NODES: usize = u16::MAX as usize;
 struct Compiled {
     /// The root at 0, then the configured loggers.
     nodes: Vec<Node>,
-    by_name: FxMap<Arc<str>, u16>,
+    /// Every node's name, one after the other.
+    names: String,
+    /// Every node's handler chain, one after the other.
+    chains: Vec<u16>,
+    /// The configured loggers by name.
+    index: NameIndex,
     handlers: Vec<CompiledHandler>,
     cache: TargetCache,
     max_level: LevelFilter,
@@ -840,11 +850,13 @@ struct Compiled {
 }
 
 struct Node {
-    name: Arc<str>,
+    /// Its name in [`Compiled::names`].
+    name: Span,
     level: Level,
     filters: Box<[u16]>,
-    /// Handlers of this logger, then its ancestors' up to the first that does not propagate.
-    chain: Box<[u16]>,
+    /// In [`Compiled::chains`]: the handlers of this logger, then its ancestors' up to the first
+    /// that does not propagate.
+    chain: Span,
     /// What the config says of this logger, for rebuilding it; `None` for an unconfigured root.
     spec: Option<NodeSpec>,
 }
@@ -863,11 +875,11 @@ impl Node {
     fn root(
         level: Option<Level>,
         filters: Box<[u16]>,
-        chain: Box<[u16]>,
+        chain: Span,
         spec: Option<NodeSpec>,
     ) -> Node {
         Node {
-            name: "".into(),
+            name: Span::EMPTY,
             level: level.unwrap_or(DEFAULT_ROOT_LEVEL),
             filters,
             chain,
@@ -907,16 +919,92 @@ struct CompiledHandler {
     spec: Option<(Option<Level>, bool)>,
 }
 
-/// The configured logger nearest above `name` (not `name` itself), among those indexed so far.
-fn nearest(by_name: &FxMap<Arc<str>, u16>, name: &str) -> Option<usize> {
+/// The configured logger nearest above `name` (not `name` itself), as `get` finds them.
+fn nearest(get: impl Fn(&str) -> Option<usize>, name: &str) -> Option<usize> {
     let mut prefix = name;
     while let Some(cut) = last_separator(prefix) {
         prefix = &prefix[..cut];
-        if let Some(&i) = by_name.get(prefix) {
-            return Some(i as usize);
+        if let Some(i) = get(prefix) {
+            return Some(i);
         }
     }
     None
+}
+
+/// A range of an arena of [`Compiled`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    const EMPTY: Span = Span { start: 0, end: 0 };
+
+    fn new(start: usize, end: usize) -> Span {
+        // Bodies are at most MAX_BODY bytes, so arenas stay far below u32::MAX.
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    #[inline]
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Configured loggers by the hash of their name, checked against the name itself; names whose
+/// hash another name already has (never seen, but possible) are kept aside and scanned.
+#[derive(Default)]
+struct NameIndex {
+    by_hash: FxMap<u64, u16>,
+    collided: Vec<u16>,
+}
+
+impl NameIndex {
+    fn with_capacity(n: usize) -> Self {
+        NameIndex {
+            by_hash: FxMap::with_capacity_and_hasher(n, Default::default()),
+            collided: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, name: &str, arena: &str, nodes: &[Node]) -> Option<usize> {
+        self.get_hashed(fx_hash(name.as_bytes()), name, arena, nodes)
+    }
+
+    #[inline]
+    fn get_hashed(&self, hash: u64, name: &str, arena: &str, nodes: &[Node]) -> Option<usize> {
+        let name_of = |i: usize| &arena[nodes[i].name.range()];
+        if let Some(&i) = self.by_hash.get(&hash)
+            && name_of(i as usize) == name
+        {
+            return Some(i as usize);
+        }
+        self.collided
+            .iter()
+            .map(|&i| i as usize)
+            .find(|&i| name_of(i) == name)
+    }
+
+    fn insert(&mut self, name: &str, at: usize, arena: &str, nodes: &[Node]) {
+        self.insert_hashed(fx_hash(name.as_bytes()), name, at, arena, nodes);
+    }
+
+    fn insert_hashed(&mut self, hash: u64, name: &str, at: usize, arena: &str, nodes: &[Node]) {
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(at as u16);
+            }
+            std::collections::hash_map::Entry::Occupied(taken) => {
+                debug_assert_ne!(&arena[nodes[*taken.get() as usize].name.range()], name);
+                self.collided.push(at as u16);
+            }
+        }
+    }
 }
 
 /// Where the last `::` of `name` starts, by a byte scan (`rfind("::")` builds a substring
@@ -935,10 +1023,12 @@ impl Compiled {
             nodes: vec![Node::root(
                 Some(Level::Off),
                 Box::new([]),
-                Box::new([]),
+                Span::EMPTY,
                 None,
             )],
-            by_name: FxMap::default(),
+            names: String::new(),
+            chains: Vec::new(),
+            index: NameIndex::default(),
             handlers: Vec::new(),
             cache: TargetCache::new(),
             max_level: LevelFilter::Off,
@@ -946,12 +1036,27 @@ impl Compiled {
         }
     }
 
+    /// Node `i`'s name.
+    #[inline]
+    fn name(&self, i: usize) -> &str {
+        &self.names[self.nodes[i].name.range()]
+    }
+
+    /// Node `i`'s handler chain.
+    #[inline]
+    fn chain(&self, i: usize) -> &[u16] {
+        &self.chains[self.nodes[i].chain.range()]
+    }
+
+    fn get(&self, name: &str) -> Option<usize> {
+        self.index.get(name, &self.names, &self.nodes)
+    }
+
     /// The node deciding for `target`, walking `::` segments up to the root.
     fn find(&self, target: &str) -> usize {
-        if let Some(&i) = self.by_name.get(target) {
-            return i as usize;
-        }
-        nearest(&self.by_name, target).unwrap_or(0)
+        self.get(target)
+            .or_else(|| nearest(|p| self.get(p), target))
+            .unwrap_or(0)
     }
 
     /// [`Compiled::find`] through the cache: the hot path's one lookup.
@@ -960,7 +1065,7 @@ impl Compiled {
         if let Some(i) = self.cache.get(hash) {
             // A 48-bit tag collision is astronomically rare; the prefix check makes it harmless
             // for all but a nested configured logger, which it would still route sensibly.
-            if is_segment_prefix(&self.nodes[i].name, target) {
+            if is_segment_prefix(self.name(i), target) {
                 return i;
             }
         }
@@ -1170,6 +1275,23 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_whose_hashes_collide_are_still_found() {
+        let arena = "ab";
+        let node = |start, end| Node {
+            name: Span::new(start, end),
+            ..Node::root(None, Box::new([]), Span::EMPTY, None)
+        };
+        let nodes = [node(0, 1), node(1, 2)];
+        let mut index = NameIndex::default();
+        index.insert_hashed(7, "a", 0, arena, &nodes);
+        index.insert_hashed(7, "b", 1, arena, &nodes);
+        assert_eq!(index.get_hashed(7, "a", arena, &nodes), Some(0));
+        assert_eq!(index.get_hashed(7, "b", arena, &nodes), Some(1));
+        assert_eq!(index.get_hashed(7, "c", arena, &nodes), None);
+        assert_eq!(index.get_hashed(8, "a", arena, &nodes), None);
+    }
     use crate::handler::MemoryHandler;
     use log::Log;
 
