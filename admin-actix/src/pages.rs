@@ -783,8 +783,12 @@ async fn configs(req: HttpRequest, state: web::Data<AdminState>) -> Page {
 
 struct Choice {
     value: String,
+    label: String,
     selected: bool,
 }
+
+/// The option of a list meaning "an empty list", as opposed to "not set".
+const NONE: &str = "!none";
 
 struct LoggerRow {
     index: usize,
@@ -830,13 +834,30 @@ struct ConfigPage {
     preview: Option<PreviewView>,
 }
 
-fn choices(all: &[String], selected: &[String]) -> Vec<Choice> {
-    all.iter()
-        .map(|v| Choice {
-            value: v.clone(),
-            selected: selected.contains(v),
-        })
-        .collect()
+/// The options of a list select: "(none)" (an empty list), then each name. Nothing selected
+/// leaves the list unset, so the baseline's (or the declared one) holds.
+fn choices(all: &[String], selected: Option<&[String]>) -> Vec<Choice> {
+    std::iter::once(Choice {
+        value: NONE.into(),
+        label: "(none)".into(),
+        selected: selected.is_some_and(<[String]>::is_empty),
+    })
+    .chain(all.iter().map(|v| Choice {
+        value: v.clone(),
+        label: v.clone(),
+        selected: selected.is_some_and(|s| s.contains(v)),
+    }))
+    .collect()
+}
+
+/// A list as a select submitted it: unset when nothing is selected, empty for "(none)".
+fn listed(form: &Form, key: &str) -> Option<Vec<String>> {
+    let all = form.all(key);
+    if all.iter().any(|v| v == NONE) {
+        Some(Vec::new())
+    } else {
+        (!all.is_empty()).then_some(all)
+    }
 }
 
 /// The root logger is `""` in configs and `root` in the form.
@@ -869,8 +890,8 @@ impl ConfigPage {
                 .map(|l| l.as_str().to_string())
                 .unwrap_or_default(),
             propagate: spec.propagate.unwrap_or(true),
-            handlers: choices(&handler_names, spec.handlers.as_deref().unwrap_or(&[])),
-            filters: choices(&filter_names, spec.filters.as_deref().unwrap_or(&[])),
+            handlers: choices(&handler_names, spec.handlers.as_deref()),
+            filters: choices(&filter_names, spec.filters.as_deref()),
         };
         let mut loggers: Vec<LoggerRow> = body
             .loggers
@@ -897,10 +918,7 @@ impl ConfigPage {
                         .and_then(|o| o.level)
                         .map(|l| l.as_str().to_string())
                         .unwrap_or_default(),
-                    filters: choices(
-                        &filter_names,
-                        set.and_then(|o| o.filters.as_deref()).unwrap_or(&[]),
-                    ),
+                    filters: choices(&filter_names, set.and_then(|o| o.filters.as_deref())),
                 }
             })
             .collect();
@@ -931,15 +949,11 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
     for handler in registry.handlers() {
         let field = format!("handler.{handler}.level");
         let level = Level::parse_optional(form.get(&field).unwrap_or(""), &field)?;
-        let filters = form.all(&format!("handler.{handler}.filters"));
-        if level.is_some() || !filters.is_empty() {
-            config.handlers.insert(
-                handler.to_string(),
-                HandlerOverride {
-                    level,
-                    filters: (!filters.is_empty()).then_some(filters),
-                },
-            );
+        let filters = listed(form, &format!("handler.{handler}.filters"));
+        if level.is_some() || filters.is_some() {
+            config
+                .handlers
+                .insert(handler.to_string(), HandlerOverride { level, filters });
         }
     }
     let rows: BTreeSet<usize> = form
@@ -957,10 +971,10 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
             form.get(&key("level")).unwrap_or(""),
             &format!("level of logger {name:?}"),
         )?;
-        let handlers = form.all(&key("handlers"));
-        let filters = form.all(&key("filters"));
+        let handlers = listed(form, &key("handlers"));
+        let filters = listed(form, &key("filters"));
         if name.is_empty() {
-            if level.is_some() || !handlers.is_empty() || !filters.is_empty() {
+            if level.is_some() || handlers.is_some() || filters.is_some() {
                 return Err(Error::Invalid {
                     field: "logger name",
                     value: String::new(),
@@ -984,8 +998,8 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
             name,
             LoggerSpec {
                 level,
-                handlers: (!handlers.is_empty()).then_some(handlers),
-                filters: (!filters.is_empty()).then_some(filters),
+                handlers,
+                filters,
                 propagate: Some(form.checked(&key("propagate"))),
             },
         );

@@ -488,12 +488,49 @@ async fn the_config_grid_refuses_bad_input_previews_and_saves() {
     assert_eq!(configs.len(), 2);
     assert_eq!(configs[0].body, configs[1].body);
 
+    // "(none)" empties a list, where nothing selected leaves it unset.
+    let quiet = client
+        .post(
+            "/admin/configs/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "quiet"),
+                ("logger.0.name", "myapp::quiet"),
+                ("logger.0.handlers", "!none"),
+                ("logger.0.filters", ""),
+                ("handler.console.filters", "!none"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(quiet.status, 303, "{}", quiet.body);
+    let stored = c
+        .store()
+        .configs()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "quiet")
+        .unwrap();
+    let spec = &stored.body.loggers["myapp::quiet"];
+    assert_eq!(
+        (spec.handlers.clone(), spec.filters.clone()),
+        (Some(vec![]), None)
+    );
+    assert_eq!(spec.propagate, Some(false), "an unchecked box");
+    assert_eq!(stored.body.handlers["console"].filters, Some(vec![]));
+    let shown = client.get(&format!("/admin/configs/{}", stored.id.0)).await;
+    assert!(
+        shown
+            .body
+            .contains(r#"<option value="!none" selected>(none)</option>"#)
+    );
+
     // Deleting.
     let deleted = client
         .post(&format!("/admin/configs/{id}/delete"), &[("csrf", &csrf)])
         .await;
     assert_eq!(deleted.status, 303);
-    assert_eq!(c.store().configs().unwrap().len(), 1);
+    assert_eq!(c.store().configs().unwrap().len(), 2, "the two others stay");
     assert_eq!(
         client.get(&format!("/admin/configs/{id}")).await.status,
         404
