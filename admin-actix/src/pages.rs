@@ -243,15 +243,10 @@ impl Ctx {
     }
 
     fn core_error(&self, error: &Error) -> PageError {
-        let status = match error {
-            Error::ConfigNotFound(_) | Error::TriggerNotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
-            e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => {
-                log::error!(target: "dynlog::admin", "{error}");
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-        };
+        let status = status_of(error);
+        if status.is_server_error() {
+            log::error!(target: "dynlog::admin", "{error}");
+        }
         self.error(status, error.to_string())
     }
 
@@ -264,6 +259,25 @@ impl Ctx {
 
     fn actor(&self) -> String {
         self.session.username.clone()
+    }
+}
+
+/// The status a page answers a core error with.
+fn status_of(error: &Error) -> StatusCode {
+    match error {
+        Error::ConfigNotFound(_) | Error::TriggerNotFound(_) => StatusCode::NOT_FOUND,
+        Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
+        e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// An update posted without the version its form was read at.
+fn missing_version() -> Error {
+    Error::Invalid {
+        field: "version",
+        value: String::new(),
+        reason: "the form carries no version: reload it".into(),
     }
 }
 
@@ -1143,11 +1157,7 @@ async fn submit_config(
         None => controller.create_config(&actor, &new),
         Some(id) => match version {
             Some(version) => controller.update_config(&actor, id, version, &new),
-            None => Err(Error::Invalid {
-                field: "version",
-                value: String::new(),
-                reason: "the form carries no version: reload it".into(),
-            }),
+            None => Err(missing_version()),
         },
     })
     .await
@@ -1155,11 +1165,7 @@ async fn submit_config(
     match saved {
         Ok(saved) => Ok(ctx.redirect(&format!("/configs/{}?saved=1", saved.id.0))),
         Err(e) if e.is_input_error() => {
-            let status = match e {
-                Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
-                Error::ConfigNotFound(_) => StatusCode::NOT_FOUND,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
+            let status = status_of(&e);
             Ok(html(status, &again(Some(e.to_string()), None, &config)))
         }
         Err(e) => Err(ctx.core_error(&e)),
@@ -1562,11 +1568,7 @@ async fn submit_trigger(
             None => controller.create_trigger(&actor, &new),
             Some(id) => match version {
                 Some(version) => controller.update_trigger(&actor, id, version, &new),
-                None => Err(Error::Invalid {
-                    field: "version",
-                    value: String::new(),
-                    reason: "the form carries no version: reload it".into(),
-                }),
+                None => Err(missing_version()),
             },
         };
         Ok::<_, Error>((result, configs))
@@ -1577,10 +1579,10 @@ async fn submit_trigger(
     match saved {
         (Ok(trigger), _) => Ok(ctx.redirect(&format!("/triggers?saved={}", trigger.id.0))),
         (Err(e), configs) if e.is_input_error() => {
+            // A missing config is a bad choice in the form, not a missing page.
             let status = match e {
-                Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
-                Error::TriggerNotFound(_) => StatusCode::NOT_FOUND,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
+                Error::ConfigNotFound(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => status_of(&e),
             };
             let selected = form.text("config").parse::<i64>().ok().map(ConfigId);
             let page = TriggerPage {
