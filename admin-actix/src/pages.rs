@@ -1178,12 +1178,26 @@ async fn delete_config(
     id: web::Path<i64>,
     body: Bytes,
 ) -> Page {
+    let id = ConfigId(id.into_inner());
+    delete(req, state, body, "/configs", move |c, actor| {
+        c.delete_config(actor, id)
+    })
+    .await
+}
+
+/// A delete posted from a page: checked, done, and back to the list.
+async fn delete(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    body: Bytes,
+    list: &str,
+    f: impl FnOnce(&Controller, &str) -> dynlog_core::Result<()> + Send + 'static,
+) -> Page {
     let form = Form::parse(&body);
     let ctx = Ctx::posted(&req, &state, &form)?;
-    let id = ConfigId(id.into_inner());
     let actor = ctx.actor();
-    ctx.block(move |c| c.delete_config(&actor, id)).await?;
-    Ok(ctx.redirect("/configs"))
+    ctx.block(move |c| f(c, &actor)).await?;
+    Ok(ctx.redirect(list))
 }
 
 async fn export_config(req: HttpRequest, state: web::Data<AdminState>, id: web::Path<i64>) -> Page {
@@ -1635,12 +1649,11 @@ async fn delete_trigger(
     id: web::Path<i64>,
     body: Bytes,
 ) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
     let id = TriggerId(id.into_inner());
-    let actor = ctx.actor();
-    ctx.block(move |c| c.delete_trigger(&actor, id)).await?;
-    Ok(ctx.redirect("/triggers"))
+    delete(req, state, body, "/triggers", move |c, actor| {
+        c.delete_trigger(actor, id)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ mod webdriver;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Instance, free_port, wait_for};
+use common::{Instance, debug_lines, free_port, wait_for};
 use webdriver::Browser;
 
 const USER: &str = "operator";
@@ -24,14 +24,6 @@ const TARGET: &str = "dynlog_testapp::jobs::import";
 
 fn shots() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
-}
-
-fn debug_lines(dir: &Path) -> usize {
-    std::fs::read_to_string(dir.join("app.log"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains("DEBUG dynlog_testapp::jobs::import"))
-        .count()
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{Instance, wait_for};
+use common::{Instance, debug_lines, wait_for};
 
 const TOKEN: &str = "e2e-token-0123456789abcdef";
 const USER: &str = "ops";
@@ -34,14 +34,6 @@ fn start(dir: &std::path::Path) -> Instance {
             ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),
         ],
     )
-}
-
-fn debug_lines(dir: &std::path::Path) -> usize {
-    std::fs::read_to_string(dir.join("app.log"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains("DEBUG dynlog_testapp::jobs::import"))
-        .count()
 }
 
 #[test]

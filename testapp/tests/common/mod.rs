@@ -28,6 +28,15 @@ pub(crate) fn wait_for(within: Duration, what: &str, mut done: impl FnMut() -> b
     started.elapsed()
 }
 
+/// How many debug records of the import job the app's file holds.
+pub(crate) fn debug_lines(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("app.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("DEBUG dynlog_testapp::jobs::import"))
+        .count()
+}
+
 /// A running testapp, killed with the guard.
 pub(crate) struct Instance {
     child: Child,
