@@ -135,6 +135,35 @@ pub fn generate_password() -> String {
         .collect()
 }
 
+/// Lets at most one argon2 verification per core run at once: each takes 19 MiB and a few
+/// milliseconds of a core, so a burst of logins queues rather than exhausting memory.
+struct Gate {
+    running: Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+static GATE: Gate = Gate {
+    running: Mutex::new(0),
+    freed: std::sync::Condvar::new(),
+};
+
+impl Gate {
+    fn pass<T>(&self, f: impl FnOnce() -> T) -> T {
+        let most = std::thread::available_parallelism().map_or(2, |n| n.get());
+        {
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            while *running >= most {
+                running = self.freed.wait(running).unwrap_or_else(|p| p.into_inner());
+            }
+            *running += 1;
+        }
+        let result = f();
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        self.freed.notify_one();
+        result
+    }
+}
+
 /// Checks a login. An unknown username costs the same argon2 work as a known one, so timing
 /// does not tell which names exist.
 pub(crate) fn authenticate(
@@ -142,13 +171,18 @@ pub(crate) fn authenticate(
     username: &str,
     password: &str,
 ) -> Result<bool> {
+    let account = controller.store().account(username)?;
+    Ok(GATE.pass(|| check_login(account, password)))
+}
+
+fn check_login(account: Option<Account>, password: &str) -> bool {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    match controller.store().account(username)? {
-        Some(account) => Ok(verify(password, &account.password_hash)),
+    match account {
+        Some(account) => verify(password, &account.password_hash),
         None => {
             let dummy = DUMMY.get_or_init(|| hash_password("not a password").unwrap_or_default());
             verify(password, dummy);
-            Ok(false)
+            false
         }
     }
 }
@@ -341,6 +375,27 @@ mod tests {
         assert!(throttle.wait("bob", "10.0.0.1") > Duration::from_secs(1));
         throttle.succeeded("alice", "10.0.0.1");
         assert_eq!(throttle.wait("alice", "10.0.0.1"), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_gate_lets_one_verification_per_core_through() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let most = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (now, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..most * 3 {
+                scope.spawn(|| {
+                    GATE.pass(|| {
+                        let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(n, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(20));
+                        now.fetch_sub(1, Ordering::SeqCst);
+                    })
+                });
+            }
+        });
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(peak >= 1 && peak <= most, "{peak} at once, {most} cores");
     }
 
     #[test]
