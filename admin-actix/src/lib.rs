@@ -33,6 +33,7 @@ mod error;
 mod pages;
 mod svg;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::cookie::Key;
@@ -63,6 +64,9 @@ pub struct Admin {
     session_ttl: Duration,
     stale_after: chrono::Duration,
     tail: Option<MemoryHandler>,
+    /// Shared by every scope made from this admin (one per server worker), so failed logins
+    /// count once whichever worker answers.
+    throttle: Arc<auth::Throttle>,
 }
 
 impl std::fmt::Debug for Admin {
@@ -80,7 +84,7 @@ pub(crate) struct AdminState {
     pub(crate) controller: Controller,
     pub(crate) base: String,
     pub(crate) cookies: auth::Cookies,
-    pub(crate) throttle: auth::Throttle,
+    pub(crate) throttle: Arc<auth::Throttle>,
     pub(crate) session_ttl: Duration,
     pub(crate) stale_after: chrono::Duration,
     pub(crate) tail: Option<MemoryHandler>,
@@ -100,6 +104,7 @@ impl Admin {
             session_ttl: Duration::from_secs(8 * 3600),
             stale_after: chrono::Duration::seconds(90),
             tail: None,
+            throttle: Arc::default(),
         }
     }
 
@@ -151,7 +156,7 @@ impl Admin {
             controller: self.controller.clone(),
             cookies: auth::Cookies::new(self.key.clone(), self.secure_cookies, &base),
             base: base.clone(),
-            throttle: auth::Throttle::default(),
+            throttle: Arc::clone(&self.throttle),
             session_ttl: self.session_ttl,
             stale_after: self.stale_after,
             tail: self.tail.clone(),

@@ -273,14 +273,24 @@ async fn login_needs_the_right_password_and_its_form_token_and_slows_down_guessi
     assert_eq!((out.status, out.location.as_str()), (303, "/admin/login"));
     assert_eq!(client.get("/admin/").await.status, 303);
 
-    // After five failures, even the right password must wait.
-    let mut guesser = self::client(&c, &tail).await;
+    // After five failures, even the right password must wait, on every worker's scope (each
+    // server worker builds its own from the same `Admin`).
+    let admin = Admin::new(c.clone()).secure_cookies(false);
+    let mut guesser = Client {
+        app: test::init_service(App::new().service(admin.scope("/admin"))).await,
+        cookies: BTreeMap::new(),
+    };
+    let mut other_worker = Client {
+        app: test::init_service(App::new().service(admin.scope("/admin"))).await,
+        cookies: BTreeMap::new(),
+    };
     for _ in 0..5 {
         assert_eq!(guesser.login_as(USER, "guess").await.status, 401);
     }
     let slowed = guesser.login_as(USER, PASSWORD).await;
     assert_eq!(slowed.status, 429, "{}", slowed.body);
     assert!(slowed.body.contains("Too many failed logins"));
+    assert_eq!(other_worker.login_as(USER, PASSWORD).await.status, 429);
 }
 
 #[actix_web::test]
