@@ -75,6 +75,11 @@ fn an_operator_schedules_debug_for_an_hour_in_the_browser() {
     b.type_into(&b.find("#password"), "not the password");
     b.click(&b.find("#login"));
     assert_eq!(b.text(&b.find("#error")), "Wrong username or password.");
+    // The console has the refused login's 401 (and is emptied by reading it).
+    assert!(
+        b.console_errors().iter().any(|e| e.contains("401")),
+        "the console shows the refused login"
+    );
     b.type_into(&b.find("#password"), PASSWORD);
     b.click(&b.find("#login"));
     wait_for(Duration::from_secs(10), "the dashboard", || {
@@ -179,6 +184,15 @@ fn an_operator_schedules_debug_for_an_hour_in_the_browser() {
             || b.text(&b.find("#tail tbody")).contains("debug")
     );
     b.screenshot(&shots().join("09-tail.png"));
+
+    // No page broke its Content-Security-Policy or threw (the favicon the app does not have
+    // aside).
+    let errors: Vec<String> = b
+        .console_errors()
+        .into_iter()
+        .filter(|e| !e.contains("favicon.ico"))
+        .collect();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
 
     // Logging out ends the session.
     b.click(&b.find("header form.logout button"));

@@ -69,6 +69,7 @@ impl Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+            "goog:loggingPrefs": {"browser": "ALL"},
         }}});
         let answer = browser.call("POST", "/session", Some(caps));
         browser.session = answer["sessionId"]
@@ -223,6 +224,18 @@ impl Browser {
             "/execute/sync",
             Some(json!({"script": script, "args": []})),
         )
+    }
+
+    /// The browser console's errors since the last call (script errors, CSP violations, failed
+    /// loads), through chromedriver's log endpoint.
+    pub(crate) fn console_errors(&self) -> Vec<String> {
+        self.session_call("POST", "/se/log", Some(json!({"type": "browser"})))
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
+            .collect()
     }
 
     /// A PNG of the whole page, saved at `path`.
