@@ -49,6 +49,10 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/loggers", web::get().to(loggers))
         .route("/loggers/debug", web::post().to(debug_for_an_hour))
         .route("/audit", web::get().to(audit))
+        .route("/account", web::get().to(account))
+        .route("/account/password", web::post().to(change_password))
+        .route("/account/tokens", web::post().to(new_token))
+        .route("/account/tokens/{id}/delete", web::post().to(revoke_token))
         .route("/tail", web::get().to(tail))
         .route("/tail/events", web::get().to(tail_events));
 }
@@ -265,7 +269,9 @@ impl Ctx {
 /// The status a page answers a core error with.
 fn status_of(error: &Error) -> StatusCode {
     match error {
-        Error::ConfigNotFound(_) | Error::TriggerNotFound(_) => StatusCode::NOT_FOUND,
+        Error::ConfigNotFound(_) | Error::TriggerNotFound(_) | Error::TokenNotFound(_) => {
+            StatusCode::NOT_FOUND
+        }
         Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
         e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::SERVICE_UNAVAILABLE,
@@ -1842,6 +1848,162 @@ async fn audit(req: HttpRequest, state: web::Data<AdminState>, q: web::Query<Bef
             paged: q.before.is_some(),
         },
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account: the signed-in person's password, and API tokens
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    page: Frame,
+    username: String,
+    min_password: usize,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+    error: Option<String>,
+}
+
+/// The account page, with an error or a token just made.
+async fn account_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+    new_token: Option<String>,
+    notice: Option<String>,
+) -> Page {
+    let tokens = ctx
+        .block(|c| c.store().tokens())
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: when(t.created_at),
+            last_used: when_opt(t.last_used_at, "never"),
+        })
+        .collect();
+    let mut page = ctx.frame("account");
+    page.notice = notice;
+    Ok(html(
+        status,
+        &AccountPage {
+            page,
+            username: ctx.session.username.clone(),
+            min_password: crate::MIN_PASSWORD,
+            tokens,
+            new_token,
+            error,
+        },
+    ))
+}
+
+async fn account(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+    let ctx = Ctx::new(&req, &state)?;
+    account_page(&ctx, StatusCode::OK, None, None, None).await
+}
+
+async fn change_password(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+    let form = Form::parse(&body);
+    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (current, new) = (
+        form.get("current").unwrap_or(""),
+        form.get("new").unwrap_or(""),
+    );
+    if new != form.get("confirm").unwrap_or("") {
+        let error = "The two new passwords differ: nothing was changed.".to_string();
+        return account_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(error),
+            None,
+            None,
+        )
+        .await;
+    }
+    let (username, current, new) = (ctx.actor(), current.to_string(), new.to_string());
+    let changed = ctx
+        .block(move |c| {
+            if !auth::authenticate(c, &username, &current)? {
+                return Ok(Err(
+                    "The current password is wrong: nothing was changed.".to_string()
+                ));
+            }
+            match auth::put_account(c, &username, &username, &new) {
+                Ok(_) => Ok(Ok(())),
+                Err(e) if e.is_input_error() => Ok(Err(e.to_string())),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+    match changed {
+        Ok(()) => {
+            let notice = Some("Your password was changed.".to_string());
+            account_page(&ctx, StatusCode::OK, None, None, notice).await
+        }
+        Err(error) => {
+            account_page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(error),
+                None,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+async fn new_token(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+    let form = Form::parse(&body);
+    let ctx = Ctx::posted(&req, &state, &form)?;
+    let name = form.text("name");
+    if let Err(e) = dynlog_core::validate_name("token name", &name) {
+        return account_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(e.to_string()),
+            None,
+            None,
+        )
+        .await;
+    }
+    let token = auth::random_token();
+    let (actor, secret) = (ctx.actor(), token.clone());
+    let made = web::block({
+        let controller = ctx.controller();
+        move || crate::register_token(&controller, &actor, &name, &secret)
+    })
+    .await
+    .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    match made {
+        // Shown once, in this answer; only its hash is kept.
+        Ok(_) => account_page(&ctx, StatusCode::OK, None, Some(token), None).await,
+        Err(e) if e.is_input_error() => {
+            account_page(&ctx, status_of(&e), Some(e.to_string()), None, None).await
+        }
+        Err(e) => Err(ctx.core_error(&e)),
+    }
+}
+
+async fn revoke_token(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+) -> Page {
+    let id = id.into_inner();
+    delete(req, state, body, "/account", move |c, actor| {
+        c.store().delete_token(actor, id)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -178,6 +178,7 @@ async fn pages_send_anonymous_visitors_to_the_login_form_and_store_nothing() {
         "/admin/audit",
         "/admin/tail",
         "/admin/tail/events",
+        "/admin/account",
     ] {
         let reply = client.get(uri).await;
         assert_eq!(reply.status, 303, "GET {uri}");
@@ -197,6 +198,9 @@ async fn pages_send_anonymous_visitors_to_the_login_form_and_store_nothing() {
         "/admin/triggers/1/toggle",
         "/admin/triggers/1/delete",
         "/admin/loggers/debug",
+        "/admin/account/password",
+        "/admin/account/tokens",
+        "/admin/account/tokens/1/delete",
         "/admin/logout",
     ] {
         let reply = client
@@ -315,6 +319,8 @@ async fn state_changes_need_the_sessions_csrf_token() {
         for uri in [
             "/admin/loggers/debug",
             "/admin/configs/import",
+            "/admin/account/password",
+            "/admin/account/tokens",
             "/admin/logout",
         ] {
             let reply = client.post(uri, &[("target", "a"), ("json", "{}")]).await;
@@ -960,4 +966,113 @@ async fn triggers_are_edited_with_their_version_and_audit_pages_go_back_in_time(
     let page = client.get(&format!("/admin/audit?before={before}")).await;
     assert!(page.body.contains("config 0"), "{}", page.body);
     assert!(page.body.contains("<td>alice</td>") && !page.body.contains("<td>bulk</td>"));
+}
+
+#[actix_web::test]
+async fn people_change_their_password_and_make_and_revoke_api_tokens() {
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    let mut client = client(&c, &tail).await;
+    let csrf = client.login().await;
+    let page = client.get("/admin/account").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No tokens."));
+
+    let before = revision(&c);
+    for (current, new, confirm, message) in [
+        (
+            "wrong password",
+            "a new long password",
+            "a new long password",
+            "current password is wrong",
+        ),
+        (
+            PASSWORD,
+            "a new long password",
+            "another one entirely",
+            "two new passwords differ",
+        ),
+        (PASSWORD, "short", "short", "at least 10 characters"),
+    ] {
+        let reply = client
+            .post(
+                "/admin/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current", current),
+                    ("new", new),
+                    ("confirm", confirm),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, 422, "{message}");
+        assert!(reply.body.contains(message), "{message} in {}", reply.body);
+    }
+    assert_eq!(revision(&c), before, "nothing was stored");
+    let changed = client
+        .post(
+            "/admin/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("new", "a new long password"),
+                ("confirm", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert!(changed.body.contains("Your password was changed."));
+    let audit = c.store().audit(AuditQuery::default()).unwrap();
+    assert_eq!(
+        (audit[0].entity.as_str(), audit[0].actor.as_str()),
+        ("account", USER)
+    );
+    let mut other = self::client(&c, &tail).await;
+    assert_eq!(other.login_as(USER, PASSWORD).await.status, 401);
+    assert_eq!(
+        other.login_as(USER, "a new long password").await.status,
+        303
+    );
+
+    // A token, shown once, works on the API until it is revoked.
+    let made = client
+        .post(
+            "/admin/account/tokens",
+            &[("csrf", &csrf), ("name", "deploy")],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let at = made.body.find("shown this once: <code>").unwrap() + "shown this once: <code>".len();
+    let token = made.body[at..at + 64].to_string();
+    assert!(
+        !client.get("/admin/account").await.body.contains(&token),
+        "shown once"
+    );
+    let api = |token: &str| {
+        test::TestRequest::get()
+            .uri("/admin/api/configs")
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .to_request()
+    };
+    assert_eq!(
+        test::call_service(&client.app, api(&token)).await.status(),
+        200
+    );
+    let id = c.store().tokens().unwrap()[0].id;
+    let revoked = client
+        .post(
+            &format!("/admin/account/tokens/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    assert_eq!(
+        test::call_service(&client.app, api(&token)).await.status(),
+        401
+    );
+    let empty = client
+        .post("/admin/account/tokens", &[("csrf", &csrf), ("name", " ")])
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(c.store().tokens().unwrap().is_empty());
 }
