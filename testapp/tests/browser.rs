@@ -170,6 +170,16 @@ fn an_operator_schedules_debug_for_an_hour_in_the_browser() {
     assert!(b.text(&b.find("#audit")).contains(USER));
     b.screenshot(&shots().join("08-audit.png"));
 
+    // A token for scripts, from the account page (the user's name in the header).
+    b.click(&b.find("header a.user"));
+    b.type_into(
+        &b.find("form[action$='/account/tokens'] input[name='name']"),
+        "ci",
+    );
+    b.click(&b.find("form[action$='/account/tokens'] button"));
+    assert!(b.text(&b.find("#new-token")).contains("shown this once"));
+    b.screenshot(&shots().join("10-account.png"));
+
     // The live tail: records arrive without a reload.
     b.go(&format!("{base}/tail?level=debug&target=dynlog_testapp"));
     wait_for(Duration::from_secs(10), "the tail to connect", || {
