@@ -56,12 +56,14 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .app_name(settings.app_name.clone())
         .start()?;
     if let Some(token) = &settings.api_token {
-        let known = controller
-            .store()
-            .use_token(&dynlog_actix::token_hash(token))?
-            .is_some();
-        if !known {
-            dynlog_actix::register_token(&controller, "DYNLOG_API_TOKEN", "env", token)?;
+        let hash = dynlog_actix::token_hash(token);
+        let known = || controller.store().use_token(&hash).map(|t| t.is_some());
+        if !known()?
+            && let Err(e) = dynlog_actix::register_token(&controller, "DYNLOG_API_TOKEN", "env", token)
+            // Another instance of a fleet starting at the same moment may have registered it.
+            && !known()?
+        {
+            return Err(e.into());
         }
     }
     first_account(&settings, &controller)?;

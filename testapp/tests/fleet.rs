@@ -75,8 +75,9 @@ impl Drop for Redis {
     }
 }
 
+/// Instance `n`, started without waiting for it to listen.
 fn spawn(dir: &std::path::Path, database: &str, redis: &str, n: usize) -> Instance {
-    Instance::start(
+    Instance::spawn(
         dir,
         &[
             ("DATABASE_URL", database.to_string()),
@@ -128,11 +129,16 @@ fn three_instances_converge_and_a_late_one_catches_up() {
     let dir = std::env::temp_dir().join(&name);
     std::fs::create_dir_all(&dir).unwrap();
 
-    let fleet: Vec<Instance> = (1..=3)
+    // The database is migrated, then the three start together, as scripts/fleet does on its
+    // second run: they race to register the token and the account.
+    let store = Arc::new(DieselStore::open(&database).unwrap());
+    let mut fleet: Vec<Instance> = (1..=3)
         .map(|n| spawn(&dir, &database, &redis.url(), n))
         .collect();
+    for instance in &mut fleet {
+        instance.wait_listening();
+    }
     // The change is made through the first instance's admin API.
-    let store = Arc::new(DieselStore::open(&database).unwrap());
     let (status, config) = fleet[0].send(
         "POST",
         "/admin/api/configs",
@@ -196,7 +202,8 @@ fn three_instances_converge_and_a_late_one_catches_up() {
     // Redis is away, and by resyncing when it returns.
     let port = redis.port;
     redis.kill();
-    let late = spawn(&dir, &database, &format!("redis://127.0.0.1:{port}/"), 4);
+    let mut late = spawn(&dir, &database, &format!("redis://127.0.0.1:{port}/"), 4);
+    late.wait_listening();
     let config2 = store
         .create_config(
             "e2e",

@@ -57,6 +57,28 @@ impl Instance {
     }
 
     fn start_with(dir: &Path, env: &[(&str, String)], stderr: Stdio) -> Instance {
+        let mut instance = Instance::spawn_with(dir, env, stderr);
+        instance.wait_listening();
+        instance
+    }
+
+    /// As [`Instance::start`], without waiting: several started together race as a fleet does.
+    pub(crate) fn spawn(dir: &Path, env: &[(&str, String)]) -> Instance {
+        Instance::spawn_with(dir, env, Stdio::null())
+    }
+
+    /// Waits until it listens; fails the test at once if it exits first.
+    pub(crate) fn wait_listening(&mut self) {
+        let (port, child) = (self.port, &mut self.child);
+        wait_for(Duration::from_secs(30), "the app to listen", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the app on port {port} exited before listening: {status}");
+            }
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+    }
+
+    fn spawn_with(dir: &Path, env: &[(&str, String)], stderr: Stdio) -> Instance {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_dynlog-testapp"))
             .current_dir(dir)
@@ -69,11 +91,7 @@ impl Instance {
             .stderr(stderr)
             .spawn()
             .unwrap();
-        let instance = Instance { child, port };
-        wait_for(Duration::from_secs(30), "the app to listen", || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        instance
+        Instance { child, port }
     }
 
     /// GET `path`: the status code and the body.
