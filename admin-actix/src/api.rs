@@ -342,11 +342,8 @@ async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<
 async fn loggers(req: HttpRequest, c: web::Data<Controller>) -> Reply {
     let views = with_actor(&req, &c, |c, _| {
         let logger = c.logger();
-        let mut names = logger.seen_targets();
-        names.extend(logger.current_config().loggers.into_keys());
-        names.sort();
-        names.dedup();
-        Ok(names
+        Ok(logger
+            .known_targets()
             .into_iter()
             .map(|name| serde_json::json!({"name": name, "now": logger.logger_view(&name)}))
             .collect::<Vec<_>>())

@@ -942,10 +942,8 @@ impl ConfigPage {
                 }
             })
             .collect();
-        let mut suggestions = logger.seen_targets();
-        suggestions.extend(baseline.loggers.keys().filter(|k| !k.is_empty()).cloned());
-        suggestions.sort();
-        suggestions.dedup();
+        let mut suggestions = logger.known_targets();
+        suggestions.retain(|t| !t.is_empty());
         ConfigPage {
             page: ctx.frame("configs"),
             id,
@@ -1683,11 +1681,8 @@ struct LoggersPage {
 async fn loggers(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state)?;
     let logger = state.controller.logger();
-    let mut names = logger.seen_targets();
-    names.extend(logger.current_config().loggers.into_keys());
-    names.sort();
-    names.dedup();
-    let rows = names
+    let rows = logger
+        .known_targets()
         .into_iter()
         .map(|target| {
             let view = logger.logger_view(&target);

@@ -396,6 +396,21 @@ impl DynamicLogger {
         self.shared.seen.list()
     }
 
+    /// The targets seen at runtime and the loggers the config in force sets (the root as
+    /// `""`), sorted and once each: every name the admin can show or suggest.
+    pub fn known_targets(&self) -> Vec<String> {
+        let mut names = self.seen_targets();
+        let compiled = self.shared.current.load();
+        names.extend(
+            (0..compiled.nodes.len())
+                .filter(|&i| compiled.nodes[i].spec.is_some())
+                .map(|i| compiled.name(i).to_string()),
+        );
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     /// How each handler has fared.
     pub fn handler_stats(&self) -> Vec<HandlerStats> {
         self.shared
@@ -1673,6 +1688,30 @@ mod tests {
             .unwrap();
         emit(&w.logger, log::Level::Debug, "myapp::db", "shown");
         assert_eq!(w.file.messages(), ["shown"]);
+    }
+
+    #[test]
+    fn known_targets_are_the_seen_and_the_configured_once_each() {
+        let w = world(
+            r#"{"loggers": {"": {"level": "info", "handlers": ["console"]}, "myapp": {"level": "warn"}}}"#,
+        );
+        w.logger
+            .apply(&config(r#"{"loggers": {"other::db": {"level": "debug"}}}"#))
+            .unwrap();
+        for target in ["myapp", "zeta::x", "myapp"] {
+            log::Log::log(
+                &w.logger,
+                &Record::builder()
+                    .level(log::Level::Error)
+                    .target(target)
+                    .args(format_args!("x"))
+                    .build(),
+            );
+        }
+        assert_eq!(
+            w.logger.known_targets(),
+            ["", "myapp", "other::db", "zeta::x"]
+        );
     }
 
     #[test]
