@@ -194,15 +194,17 @@ impl Ctx {
         }
     }
 
-    /// The session, after checking that `form` carries its CSRF token.
+    /// The session and the posted form, after checking that the form carries the session's
+    /// CSRF token.
     fn posted(
         req: &HttpRequest,
         state: &web::Data<AdminState>,
-        form: &Form,
-    ) -> Result<Ctx, PageError> {
+        body: &[u8],
+    ) -> Result<(Ctx, Form), PageError> {
         let ctx = Ctx::new(req, state)?;
+        let form = Form::parse(body);
         match form.get("csrf") {
-            Some(token) if auth::same(token, &ctx.session.csrf) => Ok(ctx),
+            Some(token) if auth::same(token, &ctx.session.csrf) => Ok((ctx, form)),
             _ => Err(PageError::Csrf {
                 base: state.base.clone(),
                 user: ctx.session.username.clone(),
@@ -232,15 +234,25 @@ impl Ctx {
         }
     }
 
-    /// Runs store work off the async workers; store errors become a 503 page, missing entities
-    /// a 404 page.
+    /// Runs store work off the async workers; every error becomes an error page (store errors
+    /// 503, missing entities 404).
     async fn block<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Controller) -> dynlog_core::Result<T> + Send + 'static,
     ) -> Result<T, PageError> {
+        self.submit(f).await?.map_err(|e| self.core_error(&e))
+    }
+
+    /// Runs a change off the async workers: an input error comes back, for the form to show
+    /// again; any other error becomes an error page.
+    async fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Controller) -> dynlog_core::Result<T> + Send + 'static,
+    ) -> Result<Result<T, Error>, PageError> {
         let controller = self.controller();
         match web::block(move || f(&controller)).await {
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok(value)) => Ok(Ok(value)),
+            Ok(Err(e)) if e.is_input_error() => Ok(Err(e)),
             Ok(Err(e)) => Err(self.core_error(&e)),
             Err(e) => Err(self.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
         }
@@ -300,6 +312,11 @@ impl Form {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The value as typed, spaces kept (for passwords).
+    fn text_raw(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").to_string()
     }
 
     fn text(&self, key: &str) -> String {
@@ -531,8 +548,7 @@ async fn login(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> P
 }
 
 async fn logout(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let form = Form::parse(&body);
-    Ctx::posted(&req, &state, &form)?;
+    Ctx::posted(&req, &state, &body)?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("{}/login", state.base)))
         .cookie(state.cookies.removal(SESSION_COOKIE))
@@ -1107,8 +1123,7 @@ async fn submit_config(
     id: Option<ConfigId>,
     body: Bytes,
 ) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
     let name = form.text("name");
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let logger = state.controller.logger().clone();
@@ -1156,24 +1171,16 @@ async fn submit_config(
         body: config.clone(),
     };
     let actor = ctx.actor();
-    let controller = ctx.controller();
-    let saved = web::block(move || match id {
-        None => controller.create_config(&actor, &new),
-        Some(id) => match version {
-            Some(version) => controller.update_config(&actor, id, version, &new),
-            None => Err(missing_version()),
-        },
+    let saved = ctx
+        .submit(move |c| match id {
+            None => c.create_config(&actor, &new),
+            Some(id) => c.update_config(&actor, id, version.ok_or_else(missing_version)?, &new),
+        })
+        .await?;
+    Ok(match saved {
+        Ok(saved) => ctx.redirect(&format!("/configs/{}?saved=1", saved.id.0)),
+        Err(e) => html(status_of(&e), &again(Some(e.to_string()), None, &config)),
     })
-    .await
-    .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    match saved {
-        Ok(saved) => Ok(ctx.redirect(&format!("/configs/{}?saved=1", saved.id.0))),
-        Err(e) if e.is_input_error() => {
-            let status = status_of(&e);
-            Ok(html(status, &again(Some(e.to_string()), None, &config)))
-        }
-        Err(e) => Err(ctx.core_error(&e)),
-    }
 }
 
 async fn delete_config(
@@ -1197,8 +1204,7 @@ async fn delete(
     list: &str,
     f: impl FnOnce(&Controller, &str) -> dynlog_core::Result<()> + Send + 'static,
 ) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (ctx, _) = Ctx::posted(&req, &state, &body)?;
     let actor = ctx.actor();
     ctx.block(move |c| f(c, &actor)).await?;
     Ok(ctx.redirect(list))
@@ -1285,8 +1291,7 @@ fn parse_import(name: &str, json: &str) -> Result<NewConfig, Error> {
 }
 
 async fn import(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
     let name = form.text("name");
     let json = form.get("json").unwrap_or("").to_string();
     let again = |e: &Error| {
@@ -1305,15 +1310,11 @@ async fn import(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> 
         Err(e) => return Ok(again(&e)),
     };
     let actor = ctx.actor();
-    let controller = ctx.controller();
-    let saved = web::block(move || controller.create_config(&actor, &new))
-        .await
-        .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    match saved {
-        Ok(config) => Ok(ctx.redirect(&format!("/configs/{}", config.id.0))),
-        Err(e) if e.is_input_error() => Ok(again(&e)),
-        Err(e) => Err(ctx.core_error(&e)),
-    }
+    let saved = ctx.submit(move |c| c.create_config(&actor, &new)).await?;
+    Ok(match saved {
+        Ok(config) => ctx.redirect(&format!("/configs/{}", config.id.0)),
+        Err(e) => again(&e),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1569,34 +1570,26 @@ async fn submit_trigger(
     id: Option<TriggerId>,
     body: Bytes,
 ) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
     let now = ctx.controller().now();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let parsed = trigger_from_form(&form, now);
     let actor = ctx.actor();
-    let controller = ctx.controller();
-    let saved = web::block(move || {
-        let configs = controller.store().configs()?;
-        let new = match parsed {
-            Ok(new) => new,
-            Err(e) => return Ok((Err(e), configs)),
-        };
-        let result = match id {
-            None => controller.create_trigger(&actor, &new),
-            Some(id) => match version {
-                Some(version) => controller.update_trigger(&actor, id, version, &new),
-                None => Err(missing_version()),
-            },
-        };
-        Ok::<_, Error>((result, configs))
-    })
-    .await
-    .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| ctx.core_error(&e))?;
+    let saved = ctx
+        .submit(move |c| {
+            let new = parsed?;
+            match id {
+                None => c.create_trigger(&actor, &new),
+                Some(id) => {
+                    c.update_trigger(&actor, id, version.ok_or_else(missing_version)?, &new)
+                }
+            }
+        })
+        .await?;
     match saved {
-        (Ok(trigger), _) => Ok(ctx.redirect(&format!("/triggers?saved={}", trigger.id.0))),
-        (Err(e), configs) if e.is_input_error() => {
+        Ok(trigger) => Ok(ctx.redirect(&format!("/triggers?saved={}", trigger.id.0))),
+        Err(e) => {
+            let configs = ctx.block(|c| c.store().configs()).await?;
             // A missing config is a bad choice in the form, not a missing page.
             let status = match e {
                 Error::ConfigNotFound(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -1617,7 +1610,6 @@ async fn submit_trigger(
             };
             Ok(html(status, &page))
         }
-        (Err(e), _) => Err(ctx.core_error(&e)),
     }
 }
 
@@ -1627,8 +1619,7 @@ async fn toggle_trigger(
     id: web::Path<i64>,
     body: Bytes,
 ) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
     let id = TriggerId(id.into_inner());
     let actor = ctx.actor();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
@@ -1740,8 +1731,7 @@ fn debug_config(controller: &Controller, target: &str) -> LoggingConfig {
 }
 
 async fn debug_for_an_hour(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
     let target = config_name(&form.text("target")).to_string();
     if let Err(e) = dynlog_core::validate_logger_name(&target) {
         return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()));
@@ -1906,85 +1896,54 @@ async fn account(req: HttpRequest, state: web::Data<AdminState>) -> Page {
 }
 
 async fn change_password(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
-    let (current, new) = (
-        form.get("current").unwrap_or(""),
-        form.get("new").unwrap_or(""),
-    );
-    if new != form.get("confirm").unwrap_or("") {
-        let error = "The two new passwords differ: nothing was changed.".to_string();
-        return account_page(
+    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (current, new) = (form.text_raw("current"), form.text_raw("new"));
+    let error = |message: String| {
+        account_page(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(error),
+            Some(message),
             None,
             None,
         )
-        .await;
+    };
+    if new != form.text_raw("confirm") {
+        return error("The two new passwords differ: nothing was changed.".into()).await;
     }
-    let (username, current, new) = (ctx.actor(), current.to_string(), new.to_string());
+    let username = ctx.actor();
     let changed = ctx
-        .block(move |c| {
+        .submit(move |c| {
             if !auth::authenticate(c, &username, &current)? {
-                return Ok(Err(
-                    "The current password is wrong: nothing was changed.".to_string()
-                ));
+                return Ok(false);
             }
-            match auth::put_account(c, &username, &username, &new) {
-                Ok(_) => Ok(Ok(())),
-                Err(e) if e.is_input_error() => Ok(Err(e.to_string())),
-                Err(e) => Err(e),
-            }
+            auth::put_account(c, &username, &username, &new).map(|_| true)
         })
         .await?;
     match changed {
-        Ok(()) => {
+        Ok(true) => {
             let notice = Some("Your password was changed.".to_string());
             account_page(&ctx, StatusCode::OK, None, None, notice).await
         }
-        Err(error) => {
-            account_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(error),
-                None,
-                None,
-            )
-            .await
-        }
+        Ok(false) => error("The current password is wrong: nothing was changed.".into()).await,
+        Err(e) => error(e.to_string()).await,
     }
 }
 
 async fn new_token(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let form = Form::parse(&body);
-    let ctx = Ctx::posted(&req, &state, &form)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
     let name = form.text("name");
-    if let Err(e) = dynlog_core::validate_name("token name", &name) {
-        return account_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(e.to_string()),
-            None,
-            None,
-        )
-        .await;
-    }
     let token = auth::random_token();
     let (actor, secret) = (ctx.actor(), token.clone());
-    let made = web::block({
-        let controller = ctx.controller();
-        move || crate::register_token(&controller, &actor, &name, &secret)
-    })
-    .await
-    .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let made = ctx
+        .submit(move |c| {
+            dynlog_core::validate_name("token name", &name)?;
+            crate::register_token(c, &actor, &name, &secret)
+        })
+        .await?;
     match made {
         // Shown once, in this answer; only its hash is kept.
         Ok(_) => account_page(&ctx, StatusCode::OK, None, Some(token), None).await,
-        Err(e) if e.is_input_error() => {
-            account_page(&ctx, status_of(&e), Some(e.to_string()), None, None).await
-        }
-        Err(e) => Err(ctx.core_error(&e)),
+        Err(e) => account_page(&ctx, status_of(&e), Some(e.to_string()), None, None).await,
     }
 }
 
