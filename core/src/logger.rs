@@ -400,12 +400,7 @@ impl DynamicLogger {
     /// `""`), sorted and once each: every name the admin can show or suggest.
     pub fn known_targets(&self) -> Vec<String> {
         let mut names = self.seen_targets();
-        let compiled = self.shared.current.load();
-        names.extend(
-            (0..compiled.nodes.len())
-                .filter(|&i| compiled.nodes[i].spec.is_some())
-                .map(|i| compiled.name(i).to_string()),
-        );
+        names.extend(self.shared.current.load().configured().map(str::to_string));
         names.sort_unstable();
         names.dedup();
         names
@@ -613,12 +608,8 @@ impl DynamicLogger {
     }
 
     fn diff(&self, before: &Compiled, after: &Compiled) -> Preview {
-        let configured = |c: &'_ Compiled| -> Vec<String> {
-            (0..c.nodes.len())
-                .filter(|&i| c.nodes[i].spec.is_some())
-                .map(|i| c.name(i).to_string())
-                .collect()
-        };
+        let configured =
+            |c: &'_ Compiled| -> Vec<String> { c.configured().map(str::to_string).collect() };
         let (names_before, names_after) = (configured(before), configured(after));
         let names: BTreeSet<&str> = names_before
             .iter()
@@ -1055,6 +1046,13 @@ impl Compiled {
     #[inline]
     fn name(&self, i: usize) -> &str {
         &self.names[self.nodes[i].name.range()]
+    }
+
+    /// The names of the loggers the config sets (an unconfigured root is not one).
+    fn configured(&self) -> impl Iterator<Item = &str> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].spec.is_some())
+            .map(|i| self.name(i))
     }
 
     /// Node `i`'s handler chain.
