@@ -2,7 +2,7 @@
 //! token, and a throttle on failed logins.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
@@ -27,6 +27,11 @@ pub(crate) struct Session {
     pub(crate) username: String,
     pub(crate) csrf: String,
     pub(crate) expires: DateTime<Utc>,
+}
+
+/// The guarded value even if a panic poisoned the mutex: counters stay usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// 32 random bytes in hex.
@@ -151,14 +156,17 @@ impl Gate {
     fn pass<T>(&self, f: impl FnOnce() -> T) -> T {
         let most = std::thread::available_parallelism().map_or(2, |n| n.get());
         {
-            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            let mut running = lock(&self.running);
             while *running >= most {
-                running = self.freed.wait(running).unwrap_or_else(|p| p.into_inner());
+                running = self
+                    .freed
+                    .wait(running)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
             *running += 1;
         }
         let result = f();
-        *self.running.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        *lock(&self.running) -= 1;
         self.freed.notify_one();
         result
     }
@@ -305,7 +313,7 @@ impl Throttle {
     /// How long the caller must still wait before trying `username` from `peer`; zero if it may.
     pub(crate) fn wait(&self, username: &str, peer: &str) -> Duration {
         let now = Instant::now();
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = lock(&self.failures);
         Self::keys(username, peer)
             .iter()
             .filter_map(|key| failures.get(key))
@@ -316,7 +324,7 @@ impl Throttle {
 
     pub(crate) fn failed(&self, username: &str, peer: &str) {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failures = lock(&self.failures);
         // Forget counts idle for longer than the longest wait, so the map stays small.
         failures.retain(|_, (_, last)| now.duration_since(*last) < MAX_WAIT * 2);
         for key in Self::keys(username, peer) {
@@ -326,7 +334,7 @@ impl Throttle {
     }
 
     pub(crate) fn succeeded(&self, username: &str, peer: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failures = lock(&self.failures);
         for key in Self::keys(username, peer) {
             failures.remove(&key);
         }
