@@ -55,6 +55,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
     frame-ancestors 'none'; base-uri 'none'";
 
+/// The fewest bytes a session secret may have.
+pub const MIN_SESSION_SECRET: usize = 32;
+
 /// The admin of one controller.
 #[derive(Clone)]
 pub struct Admin {
@@ -108,13 +111,14 @@ impl Admin {
         }
     }
 
-    /// Signs session cookies with a key derived from `secret` (at least 32 bytes).
+    /// Signs session cookies with a key derived from `secret` (at least [`MIN_SESSION_SECRET`]
+    /// bytes).
     pub fn session_secret(mut self, secret: &[u8]) -> Result<Self> {
-        if secret.len() < 32 {
+        if secret.len() < MIN_SESSION_SECRET {
             return Err(dynlog_core::Error::Invalid {
                 field: "session secret",
                 value: format!("({} bytes)", secret.len()),
-                reason: "a session secret needs at least 32 bytes".into(),
+                reason: format!("a session secret needs at least {MIN_SESSION_SECRET} bytes"),
             });
         }
         self.key = Key::derive_from(secret);

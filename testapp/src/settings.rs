@@ -142,15 +142,11 @@ impl Settings {
             (None, None) => None,
             (Some(user), Some(password)) => {
                 dynlog_actix::check_account(&user, &password).map_err(|e| {
-                    let variable = if e.to_string().contains("password") {
-                        "DYNLOG_ADMIN_PASSWORD"
-                    } else {
-                        "DYNLOG_ADMIN_USER"
-                    };
-                    let value = if variable == "DYNLOG_ADMIN_USER" {
-                        user.as_str()
-                    } else {
-                        "(hidden)"
+                    let (variable, value) = match &e {
+                        dynlog_core::Error::Invalid {
+                            field: "password", ..
+                        } => ("DYNLOG_ADMIN_PASSWORD", "(hidden)"),
+                        _ => ("DYNLOG_ADMIN_USER", user.as_str()),
                     };
                     bad(variable, value, &e.to_string())
                 })?;
@@ -173,12 +169,15 @@ impl Settings {
         };
         let session_secret = get("DYNLOG_SESSION_SECRET");
         if let Some(secret) = &session_secret
-            && secret.len() < 32
+            && secret.len() < dynlog_actix::MIN_SESSION_SECRET
         {
             return Err(bad(
                 "DYNLOG_SESSION_SECRET",
                 &format!("({} bytes)", secret.len()),
-                "a session secret needs at least 32 bytes",
+                &format!(
+                    "a session secret needs at least {} bytes",
+                    dynlog_actix::MIN_SESSION_SECRET
+                ),
             ));
         }
         let secure_cookies =
