@@ -348,9 +348,12 @@ fn when_opt(t: Option<DateTime<Utc>>, none: &str) -> String {
     t.map(when).unwrap_or_else(|| none.to_string())
 }
 
-/// "in 2 h 5 min", "3 min ago".
+/// When `to` is, seen from `from`: "in 2 h 5 min", "3 min ago", "now".
 fn in_words(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     let seconds = (to - from).num_seconds();
+    if seconds == 0 {
+        return "now".into();
+    }
     let s = seconds.unsigned_abs();
     let text = if s < 60 {
         format!("{s} s")
@@ -361,7 +364,7 @@ fn in_words(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     } else {
         format!("{} days", s / 86400)
     };
-    if seconds >= 0 {
+    if seconds > 0 {
         format!("in {text}")
     } else {
         format!("{text} ago")
@@ -750,7 +753,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) -> Page {
                     },
                 ),
                 applied: when_opt(i.applied_at, "-"),
-                age: in_words(i.reported_at, now).replace("in ", "") + " ago",
+                age: in_words(now, i.reported_at),
                 state,
                 class,
             }
@@ -2150,5 +2153,6 @@ mod tests {
         let now = Utc::now();
         assert_eq!(in_words(now, now + Duration::minutes(90)), "in 1 h 30 min");
         assert_eq!(in_words(now, now - Duration::seconds(5)), "5 s ago");
+        assert_eq!(in_words(now, now), "now");
     }
 }
