@@ -14,9 +14,12 @@ use std::hint::black_box;
 use chrono::{DateTime, Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use dynlog_core::{LoggingConfig, MemoryStore, NewConfig, NewTrigger, Store};
 use dynlog_diesel::DieselStore;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 const CONFIGS: i64 = 1_000;
 const TRIGGERS: i64 = 10_000;
@@ -97,24 +100,6 @@ fn check(store: &dyn Store) {
     assert_eq!(snapshot.configs.len() as i64, CONFIGS);
 }
 
-/// A database of its own on the PostgreSQL server, dropped at the end.
-struct PostgresDatabase {
-    server: String,
-    name: String,
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&self.server) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-        }
-    }
-}
-
 fn snapshot(c: &mut Criterion) {
     let now = Utc::now();
     let mut group = c.benchmark_group("snapshot/1000 configs, 10000 triggers, 9000 ended");
@@ -140,41 +125,23 @@ fn snapshot(c: &mut Criterion) {
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 
-    let server = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| url.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    match PgConnection::establish(&server) {
-        Err(e) => eprintln!("skipped postgres: {server} does not answer ({e})"),
-        Ok(mut admin) => {
-            let database = PostgresDatabase {
-                name: format!("dynlog_bench_{}", std::process::id()),
-                server: server.clone(),
-            };
-            diesel::sql_query(format!("CREATE DATABASE {}", database.name))
-                .execute(&mut admin)
-                .unwrap();
-            let url = format!(
-                "{}/{}",
-                &server[..server.rfind('/').unwrap()],
-                database.name
-            );
-            let store = DieselStore::open(&url).unwrap();
-            PgConnection::establish(&url)
-                .unwrap()
-                .batch_execute(&rows(now, |at| format!("'{}'", at.to_rfc3339())))
-                .unwrap();
-            // Statistics, as autovacuum would gather them on a live database.
-            PgConnection::establish(&url)
-                .unwrap()
-                .batch_execute("ANALYZE")
-                .unwrap();
-            check(&store);
-            group.bench_function("postgres", |b| {
-                b.iter(|| store.snapshot(black_box(Utc::now())))
-            });
-            drop(store);
-        }
+    if let Some(database) = common::postgres_database() {
+        let url = database.url();
+        let store = DieselStore::open(url).unwrap();
+        PgConnection::establish(url)
+            .unwrap()
+            .batch_execute(&rows(now, |at| format!("'{}'", at.to_rfc3339())))
+            .unwrap();
+        // Statistics, as autovacuum would gather them on a live database.
+        PgConnection::establish(url)
+            .unwrap()
+            .batch_execute("ANALYZE")
+            .unwrap();
+        check(&store);
+        group.bench_function("postgres", |b| {
+            b.iter(|| store.snapshot(black_box(Utc::now())))
+        });
+        drop(store);
     }
     group.finish();
 }
