@@ -2,26 +2,17 @@
 //! (stored, audited, applied when current).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use actix_web::{App, test};
 use dynlog_actix::Admin;
-use dynlog_core::{Controller, DynamicLogger, Level, MemoryHandler, MemoryStore};
+use dynlog_core::{Controller, Level, MemoryHandler};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789";
 
 fn controller() -> Controller {
-    let logger = DynamicLogger::builder()
-        .handler("console", MemoryHandler::new(10))
-        .handler("file", MemoryHandler::new(10))
-        .filter("polite", |_: &log::Record<'_>| true)
-        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["console"]}}}"#)
-        .unwrap()
-        .build()
-        .unwrap();
-    let controller = Controller::builder(logger, MemoryStore::new())
-        .without_thread()
-        .start()
-        .unwrap();
+    let controller = common::controller(&MemoryHandler::new(10));
     dynlog_actix::register_token(&controller, "setup", "ci", TOKEN).unwrap();
     controller
 }

@@ -3,34 +3,21 @@
 //! stored) and with good input (stored, audited under the account, applied when current).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test};
 use dynlog_actix::{Admin, CONTENT_SECURITY_POLICY};
-use dynlog_core::{AuditQuery, Controller, DynamicLogger, Level, MemoryHandler, MemoryStore};
+use dynlog_core::{AuditQuery, Controller, Level, MemoryHandler};
 use log::Log;
 
 const USER: &str = "alice";
 const PASSWORD: &str = "correct horse battery";
 
 fn controller(tail: &MemoryHandler) -> Controller {
-    let logger = DynamicLogger::builder()
-        .handler("console", MemoryHandler::new(10))
-        .handler("file", MemoryHandler::new(10))
-        .handler("memory", tail.clone())
-        .filter("polite", |_: &log::Record<'_>| true)
-        .baseline_json(
-            r#"{"loggers": {"": {"level": "info", "handlers": ["console", "memory"]}},
-                "handlers": {"console": {"level": "info"}}}"#,
-        )
-        .unwrap()
-        .build()
-        .unwrap();
-    let controller = Controller::builder(logger, MemoryStore::new())
-        .without_thread()
-        .start()
-        .unwrap();
+    let controller = common::controller(tail);
     dynlog_actix::put_account(&controller, "setup", USER, PASSWORD).unwrap();
     controller
 }
