@@ -32,6 +32,7 @@ mod logger;
 mod memory;
 mod model;
 mod propagate;
+mod redact;
 pub mod schedule;
 mod store;
 #[cfg(feature = "testing")]
@@ -58,4 +59,5 @@ pub use model::{
 pub use propagate::{
     InstanceStatus, LocalPropagator, NoopPropagator, PollingPropagator, Propagator, Reloader,
 };
+pub use redact::redact_url;
 pub use store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, check_version};
