@@ -387,7 +387,52 @@ pub struct CapturedRecord {
     pub message: String,
 }
 
+/// The most bytes of a message the memory handler keeps: a longer one is cut at a character
+/// boundary at or below it and ends with `… [truncated from N bytes]`, so that one huge message
+/// (say, a username a client sent) cannot fill the ring or the live tail.
+pub const MAX_MEMORY_MESSAGE: usize = 8 * 1024;
+
+/// Formats a message, keeping at most [`MAX_MEMORY_MESSAGE`] bytes of it as it is written (a
+/// huge message is never held whole) and counting the rest.
+struct Truncating {
+    kept: String,
+    total: usize,
+}
+
+impl fmt::Write for Truncating {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.total += s.len();
+        let room = MAX_MEMORY_MESSAGE.saturating_sub(self.kept.len());
+        if room > 0 {
+            let mut end = room.min(s.len());
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.kept.push_str(&s[..end]);
+        }
+        Ok(())
+    }
+}
+
+/// `args` formatted, cut to [`MAX_MEMORY_MESSAGE`] bytes with a marker when longer.
+fn bounded_message(args: &fmt::Arguments<'_>) -> String {
+    let mut out = Truncating {
+        kept: String::new(),
+        total: 0,
+    };
+    // A `Display` impl that fails leaves what it wrote, as `to_string` would panic instead.
+    let _ = fmt::write(&mut out, *args);
+    if out.total > out.kept.len() {
+        out.kept
+            .push_str(&format!("… [truncated from {} bytes]", out.total));
+    }
+    out.kept
+}
+
 /// Keeps the most recent records in a bounded ring, for the admin's live tail and for tests.
+///
+/// Each message is kept to at most [`MAX_MEMORY_MESSAGE`] bytes, plus a marker saying how long
+/// it was.
 ///
 /// Read it with [`MemoryHandler::snapshot`] or [`MemoryHandler::since`], or follow it with
 /// [`MemoryHandler::subscribe`]. Clones share one ring.
@@ -471,7 +516,7 @@ impl fmt::Debug for MemoryHandler {
 
 impl Handler for MemoryHandler {
     fn handle(&self, record: &Record<'_>) -> io::Result<()> {
-        let message = record.args().to_string();
+        let message = bounded_message(record.args());
         let mut ring = lock(&self.inner.ring);
         let captured = CapturedRecord {
             seq: ring.next_seq,
@@ -708,5 +753,46 @@ mod tests {
         drop(follow);
         record_at(log::Level::Info, "t", "m5", |r| memory.handle(r).unwrap());
         assert!(lock(&memory.inner.ring).subscribers.is_empty());
+    }
+
+    #[test]
+    fn memory_messages_are_truncated_at_a_char_boundary_with_a_marker() {
+        let memory = MemoryHandler::new(10);
+        let exact = "a".repeat(MAX_MEMORY_MESSAGE);
+        // 'é' is two bytes: the cut falls inside one and must step back.
+        let huge = format!("x{}", "é".repeat(1024 * 1024));
+        for message in [&exact, &huge, &"short".to_string()] {
+            record_at(log::Level::Warn, "t", message, |r| {
+                memory.handle(r).unwrap()
+            });
+        }
+        let kept = memory.messages();
+        assert_eq!(
+            kept[0], exact,
+            "a message of exactly the limit is kept whole"
+        );
+        assert_eq!(kept[2], "short");
+        let marker = format!("… [truncated from {} bytes]", huge.len());
+        let cut = kept[1].strip_suffix(&marker).expect("the marker");
+        assert_eq!(cut.len(), MAX_MEMORY_MESSAGE - 1, "x, then whole é's only");
+        assert!(huge.starts_with(cut));
+        // Written in pieces (format arguments), the limit holds across them.
+        let pieces = "y".repeat(MAX_MEMORY_MESSAGE);
+        memory
+            .handle(
+                &Record::builder()
+                    .level(log::Level::Info)
+                    .args(format_args!("{pieces}{pieces}"))
+                    .build(),
+            )
+            .unwrap();
+        let last = memory.messages().pop().unwrap();
+        assert_eq!(
+            last,
+            format!(
+                "{pieces}… [truncated from {} bytes]",
+                2 * MAX_MEMORY_MESSAGE
+            )
+        );
     }
 }

@@ -43,7 +43,8 @@ pub use controller::{
 };
 pub use error::{Error, Result};
 pub use handler::{
-    CapturedRecord, ConsoleHandler, FileHandler, Handler, HandlerStats, MemoryHandler, NullHandler,
+    CapturedRecord, ConsoleHandler, FileHandler, Handler, HandlerStats, MAX_MEMORY_MESSAGE,
+    MemoryHandler, NullHandler,
 };
 pub use level::Level;
 pub use logger::{
