@@ -144,6 +144,10 @@ pub enum Error {
     #[error("API token {0} does not exist")]
     TokenNotFound(i64),
 
+    /// An admin account that does not exist, by username.
+    #[error("account {0:?} does not exist")]
+    AccountNotFound(String),
+
     /// A name already taken by another config.
     #[error("a config named {0:?} already exists")]
     DuplicateName(String),

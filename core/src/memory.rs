@@ -329,11 +329,28 @@ impl Store for MemoryStore {
             username: username.to_string(),
             password_hash: password_hash.to_string(),
             created_at: before.as_ref().map_or_else(Utc::now, |a| a.created_at),
+            session_epoch: before.as_ref().map_or(0, |a| a.session_epoch + 1),
         };
         state.accounts.insert(username.to_string(), account.clone());
         let action = if before.is_some() { "update" } else { "create" };
         state.record(actor, action, "account", 0, before.as_ref(), Some(&account));
         Ok(account)
+    }
+
+    fn end_sessions(&self, actor: &str, username: &str) -> Result<i64> {
+        let mut state = self.state()?;
+        let before = state
+            .accounts
+            .get(username)
+            .cloned()
+            .ok_or_else(|| Error::AccountNotFound(username.to_string()))?;
+        let after = Account {
+            session_epoch: before.session_epoch + 1,
+            ..before.clone()
+        };
+        state.accounts.insert(username.to_string(), after.clone());
+        state.record(actor, "update", "account", 0, Some(&before), Some(&after));
+        Ok(after.session_epoch)
     }
 
     fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken> {

@@ -84,6 +84,11 @@ pub struct Account {
     pub password_hash: String,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// The account's session epoch: 0 when it is created, moved on by a password change
+    /// ([`Store::put_account`] on an existing account) and by [`Store::end_sessions`]. A
+    /// session made under an older epoch is over.
+    #[serde(default)]
+    pub session_epoch: i64,
 }
 
 /// An API token for scripts. Only its hash is stored.
@@ -182,8 +187,14 @@ pub trait Store: Send + Sync + 'static {
     /// One account, if it exists.
     fn account(&self, username: &str) -> Result<Option<Account>>;
 
-    /// Creates an account, or sets the password hash of an existing one.
+    /// Creates an account (at session epoch 0), or sets the password hash of an existing one
+    /// and moves its session epoch on, which ends its sessions.
     fn put_account(&self, actor: &str, username: &str, password_hash: &str) -> Result<Account>;
+
+    /// Ends every session of an account ("log out everywhere"): moves its session epoch on and
+    /// returns the new one. A write: it bumps the revision and is audited as an `update` of the
+    /// account. A missing account is [`Error::AccountNotFound`](crate::Error::AccountNotFound).
+    fn end_sessions(&self, actor: &str, username: &str) -> Result<i64>;
 
     /// Registers an API token by its hash.
     fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken>;

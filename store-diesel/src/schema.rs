@@ -62,6 +62,7 @@ diesel::table! {
         username -> Text,
         password_hash -> Text,
         created_at -> UtcTime,
+        session_epoch -> BigInt,
     }
 }
 

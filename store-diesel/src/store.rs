@@ -74,7 +74,7 @@ type AuditRow = (
     Option<String>,
 );
 type TokenRow = (i64, String, String, At, Option<At>);
-type AccountRow = (String, String, At);
+type AccountRow = (String, String, At, i64);
 
 const CONFIG_COLUMNS: (
     dynlog_configs::id,
@@ -128,10 +128,12 @@ const ACCOUNT_COLUMNS: (
     dynlog_accounts::username,
     dynlog_accounts::password_hash,
     dynlog_accounts::created_at,
+    dynlog_accounts::session_epoch,
 ) = (
     dynlog_accounts::username,
     dynlog_accounts::password_hash,
     dynlog_accounts::created_at,
+    dynlog_accounts::session_epoch,
 );
 
 const AUDIT_COLUMNS: (
@@ -195,11 +197,12 @@ fn token_of(row: TokenRow) -> ApiToken {
 }
 
 fn account_of(row: AccountRow) -> Account {
-    let (username, password_hash, created_at) = row;
+    let (username, password_hash, created_at, session_epoch) = row;
     Account {
         username,
         password_hash,
         created_at: created_at.0,
+        session_epoch,
     }
 }
 
@@ -727,10 +730,15 @@ impl Store for DieselStore {
                 created_at: before
                     .as_ref()
                     .map_or_else(|| At::now().0, |a| a.created_at),
+                session_epoch: before.as_ref().map_or(0, |a| a.session_epoch + 1),
             };
             if before.is_some() {
+                // A new password ends the account's sessions.
                 diesel::update(dynlog_accounts::table.find(username))
-                    .set(dynlog_accounts::password_hash.eq(password_hash))
+                    .set((
+                        dynlog_accounts::password_hash.eq(password_hash),
+                        dynlog_accounts::session_epoch.eq(account.session_epoch),
+                    ))
                     .execute(conn)?;
             } else {
                 diesel::insert_into(dynlog_accounts::table)
@@ -738,6 +746,7 @@ impl Store for DieselStore {
                         dynlog_accounts::username.eq(username),
                         dynlog_accounts::password_hash.eq(password_hash),
                         dynlog_accounts::created_at.eq(At(account.created_at)),
+                        dynlog_accounts::session_epoch.eq(account.session_epoch),
                     ))
                     .execute(conn)?;
             }
@@ -752,6 +761,36 @@ impl Store for DieselStore {
                 Some(&account),
             )?;
             Ok(account)
+        })
+    }
+
+    fn end_sessions(&self, actor: &str, username: &str) -> Result<i64> {
+        self.write("ending an account's sessions", |conn| {
+            let before = dynlog_accounts::table
+                .find(username)
+                .select(ACCOUNT_COLUMNS)
+                .first::<AccountRow>(conn)
+                .optional()?
+                .map(account_of)
+                .ok_or_else(|| Error::AccountNotFound(username.to_string()))?;
+            let after = Account {
+                session_epoch: before.session_epoch + 1,
+                ..before.clone()
+            };
+            // Writers queue on the revision bumped first, so `before` is still what is stored.
+            diesel::update(dynlog_accounts::table.find(username))
+                .set(dynlog_accounts::session_epoch.eq(after.session_epoch))
+                .execute(conn)?;
+            audit(
+                conn,
+                actor,
+                "update",
+                "account",
+                0,
+                Some(&before),
+                Some(&after),
+            )?;
+            Ok(after.session_epoch)
         })
     }
 

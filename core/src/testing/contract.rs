@@ -578,6 +578,78 @@ pub fn accounts(store: &dyn Store) {
     ));
 }
 
+/// An account's session epoch starts at 0 and moves on with a password change and with
+/// `end_sessions`, which is a write of its own; other accounts keep theirs.
+pub fn session_epochs(store: &dyn Store) {
+    let created = store
+        .put_account("system", "admin", "$argon2id$hash1")
+        .expect("create");
+    assert_eq!(created.session_epoch, 0);
+    store
+        .put_account("system", "bob", "$argon2id$hash2")
+        .expect("create");
+    let epoch = |name: &str| {
+        store
+            .account(name)
+            .expect("read")
+            .expect("exists")
+            .session_epoch
+    };
+
+    let rev = store.revision().expect("revision");
+    assert_eq!(store.end_sessions("admin", "admin").expect("end"), 1);
+    assert_eq!(epoch("admin"), 1);
+    assert_eq!(
+        store
+            .account("admin")
+            .expect("read")
+            .expect("exists")
+            .password_hash,
+        "$argon2id$hash1",
+        "ending sessions keeps the password"
+    );
+    assert!(store.revision().expect("revision") > rev, "a write");
+    let entry = store
+        .audit(AuditQuery {
+            before: None,
+            limit: 1,
+        })
+        .expect("audit")
+        .remove(0);
+    assert_eq!(
+        (
+            entry.actor.as_str(),
+            entry.action.as_str(),
+            entry.entity.as_str()
+        ),
+        ("admin", "update", "account")
+    );
+    let epoch_in = |json: &Option<serde_json::Value>| {
+        json.as_ref()
+            .and_then(|j| j["session_epoch"].as_i64())
+            .expect("the epoch in the audit")
+    };
+    assert_eq!((epoch_in(&entry.before), epoch_in(&entry.after)), (0, 1));
+    let text = format!("{:?} {:?}", entry.before, entry.after);
+    assert!(!text.contains("argon2"), "a hash reached the audit: {text}");
+
+    let changed = store
+        .put_account("admin", "admin", "$argon2id$hash3")
+        .expect("new password");
+    assert_eq!(changed.session_epoch, 2, "a password change ends sessions");
+    assert_eq!(changed.created_at, created.created_at);
+    assert_eq!(epoch("admin"), 2);
+    assert_eq!(epoch("bob"), 0, "other accounts keep their sessions");
+
+    let rev = store.revision().expect("revision");
+    assert!(matches!(
+        store.end_sessions("admin", "nobody"),
+        Err(Error::AccountNotFound(name)) if name == "nobody"
+    ));
+    assert_eq!(store.revision().expect("revision"), rev, "nothing written");
+    assert!(store.account("nobody").expect("read").is_none());
+}
+
 /// Tokens are found by hash (and marked used), listed and deleted.
 pub fn tokens(store: &dyn Store) {
     assert!(store.use_token("nope").expect("lookup").is_none());

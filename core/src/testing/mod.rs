@@ -32,6 +32,7 @@ macro_rules! store_contract_tests {
             audit_pages,
             revision_moves_on_writes_only,
             accounts,
+            session_epochs,
             tokens,
         );
     };

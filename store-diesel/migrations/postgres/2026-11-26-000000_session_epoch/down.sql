@@ -1,0 +1,1 @@
+ALTER TABLE dynlog_accounts DROP COLUMN session_epoch;
