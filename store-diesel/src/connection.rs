@@ -6,7 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use dynlog_core::{Error, Result};
+use dynlog_core::{Error, Result, redact_url};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -59,7 +59,8 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqliteSetup {
 /// the migrations.
 pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
     let backend = Backend::of(url);
-    let shown = redact(url);
+    // Messages name the database without its password.
+    let shown = redact_url(url);
     let connect_error =
         |e: diesel::ConnectionError| Error::store(format!("connecting to {shown}"), e);
     match backend {
@@ -124,36 +125,4 @@ pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
         source: Some(e),
     })?;
     Ok((pool, backend))
-}
-
-/// The URL without its password, for messages.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_not_shown() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db:5432/x"),
-            "postgres://app:***@db:5432/x"
-        );
-        assert_eq!(
-            redact("postgres://postgres@127.0.0.1/x"),
-            "postgres://postgres@127.0.0.1/x"
-        );
-        assert_eq!(redact("dynlog.sqlite3"), "dynlog.sqlite3");
-    }
 }

@@ -13,7 +13,7 @@ use dynlog_core::{
 };
 use serde::Serialize;
 
-use crate::connection::{AnyConnection, Backend, DbPool, open_pool, redact};
+use crate::connection::{AnyConnection, Backend, DbPool, open_pool};
 use crate::schema::{
     dynlog_accounts, dynlog_api_tokens, dynlog_audit, dynlog_configs, dynlog_revision,
     dynlog_triggers,
@@ -309,7 +309,7 @@ impl DieselStore {
         Ok(DieselStore {
             pool,
             backend,
-            url: redact(url),
+            url: dynlog_core::redact_url(url),
         })
     }
 

@@ -98,8 +98,19 @@ fn an_unreachable_database_is_a_typed_error_with_the_drivers_message() {
 
 #[test]
 fn a_password_in_the_url_stays_out_of_messages() {
-    let err = DieselStore::open("postgres://app:hunter2@127.0.0.1:1/nothing").unwrap_err();
-    assert!(!err.to_string().contains("hunter2"), "{err}");
+    for url in [
+        "postgres://app:hunter2@127.0.0.1:1/nothing",
+        "postgres://app@127.0.0.1:1/nothing?password=hunter2",
+        "postgresql://app:hunter2@127.0.0.1:1/nothing?sslpassword=hunter2",
+    ] {
+        let err = DieselStore::open(url).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        // Still naming what it tried.
+        assert!(
+            err.contains("app") && err.contains("127.0.0.1:1/nothing"),
+            "{err}"
+        );
+    }
 }
 
 /// The database goes away while the controller runs: typed errors, the last config keeps
