@@ -1004,7 +1004,7 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
             continue;
         }
         let name = form.text(&key("name"));
-        let level = Level::parse_optional(
+        let level = dynlog_core::LoggerLevel::parse_optional(
             form.get(&key("level")).unwrap_or(""),
             &format!("level of logger {name:?}"),
         )?;
@@ -1714,7 +1714,7 @@ fn debug_config(controller: &Controller, target: &str) -> LoggingConfig {
     config.loggers.insert(
         target.to_string(),
         LoggerSpec {
-            level: Some(Level::Debug),
+            level: Some(Level::Debug.into()),
             ..LoggerSpec::default()
         },
     );

@@ -428,7 +428,7 @@ async fn the_config_grid_refuses_bad_input_previews_and_saves() {
     assert_eq!(configs.len(), 1);
     let body = &configs[0].body;
     let import = &body.loggers["myapp::import"];
-    assert_eq!(import.level, Some(Level::Debug));
+    assert_eq!(import.level, Some(Level::Debug.into()));
     assert_eq!(import.handlers, Some(vec!["file".into(), "console".into()]));
     assert_eq!(import.filters, Some(vec!["polite".into()]));
     assert_eq!(import.propagate, Some(true));

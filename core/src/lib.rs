@@ -46,10 +46,10 @@ pub use handler::{
     CapturedRecord, ConsoleHandler, FileHandler, Handler, HandlerStats, MAX_MEMORY_MESSAGE,
     MemoryHandler, NullHandler,
 };
-pub use level::Level;
+pub use level::{Level, LoggerLevel};
 pub use logger::{
-    Builder, DynamicLogger, Filter, HandlerChange, HandlerView, Hook, LoggerChange, LoggerView,
-    Preview, parse_spec,
+    Builder, DynamicLogger, Filter, HandlerChange, HandlerView, Hook, LevelOrigin, LevelSource,
+    LoggerChange, LoggerView, Preview, parse_spec,
 };
 pub use memory::MemoryStore;
 pub use model::{

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::handler::{Handler, HandlerSlot, HandlerStats};
-use crate::level::Level;
+use crate::level::{Level, LoggerLevel};
 use crate::model::{LoggerSpec, LoggingConfig, Registry, validate_logger_name};
 
 /// A named predicate on records, such as "skip requests for static files".
@@ -231,7 +231,7 @@ pub fn parse_spec(spec: &str) -> Result<LoggingConfig> {
         };
         let level = Level::parse(level, &field).map_err(|e| invalid(e.to_string()))?;
         let entry = config.loggers.entry(name.to_string()).or_default();
-        entry.level = Some(level);
+        entry.level = Some(level.into());
         if name.is_empty() {
             entry.handlers = Some(vec!["console".to_string()]);
         }
@@ -388,7 +388,7 @@ impl DynamicLogger {
     /// How a target is handled now: the logger that decides, its level, filters and handlers.
     pub fn logger_view(&self, target: &str) -> LoggerView {
         let compiled = self.shared.current.load();
-        self.view(&compiled, compiled.find(target))
+        self.view(&compiled, target, compiled.find(target))
     }
 
     /// Targets seen at runtime, sorted (bounded; the first ones seen are kept).
@@ -457,9 +457,14 @@ impl DynamicLogger {
         let mut nodes: Vec<Node> = Vec::with_capacity(names.len() + 1);
         let mut arena = String::with_capacity(names.iter().map(|n| n.len()).sum());
         let mut chains: Vec<u16> = Vec::with_capacity(2 * names.len() + 2);
+        let mut filter_chains: Vec<u16> = Vec::new();
         let mut index = NameIndex::with_capacity(names.len());
         for name in names.into_iter().take(MAX_NODES - 1) {
             let (b, o) = (base.loggers.get(name), overlay.loggers.get(name));
+            let set_by = match o.and_then(|s| s.level) {
+                Some(_) => LevelOrigin::Config,
+                None => LevelOrigin::Baseline,
+            };
             let level = o.and_then(|s| s.level).or(b.and_then(|s| s.level));
             let own = o
                 .and_then(|s| s.handlers.as_ref())
@@ -471,7 +476,7 @@ impl DynamicLogger {
             // The chain starts with the logger's own handlers; the parent's follow. The root is
             // first in sorted order, so an unconfigured root is added before the first logger.
             if nodes.is_empty() && !name.is_empty() {
-                nodes.push(Node::root(None, Box::new([]), Span::EMPTY, None));
+                nodes.push(Node::root(None, Span::EMPTY, Span::EMPTY, None));
             }
             let parent = (!name.is_empty())
                 .then(|| nearest(|p| index.get(p, &arena, &nodes), name).unwrap_or(0));
@@ -482,21 +487,38 @@ impl DynamicLogger {
                     .filter_map(|n| shared.handler_index.get(n))
                     .map(|&i| i as u16),
             );
+            // Filters likewise: the logger's own, then every configured ancestor's, each once,
+            // so a record passes its whole line's filters with one slice to walk.
+            let filters_at = filter_chains.len();
+            filter_chains.extend(
+                filters
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| shared.filter_index.get(n))
+                    .map(|&i| i as u16),
+            );
             let spec = NodeSpec {
                 level,
+                set_by,
                 handlers: own.map(|_| (chains.len() - start) as u16),
-                filters: filters.is_some(),
+                filters: filters.map(|_| (filter_chains.len() - filters_at) as u16),
                 propagate,
             };
             let Some(parent) = parent else {
                 nodes.push(Node::root(
                     level,
-                    indices(filters, &shared.filter_index),
+                    Span::new(filters_at, filter_chains.len()),
                     Span::new(start, chains.len()),
                     Some(spec),
                 ));
                 continue;
             };
+            for k in nodes[parent].filters.range() {
+                let f = filter_chains[k];
+                if !filter_chains[filters_at..].contains(&f) {
+                    filter_chains.push(f);
+                }
+            }
             if propagate.unwrap_or(true) {
                 for k in nodes[parent].chain.range() {
                     let h = chains[k];
@@ -510,14 +532,16 @@ impl DynamicLogger {
             index.insert(name, nodes.len(), &arena, &nodes);
             nodes.push(Node {
                 name: Span::new(name_at, arena.len()),
-                level: level.unwrap_or(nodes[parent].level),
-                filters: indices(filters, &shared.filter_index),
+                level: level
+                    .and_then(LoggerLevel::level)
+                    .unwrap_or(nodes[parent].level),
+                filters: Span::new(filters_at, filter_chains.len()),
                 chain: Span::new(start, chains.len()),
                 spec: Some(spec),
             });
         }
         if nodes.is_empty() {
-            nodes.push(Node::root(None, Box::new([]), Span::EMPTY, None));
+            nodes.push(Node::root(None, Span::EMPTY, Span::EMPTY, None));
         }
         let max_level = nodes
             .iter()
@@ -536,6 +560,7 @@ impl DynamicLogger {
             nodes,
             names: arena,
             chains,
+            filters: filter_chains,
             index,
             handlers,
             cache: TargetCache::new(),
@@ -567,7 +592,9 @@ impl DynamicLogger {
                         handlers: spec
                             .handlers
                             .map(|own| handler_names(&compiled.chain(i)[..own as usize])),
-                        filters: spec.filters.then(|| filter_names(&node.filters)),
+                        filters: spec
+                            .filters
+                            .map(|own| filter_names(&compiled.filters(i)[..own as usize])),
                         propagate: spec.propagate,
                     },
                 );
@@ -587,15 +614,17 @@ impl DynamicLogger {
         config
     }
 
-    fn view(&self, compiled: &Compiled, index: usize) -> LoggerView {
+    /// How `target` is handled in `compiled`, where node `index` decides for it.
+    fn view(&self, compiled: &Compiled, target: &str, index: usize) -> LoggerView {
         let node = &compiled.nodes[index];
         let filter_names = &self.shared.filter_names;
         LoggerView {
             logger: compiled.name(index).to_string(),
             level: node.level,
             configured_level: node.spec.as_ref().and_then(|s| s.level),
-            filters: node
-                .filters
+            source: compiled.level_source(target, index),
+            filters: compiled
+                .filters(index)
                 .iter()
                 .map(|&f| filter_names[f as usize].clone())
                 .collect(),
@@ -619,8 +648,8 @@ impl DynamicLogger {
         let loggers = names
             .into_iter()
             .filter_map(|name| {
-                let b = self.view(before, before.find(name));
-                let a = self.view(after, after.find(name));
+                let b = self.view(before, name, before.find(name));
+                let a = self.view(after, name, after.find(name));
                 let same = (b.level, &b.filters, &b.handlers) == (a.level, &a.filters, &a.handlers);
                 (!same).then(|| LoggerChange {
                     name: name.to_string(),
@@ -744,8 +773,8 @@ impl log::Log for DynamicLogger {
                 return;
             }
             let filters = &self.shared.filters;
-            if !node
-                .filters
+            if !compiled
+                .filters(index)
                 .iter()
                 .all(|&f| filters[f as usize].filter(record))
             {
@@ -778,14 +807,104 @@ pub struct LoggerView {
     /// The configured logger that decides (the target itself or its nearest configured
     /// ancestor; `""` is the root).
     pub logger: String,
-    /// Its effective level.
+    /// The effective level.
     pub level: Level,
-    /// The level it sets itself, if any.
-    pub configured_level: Option<Level>,
-    /// The filters records must pass there.
+    /// The level the deciding logger sets itself (`notset` included), if it sets one.
+    pub configured_level: Option<LoggerLevel>,
+    /// What decides the effective level of the target asked about.
+    pub source: LevelSource,
+    /// The filters records must pass: the deciding logger's, then each configured ancestor's.
     pub filters: Vec<String>,
     /// The handlers records go to, in order.
     pub handlers: Vec<String>,
+}
+
+/// Who set a level: the baseline declared in code, the config applied over it, or nobody.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelOrigin {
+    /// The baseline declared in code.
+    Baseline,
+    /// The config laid over the baseline.
+    Config,
+    /// Nobody: the root's default, warn, as in Python.
+    Default,
+}
+
+impl LevelOrigin {
+    /// `baseline`, `config` or `default`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LevelOrigin::Baseline => "baseline",
+            LevelOrigin::Config => "config",
+            LevelOrigin::Default => "default",
+        }
+    }
+}
+
+impl fmt::Display for LevelOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// What decides a logger's effective level: its own level (set by the baseline or the config),
+/// or, when it has none or is `notset`, the ancestor it inherits from.
+///
+/// Serialized with its kind in `by`: `{"by": "config"}`,
+/// `{"by": "parent", "ancestor": "myapp", "set_by": "baseline"}` (the root is `""`).
+///
+/// ```
+/// use dynlog_core::{DynamicLogger, LevelOrigin, LevelSource, LoggingConfig, NullHandler};
+///
+/// let logger = DynamicLogger::builder()
+///     .handler("null", NullHandler)
+///     .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["null"]},
+///                                     "myapp::db": {"level": "warn"}}}"#)?
+///     .build()?;
+/// logger.apply(&LoggingConfig::from_json(r#"{"loggers": {"myapp::db": {"level": "notset"}}}"#)?)?;
+/// let view = logger.logger_view("myapp::db");
+/// assert_eq!(view.level, dynlog_core::Level::Info);
+/// assert_eq!(
+///     view.source,
+///     LevelSource::Parent { ancestor: String::new(), set_by: LevelOrigin::Baseline }
+/// );
+/// assert_eq!(view.source.to_string(), "inherited from root (baseline)");
+/// # Ok::<(), dynlog_core::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum LevelSource {
+    /// The logger's own level, from the baseline.
+    Baseline,
+    /// The logger's own level, from the config applied over the baseline.
+    Config,
+    /// The root sets no level: the default, warn, as in Python.
+    Default,
+    /// The logger has no level of its own (left out, or `notset`): it takes `ancestor`'s, the
+    /// nearest logger above it with one (`""` is the root), which `set_by` set.
+    Parent {
+        /// The ancestor whose level it takes.
+        ancestor: String,
+        /// Who set the ancestor's level.
+        set_by: LevelOrigin,
+    },
+}
+
+impl fmt::Display for LevelSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LevelSource::Baseline => f.write_str("baseline"),
+            LevelSource::Config => f.write_str("config"),
+            LevelSource::Default => f.write_str("default"),
+            LevelSource::Parent { ancestor, set_by } if ancestor.is_empty() => {
+                write!(f, "inherited from root ({set_by})")
+            }
+            LevelSource::Parent { ancestor, set_by } => {
+                write!(f, "inherited from {ancestor} ({set_by})")
+            }
+        }
+    }
 }
 
 /// A handler's level and filters.
@@ -846,6 +965,8 @@ struct Compiled {
     names: String,
     /// Every node's handler chain, one after the other.
     chains: Vec<u16>,
+    /// Every node's filter chain, one after the other.
+    filters: Vec<u16>,
     /// The configured loggers by name.
     index: NameIndex,
     handlers: Vec<CompiledHandler>,
@@ -859,7 +980,8 @@ struct Node {
     /// Its name in [`Compiled::names`].
     name: Span,
     level: Level,
-    filters: Box<[u16]>,
+    /// In [`Compiled::filters`]: the filters of this logger, then every configured ancestor's.
+    filters: Span,
     /// In [`Compiled::chains`]: the handlers of this logger, then its ancestors' up to the first
     /// that does not propagate.
     chain: Span,
@@ -869,24 +991,27 @@ struct Node {
 
 /// A logger's own settings as configured (the effective ones are on the [`Node`]).
 struct NodeSpec {
-    level: Option<Level>,
+    level: Option<LoggerLevel>,
+    /// Who set `level`, when it is set.
+    set_by: LevelOrigin,
     /// How many of the chain's first handlers are the logger's own, if it lists handlers.
     handlers: Option<u16>,
-    /// Whether the config lists filters (they are the node's `filters`).
-    filters: bool,
+    /// How many of the filter chain's first filters are the logger's own, if it lists filters.
+    filters: Option<u16>,
     propagate: Option<bool>,
 }
 
 impl Node {
     fn root(
-        level: Option<Level>,
-        filters: Box<[u16]>,
+        level: Option<LoggerLevel>,
+        filters: Span,
         chain: Span,
         spec: Option<NodeSpec>,
     ) -> Node {
         Node {
             name: Span::EMPTY,
-            level: level.unwrap_or(DEFAULT_ROOT_LEVEL),
+            // The root at `notset` has nothing to inherit: everything passes, as in Python.
+            level: level.map_or(DEFAULT_ROOT_LEVEL, LoggerLevel::or_trace),
             filters,
             chain,
             spec,
@@ -1027,13 +1152,14 @@ impl Compiled {
     fn empty() -> Self {
         Compiled {
             nodes: vec![Node::root(
-                Some(Level::Off),
-                Box::new([]),
+                Some(LoggerLevel::Set(Level::Off)),
+                Span::EMPTY,
                 Span::EMPTY,
                 None,
             )],
             names: String::new(),
             chains: Vec::new(),
+            filters: Vec::new(),
             index: NameIndex::default(),
             handlers: Vec::new(),
             cache: TargetCache::new(),
@@ -1059,6 +1185,42 @@ impl Compiled {
     #[inline]
     fn chain(&self, i: usize) -> &[u16] {
         &self.chains[self.nodes[i].chain.range()]
+    }
+
+    /// Node `i`'s filter chain: its own filters, then its configured ancestors'.
+    #[inline]
+    fn filters(&self, i: usize) -> &[u16] {
+        &self.filters[self.nodes[i].filters.range()]
+    }
+
+    /// What decides the level of `target`, for which node `index` decides: the node's own level
+    /// if `target` is that node and sets one, else the nearest node at or above it that does.
+    fn level_source(&self, target: &str, index: usize) -> LevelSource {
+        let mut i = index;
+        let (holder, set_by) = loop {
+            let own = self.nodes[i]
+                .spec
+                .as_ref()
+                .and_then(|s| Some((s.level?, s.set_by)));
+            match own {
+                Some((LoggerLevel::Set(_), by)) => break (i, by),
+                // The root at `notset` lets everything through, by its own setting.
+                Some((LoggerLevel::Inherit, by)) if i == 0 => break (0, by),
+                _ if i == 0 => break (0, LevelOrigin::Default),
+                _ => i = nearest(|p| self.get(p), self.name(i)).unwrap_or(0),
+            }
+        };
+        if holder == index && self.name(index) == target {
+            return match set_by {
+                LevelOrigin::Baseline => LevelSource::Baseline,
+                LevelOrigin::Config => LevelSource::Config,
+                LevelOrigin::Default => LevelSource::Default,
+            };
+        }
+        LevelSource::Parent {
+            ancestor: self.name(holder).to_string(),
+            set_by,
+        }
     }
 
     fn get(&self, name: &str) -> Option<usize> {
@@ -1294,7 +1456,7 @@ mod tests {
         let arena = "ab";
         let node = |start, end| Node {
             name: Span::new(start, end),
-            ..Node::root(None, Box::new([]), Span::EMPTY, None)
+            ..Node::root(None, Span::EMPTY, Span::EMPTY, None)
         };
         let nodes = [node(0, 1), node(1, 2)];
         let mut index = NameIndex::default();
@@ -1559,21 +1721,24 @@ mod tests {
             logger.baseline().loggers[""].handlers.as_deref(),
             Some(&["console".to_string()][..])
         );
-        assert_eq!(logger.baseline().loggers[""].level, Some(Level::Warn));
+        assert_eq!(
+            logger.baseline().loggers[""].level,
+            Some(Level::Warn.into())
+        );
         assert_eq!(logger.effective_level("myapp"), Level::Debug);
     }
 
     #[test]
     fn spec_parsing() {
         let spec = parse_spec("info, myapp::db=debug,hyper=WARNING,quiet").unwrap();
-        assert_eq!(spec.loggers[""].level, Some(Level::Info));
+        assert_eq!(spec.loggers[""].level, Some(Level::Info.into()));
         assert_eq!(
             spec.loggers[""].handlers.as_deref(),
             Some(&["console".to_string()][..])
         );
-        assert_eq!(spec.loggers["myapp::db"].level, Some(Level::Debug));
-        assert_eq!(spec.loggers["hyper"].level, Some(Level::Warn));
-        assert_eq!(spec.loggers["quiet"].level, Some(Level::Trace));
+        assert_eq!(spec.loggers["myapp::db"].level, Some(Level::Debug.into()));
+        assert_eq!(spec.loggers["hyper"].level, Some(Level::Warn.into()));
+        assert_eq!(spec.loggers["quiet"].level, Some(Level::Trace.into()));
         let err = parse_spec("info,a=loud").unwrap_err();
         assert!(
             err.to_string()
@@ -1729,6 +1894,180 @@ mod tests {
         );
         w.logger.apply_baseline().unwrap();
         assert_eq!(&w.logger.current_config(), w.logger.baseline());
+    }
+
+    #[test]
+    fn notset_takes_the_parents_level_even_where_the_baseline_sets_one() {
+        let w = world(BASELINE);
+        w.logger
+            .apply(&config(r#"{"loggers": {"myapp": {"level": "NOTSET"}}}"#))
+            .unwrap();
+        assert_eq!(w.logger.effective_level("myapp"), Level::Info);
+        assert_eq!(w.logger.effective_level("myapp::db"), Level::Info);
+        emit(
+            &w.logger,
+            log::Level::Info,
+            "myapp::db",
+            "now at the root's info",
+        );
+        assert_eq!(w.file.messages(), ["now at the root's info"]);
+        // The handlers the baseline gives `myapp` stay: only its level was named.
+        assert_eq!(
+            w.logger.current_config().loggers["myapp"],
+            LoggerSpec {
+                level: Some(LoggerLevel::Inherit),
+                handlers: Some(vec!["file".into()]),
+                ..LoggerSpec::default()
+            }
+        );
+        // A level left out keeps the baseline's.
+        w.logger
+            .apply(&config(r#"{"loggers": {"myapp": {"handlers": ["mail"]}}}"#))
+            .unwrap();
+        assert_eq!(w.logger.effective_level("myapp::db"), Level::Warn);
+        // `inherit` under a `notset` logger goes on up to the nearest level.
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"": {"level": "error"}, "myapp": {"level": "inherit"}, "myapp::db": {"level": "notset"}}}"#,
+            ))
+            .unwrap();
+        assert_eq!(w.logger.effective_level("myapp::db::pool"), Level::Error);
+        // The root has no parent: at `notset` it lets everything through, as Python's does.
+        w.logger
+            .apply(&config(r#"{"loggers": {"": {"level": "notset"}}}"#))
+            .unwrap();
+        assert_eq!(w.logger.effective_level("other"), Level::Trace);
+        assert_eq!(w.logger.effective_level("myapp"), Level::Warn);
+    }
+
+    #[test]
+    fn level_source_names_baseline_config_or_the_ancestor() {
+        let w = world(
+            r#"{"loggers": {"": {"level": "info", "handlers": ["console"]},
+                            "myapp": {"level": "warn", "handlers": ["file"]},
+                            "myapp::db": {"handlers": ["mail"]}}}"#,
+        );
+        let source = |target: &str| w.logger.logger_view(target).source;
+        assert_eq!(source(""), LevelSource::Baseline);
+        assert_eq!(source("myapp"), LevelSource::Baseline);
+        let from_myapp = LevelSource::Parent {
+            ancestor: "myapp".into(),
+            set_by: LevelOrigin::Baseline,
+        };
+        assert_eq!(source("myapp::db"), from_myapp, "configured, with no level");
+        assert_eq!(source("myapp::db::pool"), from_myapp, "not configured");
+        assert_eq!(source("myapp::web"), from_myapp);
+        assert_eq!(
+            source("other"),
+            LevelSource::Parent {
+                ancestor: String::new(),
+                set_by: LevelOrigin::Baseline
+            }
+        );
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"myapp": {"level": "notset"}, "myapp::db": {"level": "debug"}, "": {"level": "error"}}}"#,
+            ))
+            .unwrap();
+        assert_eq!(source("myapp::db"), LevelSource::Config);
+        assert_eq!(
+            source("myapp::db::pool"),
+            LevelSource::Parent {
+                ancestor: "myapp::db".into(),
+                set_by: LevelOrigin::Config
+            }
+        );
+        let view = w.logger.logger_view("myapp");
+        assert_eq!(view.configured_level, Some(LoggerLevel::Inherit));
+        assert_eq!(view.level, Level::Error);
+        assert_eq!(
+            view.source,
+            LevelSource::Parent {
+                ancestor: String::new(),
+                set_by: LevelOrigin::Config
+            }
+        );
+        assert_eq!(view.source.to_string(), "inherited from root (config)");
+        assert_eq!(
+            serde_json::to_value(&view.source).unwrap(),
+            serde_json::json!({"by": "parent", "ancestor": "", "set_by": "config"})
+        );
+        // The preview says where the level came from before and after.
+        let preview = w
+            .logger
+            .preview_from_baseline(&config(r#"{"loggers": {"myapp::db": {"level": "trace"}}}"#))
+            .unwrap();
+        let change = &preview.loggers[0];
+        assert_eq!(change.name, "myapp::db");
+        assert_eq!(change.before.source, from_myapp);
+        assert_eq!(change.after.source, LevelSource::Config);
+        // No root level anywhere: Python's default.
+        let bare = world(r#"{"loggers": {"": {"handlers": ["console"]}}}"#);
+        assert_eq!(bare.logger.logger_view("").source, LevelSource::Default);
+        assert_eq!(
+            bare.logger.logger_view("x").source,
+            LevelSource::Parent {
+                ancestor: String::new(),
+                set_by: LevelOrigin::Default
+            }
+        );
+    }
+
+    #[test]
+    fn a_root_filter_keeps_dropping_a_childs_records_while_a_config_raises_the_child() {
+        let w = world(
+            r#"{"loggers": {"": {"level": "info", "handlers": ["console"], "filters": ["polite"]},
+                            "myapp": {"level": "warn", "handlers": ["file"], "filters": ["no_static"]}}}"#,
+        );
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"myapp::work": {"level": "debug", "handlers": ["mail"], "filters": []}}}"#,
+            ))
+            .unwrap();
+        for message in ["damn secret", "GET /static/x", "fine"] {
+            emit(&w.logger, log::Level::Debug, "myapp::work::job", message);
+        }
+        assert_eq!(w.mail.messages(), ["fine"]);
+        assert_eq!(w.file.messages(), ["fine"]);
+        assert_eq!(w.console.messages(), ["fine"]);
+        let view = w.logger.logger_view("myapp::work::job");
+        assert_eq!(view.filters, ["no_static", "polite"]);
+        // The config's own list stays its own: an empty list, not its ancestors'.
+        assert_eq!(
+            w.logger.current_config().loggers["myapp::work"].filters,
+            Some(vec![])
+        );
+        // A logger that does not propagate still passes its ancestors' filters.
+        w.logger
+            .apply(&config(
+                r#"{"loggers": {"myapp::work": {"level": "debug", "handlers": ["mail"], "propagate": false}}}"#,
+            ))
+            .unwrap();
+        emit(&w.logger, log::Level::Info, "myapp::work", "damn again");
+        emit(&w.logger, log::Level::Info, "myapp::work", "fine again");
+        assert_eq!(w.mail.messages(), ["fine", "fine again"]);
+    }
+
+    #[test]
+    fn ancestor_filters_are_listed_once_and_previewed() {
+        let w = world(
+            r#"{"loggers": {"": {"level": "info", "handlers": ["console"], "filters": ["polite"]},
+                            "web": {"filters": ["no_static", "polite"]}}}"#,
+        );
+        assert_eq!(
+            w.logger.logger_view("web::req").filters,
+            ["no_static", "polite"]
+        );
+        let preview = w
+            .logger
+            .preview(&config(r#"{"loggers": {"": {"filters": []}}}"#))
+            .unwrap();
+        let changed: Vec<_> = preview.loggers.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(changed, [""]);
+        assert_eq!(preview.loggers[0].after.filters, Vec::<String>::new());
+        emit(&w.logger, log::Level::Info, "web::req", "damn");
+        emit(&w.logger, log::Level::Info, "web::req", "GET /api");
+        assert_eq!(w.console.messages(), ["GET /api"]);
     }
 
     #[test]

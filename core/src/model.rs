@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::level::Level;
+use crate::level::{Level, LoggerLevel};
 
 /// The name of a handler the application declares, such as `console`.
 pub type HandlerName = String;
@@ -25,15 +25,19 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// How one logger is configured. Every field is optional: a field left out keeps the baseline's
 /// value in an overlay, or the default (level inherited from the parent, no handlers, no filters,
 /// propagate to the parent).
+///
+/// A level left out (`None`) and a level of `notset` differ: `{"level": "notset"}` makes the
+/// logger take its parent's level even where the baseline gives it one of its own.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LoggerSpec {
-    /// The logger's own level; `None` inherits the nearest configured ancestor's.
+    /// The logger's own level: `None` keeps the baseline's (or inherits, where the baseline sets
+    /// none); [`LoggerLevel::Inherit`] takes the nearest ancestor's level whatever the baseline says.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<Level>,
+    pub level: Option<LoggerLevel>,
     /// The handlers records of this logger go to, before its parent's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handlers: Option<Vec<HandlerName>>,
-    /// Filters a record must pass at this logger, where it was logged.
+    /// Filters every record of this logger's subtree must pass, whatever its descendants configure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<FilterName>>,
     /// Whether records go on to the parent's handlers; `true` by default.
@@ -64,7 +68,7 @@ pub struct HandlerOverride {
 ///     r#"{"loggers": {"myapp::import": {"level": "debug", "handlers": ["file"], "propagate": false}},
 ///         "handlers": {"console": {"level": "info"}}}"#,
 /// )?;
-/// assert_eq!(config.loggers["myapp::import"].level, Some(Level::Debug));
+/// assert_eq!(config.loggers["myapp::import"].level, Some(Level::Debug.into()));
 /// # Ok::<(), dynlog_core::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -370,7 +374,11 @@ fn handler_from_value(name: &str, value: &Value) -> Result<HandlerOverride> {
     let object = as_object(value, field)?;
     check_fields(object, HANDLER_FIELDS, field)?;
     Ok(HandlerOverride {
-        level: level_field(object, &field())?,
+        level: match object.get("level") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => LoggerLevel::parse_optional(s, &field())?,
+            Some(other) => return Err(invalid_level(&field(), other)),
+        },
         filters: names_field(object, "filters", &field())?,
     })
 }
@@ -402,10 +410,14 @@ fn level_field(object: &Map<String, Value>, field: &str) -> Result<Option<Level>
     match object.get("level") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Level::parse_optional(s, field),
-        Some(other) => Err(Error::InvalidLevel {
-            field: field.to_string(),
-            value: short_json(other),
-        }),
+        Some(other) => Err(invalid_level(field, other)),
+    }
+}
+
+fn invalid_level(field: &str, found: &Value) -> Error {
+    Error::InvalidLevel {
+        field: field.to_string(),
+        value: short_json(found),
     }
 }
 
@@ -636,11 +648,11 @@ mod tests {
         )
         .unwrap();
         let spec = &config.loggers["myapp::import"];
-        assert_eq!(spec.level, Some(Level::Debug));
+        assert_eq!(spec.level, Some(Level::Debug.into()));
         assert_eq!(spec.handlers.as_deref(), Some(&["file".to_string()][..]));
         assert_eq!(spec.filters.as_deref(), Some(&["polite".to_string()][..]));
         assert_eq!(spec.propagate, Some(false));
-        assert_eq!(config.loggers[""].level, Some(Level::Warn));
+        assert_eq!(config.loggers[""].level, Some(Level::Warn.into()));
         assert_eq!(config.handlers["console"].level, Some(Level::Info));
         config.validate(&registry()).unwrap();
     }
@@ -671,7 +683,32 @@ mod tests {
                 .is_empty()
         );
         let notset = parse(r#"{"loggers": {"a": {"level": "NOTSET"}}}"#).unwrap();
-        assert_eq!(notset.loggers["a"].level, None);
+        assert_eq!(notset.loggers["a"].level, Some(LoggerLevel::Inherit));
+        let blank = parse(r#"{"loggers": {"a": {"level": ""}}}"#).unwrap();
+        assert_eq!(blank.loggers["a"].level, None);
+    }
+
+    #[test]
+    fn notset_and_left_out_stay_apart_through_json_and_overlay() {
+        let text = r#"{"loggers":{"":{"level":"notset"},"a":{"handlers":["file"]},"a::b":{"level":"notset","propagate":false},"c":{"level":"debug"}},"handlers":{"console":{"level":"warn"}}}"#;
+        let config = parse(text).unwrap();
+        assert_eq!(config.loggers["a"].level, None);
+        assert_eq!(config.loggers["a::b"].level, Some(LoggerLevel::Inherit));
+        assert_eq!(serde_json::to_string(&config).unwrap(), text);
+        // `inherit` is read as `notset`, and written back as such.
+        let alias = parse(r#"{"loggers": {"a::b": {"level": "Inherit"}}}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&alias).unwrap(),
+            r#"{"loggers":{"a::b":{"level":"notset"}},"handlers":{}}"#
+        );
+        let baseline =
+            parse(r#"{"loggers": {"a::b": {"level": "warn"}, "a": {"level": "error"}}}"#).unwrap();
+        let merged = baseline.overlay(&config);
+        assert_eq!(merged.loggers["a::b"].level, Some(LoggerLevel::Inherit));
+        assert_eq!(merged.loggers["a"].level, Some(Level::Error.into()));
+        // A handler has no parent: at `notset` it has no threshold, as in Python.
+        let handler = parse(r#"{"handlers": {"console": {"level": "NOTSET"}}}"#).unwrap();
+        assert_eq!(handler.handlers["console"].level, Some(Level::Trace));
     }
 
     #[test]
@@ -872,13 +909,13 @@ mod tests {
         .unwrap();
         let merged = baseline.overlay(&over);
         let myapp = &merged.loggers["myapp"];
-        assert_eq!(myapp.level, Some(Level::Debug));
+        assert_eq!(myapp.level, Some(Level::Debug.into()));
         assert_eq!(myapp.handlers.as_deref(), Some(&["file".to_string()][..]));
         assert_eq!(myapp.propagate, Some(false));
         assert_eq!(
             merged.loggers["myapp::import"],
             LoggerSpec {
-                level: Some(Level::Trace),
+                level: Some(Level::Trace.into()),
                 ..Default::default()
             }
         );
@@ -923,7 +960,7 @@ mod tests {
         assert_eq!(config.id, ConfigId(3));
         assert_eq!(
             config.body.loggers["myapp::import"].level,
-            Some(Level::Debug)
+            Some(Level::Debug.into())
         );
         let err = serde_json::from_str::<Config>(
             r#"{"id": 3, "name": "x", "body": {"loggers": {"a": {"level": "loud"}}}}"#,

@@ -42,6 +42,8 @@ pub struct Announcement {
 /// default) heals anything else missed.
 pub struct RedisPropagator {
     client: redis::Client,
+    /// The URL without its password, for messages.
+    url: String,
     channel: String,
     on_error: OnError,
     heartbeat_ttl: Duration,
@@ -69,13 +71,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl RedisPropagator {
-    /// A propagator on the Redis at `url` (`redis://host:port/db`), announcing on `channel`.
-    /// Nothing connects until the controller starts it.
+    /// A propagator on the Redis at `url` (`redis://host:port/db`, `redis://:password@host/`),
+    /// announcing on `channel`. Nothing connects until the controller starts it. Its messages
+    /// and records name the URL without its password.
     pub fn new(url: &str, channel: &str) -> Result<RedisPropagator> {
+        let shown = dynlog_core::redact_url(url);
         let client = redis::Client::open(url)
-            .map_err(|e| Error::propagation(format!("REDIS_URL {url:?}"), e))?;
+            .map_err(|e| Error::propagation(format!("Redis URL {shown:?}"), e))?;
         Ok(RedisPropagator {
             client,
+            url: shown,
             channel: channel.to_string(),
             on_error: OnError::default(),
             heartbeat_ttl: Duration::from_secs(15),
@@ -120,8 +125,9 @@ impl RedisPropagator {
     ) -> Result<T> {
         let mut slot = lock(&self.shared.commands);
         if slot.is_none() {
-            let conn = connect(&self.client)
-                .map_err(|e| Error::propagation(format!("{what}: connecting"), e))?;
+            let conn = connect(&self.client).map_err(|e| {
+                Error::propagation(format!("{what}: connecting to {}", self.url), e)
+            })?;
             *slot = Some(conn);
         }
         let Some(conn) = slot.as_mut() else {
@@ -140,6 +146,7 @@ impl RedisPropagator {
 impl std::fmt::Debug for RedisPropagator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisPropagator")
+            .field("url", &self.url)
             .field("channel", &self.channel)
             .finish_non_exhaustive()
     }
@@ -163,17 +170,19 @@ impl Propagator for RedisPropagator {
             .instance_id
             .set(reloader.instance_id().to_string());
         if self.on_error == OnError::Fail {
-            connect(&self.client)
-                .map_err(|e| Error::propagation("connecting to Redis at startup", e))?;
+            connect(&self.client).map_err(|e| {
+                Error::propagation(format!("connecting to Redis at {} at startup", self.url), e)
+            })?;
         }
-        let (client, channel, shared) = (
+        let (client, url, channel, shared) = (
             self.client.clone(),
+            self.url.clone(),
             self.channel.clone(),
             Arc::clone(&self.shared),
         );
         let handle = std::thread::Builder::new()
             .name("dynlog-redis".into())
-            .spawn(move || listen(&client, &channel, &shared, &reloader))
+            .spawn(move || listen(&client, &url, &channel, &shared, &reloader))
             .map_err(|source| Error::Io {
                 context: "starting the Redis listener thread".into(),
                 source,
@@ -268,8 +277,8 @@ impl Propagator for RedisPropagator {
 }
 
 /// The listener thread: subscribe, reload, hear announcements; on any error reconnect with
-/// backoff, checking the store meanwhile.
-fn listen(client: &redis::Client, channel: &str, shared: &Shared, reloader: &Reloader) {
+/// backoff, checking the store meanwhile. `url` is the redacted URL, for its records.
+fn listen(client: &redis::Client, url: &str, channel: &str, shared: &Shared, reloader: &Reloader) {
     let stopped = || shared.stop.load(Ordering::Relaxed);
     let mut backoff = Duration::from_millis(100);
     let mut down_since_logged = false;
@@ -279,7 +288,7 @@ fn listen(client: &redis::Client, channel: &str, shared: &Shared, reloader: &Rel
             let mut pubsub = conn.as_pubsub();
             pubsub.subscribe(channel)?;
             if down_since_logged {
-                log::info!(target: TARGET, "Redis is back; resubscribed to {channel:?}");
+                log::info!(target: TARGET, "Redis at {url} is back; resubscribed to {channel:?}");
                 down_since_logged = false;
             }
             backoff = Duration::from_millis(100);
@@ -300,7 +309,7 @@ fn listen(client: &redis::Client, channel: &str, shared: &Shared, reloader: &Rel
             Ok(()) => return,
             Err(e) => {
                 if !down_since_logged {
-                    log::warn!(target: TARGET, "Redis connection lost or refused ({e}); checking the store until it is back");
+                    log::warn!(target: TARGET, "Redis connection to {url} lost or refused ({e}); checking the store until it is back");
                     down_since_logged = true;
                 }
                 // While Redis is away, the store is still the truth.
@@ -330,5 +339,38 @@ fn sleep_unless_stopped(total: Duration, stopped: &impl Fn() -> bool) {
         let step = left.min(LISTEN_TICK);
         std::thread::sleep(step);
         left -= step;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_url_without_its_password() {
+        // Nothing listens on port 1.
+        let propagator = RedisPropagator::new("redis://:s3cret@127.0.0.1:1/", "dynlog")
+            .expect("a well-formed URL")
+            .on_error(OnError::Fail);
+        let shown = format!("{propagator:?}");
+        assert!(
+            shown.contains("redis://:***@127.0.0.1:1/") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        let err = propagator
+            .command("publishing a change", |_| Ok(()))
+            .expect_err("nothing listens")
+            .to_string();
+        assert!(
+            err.contains("redis://:***@127.0.0.1:1/") && !err.contains("s3cret"),
+            "{err}"
+        );
+        let err = RedisPropagator::new("redis://user:s3cret@127.0.0.1:6379/not-a-db", "dynlog")
+            .expect_err("a bad database number")
+            .to_string();
+        assert!(
+            err.contains("redis://user:***@127.0.0.1:6379/not-a-db") && !err.contains("s3cret"),
+            "{err}"
+        );
     }
 }
