@@ -231,19 +231,7 @@ impl LoggingConfig {
     /// column), unknown fields, bad levels and bad logger names. Handler and filter names are
     /// checked against the application's [`Registry`] by [`LoggingConfig::validate`].
     pub fn from_json(text: &str) -> Result<LoggingConfig> {
-        if text.len() > MAX_BODY {
-            return Err(Error::TooLarge {
-                field: "config body",
-                size: text.len(),
-                max: MAX_BODY,
-            });
-        }
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::MalformedJson {
-            message: strip_position(&e.to_string()),
-            line: e.line(),
-            column: e.column(),
-        })?;
-        LoggingConfig::from_value(&value)
+        LoggingConfig::from_value(&parse_body(text)?)
     }
 
     /// Reads a config from a JSON value, with the checks of [`LoggingConfig::from_json`] but the size.
@@ -342,6 +330,22 @@ impl std::str::FromStr for LoggingConfig {
     }
 }
 
+/// A config body's JSON, refused when over [`MAX_BODY`] or malformed (with line and column).
+pub(crate) fn parse_body(text: &str) -> Result<Value> {
+    if text.len() > MAX_BODY {
+        return Err(Error::TooLarge {
+            field: "config body",
+            size: text.len(),
+            max: MAX_BODY,
+        });
+    }
+    serde_json::from_str(text).map_err(|e| Error::MalformedJson {
+        message: strip_position(&e.to_string()),
+        line: e.line(),
+        column: e.column(),
+    })
+}
+
 /// serde_json appends " at line L column C"; the error carries those as fields.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -350,15 +354,19 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-const LOGGER_FIELDS: &[&str] = &["level", "handlers", "filters", "propagate"];
-const HANDLER_FIELDS: &[&str] = &["level", "filters"];
+pub(crate) const LOGGER_FIELDS: &[&str] = &["level", "handlers", "filters", "propagate"];
+pub(crate) const HANDLER_FIELDS: &[&str] = &["level", "filters"];
 
 fn logger_from_value(name: &str, value: &Value) -> Result<LoggerSpec> {
     let field = || logger_field(name);
     let object = as_object(value, field)?;
     check_fields(object, LOGGER_FIELDS, field)?;
     Ok(LoggerSpec {
-        level: level_field(object, &field())?,
+        level: match object.get("level") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => LoggerLevel::parse_optional(s, &field())?,
+            Some(other) => return Err(invalid_level(&field(), other)),
+        },
         handlers: names_field(object, "handlers", &field())?,
         filters: names_field(object, "filters", &field())?,
         propagate: match object.get("propagate") {
@@ -374,16 +382,15 @@ fn handler_from_value(name: &str, value: &Value) -> Result<HandlerOverride> {
     let object = as_object(value, field)?;
     check_fields(object, HANDLER_FIELDS, field)?;
     Ok(HandlerOverride {
-        level: match object.get("level") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => LoggerLevel::parse_optional(s, &field())?,
-            Some(other) => return Err(invalid_level(&field(), other)),
-        },
+        level: level_field(object, &field())?,
         filters: names_field(object, "filters", &field())?,
     })
 }
 
-fn as_object(value: &Value, field: impl FnOnce() -> String) -> Result<&Map<String, Value>> {
+pub(crate) fn as_object(
+    value: &Value,
+    field: impl FnOnce() -> String,
+) -> Result<&Map<String, Value>> {
     value.as_object().ok_or_else(|| Error::WrongType {
         field: field(),
         expected: "an object",
@@ -414,7 +421,7 @@ fn level_field(object: &Map<String, Value>, field: &str) -> Result<Option<Level>
     }
 }
 
-fn invalid_level(field: &str, found: &Value) -> Error {
+pub(crate) fn invalid_level(field: &str, found: &Value) -> Error {
     Error::InvalidLevel {
         field: field.to_string(),
         value: short_json(found),
