@@ -16,6 +16,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/testapp")
             .service(ok)
             .service(error401)
+            .service(error500)
             .service(log_at),
     );
 }
@@ -32,6 +33,15 @@ async fn error401() -> HttpResponse {
     HttpResponse::Unauthorized()
         .content_type("text/plain")
         .body("unauthorized\n")
+}
+
+/// A failing view: logs an error and answers 500, as a broken page of the application would.
+#[get("/error500")]
+async fn error500() -> HttpResponse {
+    log::error!("server error view served: the demo fails on purpose");
+    HttpResponse::InternalServerError()
+        .content_type("text/plain")
+        .body("internal server error\n")
 }
 
 /// Logs "message from view" at `level` to `target`.
@@ -102,6 +112,7 @@ mod tests {
             ("/testapp/log/info/a%20b", 400),
             ("/testapp/ok", 200),
             ("/testapp/error401", 401),
+            ("/testapp/error500", 500),
         ] {
             let response =
                 test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;

@@ -137,6 +137,7 @@ async fn index() -> HttpResponse {
         "dynlog-testapp\n\n\
          GET /testapp/ok\n\
          GET /testapp/error401\n\
+         GET /testapp/error500               logs an error and answers 500\n\
          GET /testapp/log/{level}/{target}   logs \"message from view\" at that level to that target\n\
          GET /testapp/status                 what dynlog runs now, as JSON\n\
          /admin/                             the admin (log in as the account made at first start)\n\
