@@ -14,6 +14,7 @@ use std::sync::Arc;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use dynlog_core::{
     Controller, LocalPropagator, MemoryHandler, NoopPropagator, PollingPropagator, Propagator,
+    redact_url,
 };
 use dynlog_diesel::DieselStore;
 
@@ -42,6 +43,7 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     logger.install()?;
     dynlog_diesel::log_queries()?;
     let store = DieselStore::open(&settings.database_url)?;
+    let backend = store.backend();
     let propagator: Arc<dyn Propagator> = match settings.propagator {
         PropagatorKind::Local => Arc::new(LocalPropagator),
         PropagatorKind::None => Arc::new(NoopPropagator),
@@ -67,10 +69,16 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     first_account(&settings, &controller)?;
+    // URLs are logged without their passwords: this line reaches stderr and the live tail.
+    let redis = match (settings.propagator, &settings.redis_url) {
+        (PropagatorKind::Redis, Some(url)) => format!(" at {}", redact_url(url)),
+        _ => String::new(),
+    };
     log::info!(
-        "dynlog-testapp on http://{} ({} store, {} propagator)",
+        "dynlog-testapp on http://{} ({} store at {}, {} propagator{redis})",
         settings.bind,
-        settings.database_url,
+        backend,
+        redact_url(&settings.database_url),
         controller.propagator().name()
     );
     demo::start_job(settings.job_every);

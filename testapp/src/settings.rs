@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use dynlog_core::redact_url;
+
 /// A setting that could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}={value:?}: {reason}")]
@@ -76,9 +78,10 @@ impl Settings {
             || database_url.starts_with("postgresql://")
             || !database_url.contains("://"))
         {
+            // Named without its password: this message goes to stderr.
             return Err(bad(
                 "DATABASE_URL",
-                &database_url,
+                &redact_url(&database_url),
                 "expected a SQLite file path or a postgres:// URL",
             ));
         }
@@ -86,7 +89,11 @@ impl Settings {
         if let Some(url) = &redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(bad("REDIS_URL", url, "expected a redis:// URL"));
+            return Err(bad(
+                "REDIS_URL",
+                &redact_url(url),
+                "expected a redis:// URL",
+            ));
         }
         let propagator = match get("DYNLOG_PROPAGATOR") {
             None if redis_url.is_some() => PropagatorKind::Redis,
@@ -295,6 +302,28 @@ mod tests {
         ] {
             let err = read(&pairs).unwrap_err().to_string();
             assert!(err.contains(want), "{err} should contain {want}");
+        }
+    }
+
+    #[test]
+    fn bad_urls_are_named_without_their_passwords() {
+        for (pairs, want) in [
+            (
+                vec![("DATABASE_URL", "mysql://root:s3cret@db:3306/app")],
+                r#"DATABASE_URL="mysql://root:***@db:3306/app": expected"#,
+            ),
+            (
+                vec![("DATABASE_URL", "mysql://root@db/app?password=s3cret")],
+                r#"DATABASE_URL="mysql://root@db/app?password=***""#,
+            ),
+            (
+                vec![("REDIS_URL", "http://:s3cret@127.0.0.1:6379/")],
+                r#"REDIS_URL="http://:***@127.0.0.1:6379/": expected a redis:// URL"#,
+            ),
+        ] {
+            let err = read(&pairs).unwrap_err().to_string();
+            assert!(err.contains(want), "{err} should contain {want}");
+            assert!(!err.contains("s3cret"), "{err}");
         }
     }
 }
