@@ -1,8 +1,11 @@
 //! The JSON API: configs, triggers, status, timeline, loggers, audit and preview.
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::{DateTime, Duration, Utc};
 use dynlog_core::{
     AuditQuery, ConfigId, Controller, LoggingConfig, MAX_BODY, NewConfig, NewTrigger, TriggerId,
@@ -17,21 +20,56 @@ type Reply = Result<HttpResponse, ApiError>;
 
 /// The API's routes, to be mounted under `api`.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/configs", web::get().to(list_configs))
-        .route("/configs", web::post().to(create_config))
-        .route("/configs/{id}", web::get().to(get_config))
-        .route("/configs/{id}", web::put().to(update_config))
-        .route("/configs/{id}", web::delete().to(delete_config))
-        .route("/triggers", web::get().to(list_triggers))
-        .route("/triggers", web::post().to(create_trigger))
-        .route("/triggers/{id}", web::get().to(get_trigger))
-        .route("/triggers/{id}", web::put().to(update_trigger))
-        .route("/triggers/{id}", web::delete().to(delete_trigger))
-        .route("/status", web::get().to(status))
-        .route("/timeline", web::get().to(timeline))
-        .route("/loggers", web::get().to(loggers))
-        .route("/audit", web::get().to(audit))
-        .route("/preview", web::post().to(preview));
+    cfg.app_data(web::PathConfig::default().error_handler(|e, _| {
+        let mut error = ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("ids in the path are integers ({e})"),
+        );
+        error.field = Some("id".into());
+        error.into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("bad query string: {e}")).into()
+    }))
+    .route("/configs", web::get().to(list_configs))
+    .route("/configs", web::post().to(create_config))
+    .route("/configs/{id}", web::get().to(get_config))
+    .route("/configs/{id}", web::put().to(update_config))
+    .route("/configs/{id}", web::delete().to(delete_config))
+    .route("/triggers", web::get().to(list_triggers))
+    .route("/triggers", web::post().to(create_trigger))
+    .route("/triggers/{id}", web::get().to(get_trigger))
+    .route("/triggers/{id}", web::put().to(update_trigger))
+    .route("/triggers/{id}", web::delete().to(delete_trigger))
+    .route("/status", web::get().to(status))
+    .route("/timeline", web::get().to(timeline))
+    .route("/loggers", web::get().to(loggers))
+    .route("/audit", web::get().to(audit))
+    .route("/preview", web::post().to(preview));
+}
+
+/// Answers every error of the API as JSON (`{"error", "field"}`), including those actix makes
+/// itself: an unknown route or method, a body over the limit, a malformed path.
+pub(crate) async fn json_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return Ok(res.map_into_boxed_body());
+    }
+    let message = match res.response().error() {
+        Some(error) => error.to_string(),
+        None => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let error = ApiError::new(status, message.chars().take(200).collect::<String>());
+    let (req, _) = res.into_parts();
+    Ok(ServiceResponse::new(req, error.error_response()))
 }
 
 /// Runs store work off the async workers, after checking the request's bearer token; `f` gets
@@ -50,10 +88,18 @@ async fn with_actor<T: Send + 'static>(
         .ok_or_else(ApiError::unauthorized)?;
     let controller = controller.clone();
     web::block(move || {
-        let found = controller
-            .store()
-            .use_token(&token_hash(&token))?
-            .ok_or_else(ApiError::unauthorized)?;
+        // Until the token is known, a failing store is only "unavailable": its details (user,
+        // host, database) go to the log, not to an anonymous client.
+        let found = match controller.store().use_token(&token_hash(&token)) {
+            Ok(found) => found.ok_or_else(ApiError::unauthorized)?,
+            Err(e) => {
+                log::error!(target: "dynlog::admin", "checking an API token: {e}");
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service is unavailable: try again in a moment",
+                ));
+            }
+        };
         f(&controller, &format!("token:{}", found.name))
     })
     .await
@@ -129,14 +175,23 @@ fn integer(object: &Map<String, Value>, key: &str) -> Result<i64, ApiError> {
 fn time(object: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| {
-                ApiError::invalid(
-                    key,
-                    format!("field {key:?} must be an RFC 3339 time, not {s:?} ({e})"),
-                )
-            }),
+        Some(Value::String(s)) => {
+            let t = DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    ApiError::invalid(
+                        key,
+                        format!(
+                            "field {key:?} must be an RFC 3339 time, not {:?} ({e})",
+                            s.chars().take(64).collect::<String>()
+                        ),
+                    )
+                })?;
+            if let Err(e) = dynlog_core::validate_time("time", t) {
+                return Err(ApiError::invalid(key, e.to_string()));
+            }
+            Ok(Some(t))
+        }
         Some(other) => Err(ApiError::invalid(
             key,
             format!("field {key:?} must be an RFC 3339 time or null, not {other}"),

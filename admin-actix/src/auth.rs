@@ -27,6 +27,16 @@ pub(crate) struct Session {
     pub(crate) username: String,
     pub(crate) csrf: String,
     pub(crate) expires: DateTime<Utc>,
+    /// The account's session epoch when it logged in: once the store's moves on (a password
+    /// change, "log out everywhere"), the session is refused.
+    pub(crate) epoch: i64,
+}
+
+impl Session {
+    /// Whether the account still admits this session: it exists and its epoch has not moved.
+    pub(crate) fn admitted_by(&self, account: Option<&Account>) -> bool {
+        account.is_some_and(|a| a.session_epoch == self.epoch) && self.expires > Utc::now()
+    }
 }
 
 /// The guarded value even if a panic poisoned the mutex: counters stay usable.
@@ -55,12 +65,23 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 }
 
 /// The PHC string of `password` under argon2id with the crate's default parameters.
+///
+/// The work runs on the admin's password hashing threads, so it may wait for a free one.
 pub fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_string();
+    hashing(move || hash_now(&password))?
+}
+
+fn hash_now(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| Error::store("hashing a password", e))
+        .map_err(|e| Error::Invalid {
+            field: "password",
+            value: String::new(),
+            reason: format!("it could not be hashed: {e}"),
+        })
 }
 
 fn verify(password: &str, phc: &str) -> bool {
@@ -124,9 +145,15 @@ pub fn ensure_account(
 ) -> Result<bool> {
     check_account(username, password)?;
     match controller.store().account(username)? {
-        Some(account) if verify(password, &account.password_hash) => Ok(false),
+        Some(account) if verified(password, account.password_hash.clone())? => Ok(false),
         _ => put_account(controller, actor, username, password).map(|_| true),
     }
+}
+
+/// `verify` on the hashing pool.
+fn verified(password: &str, phc: String) -> Result<bool> {
+    let password = password.to_string();
+    hashing(move || verify(&password, &phc))
 }
 
 /// A random password of 20 letters and digits (about 119 bits), for a first account.
@@ -140,47 +167,94 @@ pub fn generate_password() -> String {
         .collect()
 }
 
-/// Lets at most one argon2 verification per core run at once: each takes 19 MiB and a few
-/// milliseconds of a core, so a burst of logins queues rather than exhausting memory.
-struct Gate {
-    running: Mutex<usize>,
-    freed: std::sync::Condvar,
+/// Runs argon2 work (each call allocates its memory cost, 19 MiB) on a few threads of its own,
+/// at most one per core, started on first use. The allocator keeps a thread's freed memory for
+/// that thread, so hashing on whichever blocking thread is free would leave 19 MiB behind on
+/// each of them; on a fixed pool, memory stays near threads x cost, and a burst of logins queues.
+struct Pool {
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
 }
 
-static GATE: Gate = Gate {
-    running: Mutex::new(0),
-    freed: std::sync::Condvar::new(),
-};
+type Job = Box<dyn FnOnce() + Send>;
 
-impl Gate {
-    fn pass<T>(&self, f: impl FnOnce() -> T) -> T {
-        let most = std::thread::available_parallelism().map_or(2, |n| n.get());
-        {
-            let mut running = lock(&self.running);
-            while *running >= most {
-                running = self
-                    .freed
-                    .wait(running)
-                    .unwrap_or_else(PoisonError::into_inner);
+fn pool() -> &'static Pool {
+    static POOL: std::sync::OnceLock<Pool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = std::sync::Arc::new(Mutex::new(receiver));
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for i in 0..threads {
+            let receiver = std::sync::Arc::clone(&receiver);
+            let spawned = std::thread::Builder::new()
+                .name(format!("dynlog-argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = lock(&receiver).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                log::error!(target: "dynlog::admin", "starting a password hashing thread: {e}");
             }
-            *running += 1;
         }
-        let result = f();
-        *lock(&self.running) -= 1;
-        self.freed.notify_one();
-        result
+        Pool {
+            jobs: Mutex::new(sender),
+        }
+    })
+}
+
+/// Runs `f` on the hashing pool and waits for it (for callers off the async workers).
+fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let (done, result) = std::sync::mpsc::sync_channel(1);
+    submit(Box::new(move || {
+        let _ = done.send(f());
+    }))?;
+    result.recv().map_err(|_| pool_gone())
+}
+
+/// Runs `f` on the hashing pool without holding an async worker.
+pub(crate) async fn hashing_async<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    submit(Box::new(move || {
+        let _ = done.send(f());
+    }))?;
+    result.await.map_err(|_| pool_gone())
+}
+
+fn submit(job: Job) -> Result<()> {
+    lock(&pool().jobs).send(job).map_err(|_| pool_gone())
+}
+
+fn pool_gone() -> Error {
+    Error::Invalid {
+        field: "password",
+        value: String::new(),
+        reason: "the password hashing threads are not running".into(),
     }
 }
 
-/// Checks a login. An unknown username costs the same argon2 work as a known one, so timing
-/// does not tell which names exist.
-pub(crate) fn authenticate(
+/// Whether `password` is `username`'s, checked on the hashing pool (this waits for it: call it
+/// off the async workers).
+pub(crate) fn check_password(
     controller: &Controller,
     username: &str,
     password: &str,
 ) -> Result<bool> {
     let account = controller.store().account(username)?;
-    Ok(GATE.pass(|| check_login(account, password)))
+    let password = password.to_string();
+    hashing(move || check_login(account, &password))
+}
+
+/// Checks a login. An unknown username costs the same argon2 work as a known one, so timing
+/// does not tell which names exist.
+pub(crate) async fn authenticate(account: Option<Account>, password: String) -> Result<bool> {
+    hashing_async(move || check_login(account, &password)).await
 }
 
 fn check_login(account: Option<Account>, password: &str) -> bool {
@@ -188,7 +262,7 @@ fn check_login(account: Option<Account>, password: &str) -> bool {
     match account {
         Some(account) => verify(password, &account.password_hash),
         None => {
-            let dummy = DUMMY.get_or_init(|| hash_password("not a password").unwrap_or_default());
+            let dummy = DUMMY.get_or_init(|| hash_now("not a password").unwrap_or_default());
             verify(password, dummy);
             false
         }
@@ -260,32 +334,38 @@ impl Cookies {
 
     pub(crate) fn session_cookie(&self, session: &Session, ttl: Duration) -> Cookie<'static> {
         let value = format!(
-            "{}|{}|{}",
+            "{}|{}|{}|{}",
             session.expires.timestamp(),
+            session.epoch,
             session.csrf,
             session.username
         );
         self.make(SESSION_COOKIE, value, ttl)
     }
 
-    /// The session the request carries, if its cookie is genuine and unexpired.
+    /// The session the request's cookie claims, if the cookie is genuine and unexpired; whether
+    /// its account still admits it is the store's to say ([`Session::admitted_by`]).
     pub(crate) fn session(&self, req: &HttpRequest) -> Option<Session> {
         let value = self.read(req, SESSION_COOKIE)?;
-        let mut parts = value.splitn(3, '|');
+        let mut parts = value.splitn(4, '|');
         let expires = DateTime::from_timestamp(parts.next()?.parse().ok()?, 0)?;
+        let epoch = parts.next()?.parse().ok()?;
         let csrf = parts.next()?.to_string();
         let username = parts.next()?.to_string();
         (expires > Utc::now()).then_some(Session {
             username,
             csrf,
             expires,
+            epoch,
         })
     }
 }
 
 /// Slows down guessing: after [`FREE_FAILURES`] failed logins for one username or from one
 /// address, each further attempt must wait twice as long as the previous one (1 s, 2 s, 4 s, ...
-/// up to 15 minutes). A success clears the username's and the address's count.
+/// up to 15 minutes). An attempt is counted as a failure when it is let through, before the
+/// password is checked, so concurrent guesses cannot all pass between check and count; a success
+/// takes its attempt back and clears the username's and the address's count.
 #[derive(Default)]
 pub(crate) struct Throttle {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
@@ -294,11 +374,26 @@ pub(crate) struct Throttle {
 /// Failed logins allowed before waits start.
 pub(crate) const FREE_FAILURES: u32 = 5;
 const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+/// The most usernames and addresses counted at once: a flood of made-up names evicts the
+/// oldest counts rather than growing the map without bound.
+pub(crate) const MAX_COUNTED: usize = 10_000;
+/// The longest username an account may have; longer ones are cut to this before they are
+/// logged or counted.
+pub(crate) const MAX_USERNAME: usize = 64;
+
+/// `username` cut to [`MAX_USERNAME`] bytes (at a character boundary), for logs and counts.
+pub(crate) fn capped(username: &str) -> &str {
+    let mut end = username.len().min(MAX_USERNAME);
+    while !username.is_char_boundary(end) {
+        end -= 1;
+    }
+    &username[..end]
+}
 
 impl Throttle {
     fn keys(username: &str, peer: &str) -> [String; 2] {
         [
-            format!("user:{}", username.to_lowercase()),
+            format!("user:{}", capped(username).to_lowercase()),
             format!("peer:{peer}"),
         ]
     }
@@ -310,34 +405,61 @@ impl Throttle {
         Duration::from_secs(1u64 << (failures - FREE_FAILURES).min(10)).min(MAX_WAIT)
     }
 
-    /// How long the caller must still wait before trying `username` from `peer`; zero if it may.
-    pub(crate) fn wait(&self, username: &str, peer: &str) -> Duration {
-        let now = Instant::now();
-        let failures = lock(&self.failures);
-        Self::keys(username, peer)
-            .iter()
+    fn wait_locked(
+        failures: &HashMap<String, (u32, Instant)>,
+        keys: &[String; 2],
+        now: Instant,
+    ) -> Duration {
+        keys.iter()
             .filter_map(|key| failures.get(key))
             .map(|&(count, last)| (last + Self::wait_after(count)).saturating_duration_since(now))
             .max()
             .unwrap_or_default()
     }
 
-    pub(crate) fn failed(&self, username: &str, peer: &str) {
+    /// Lets an attempt at `username` from `peer` through, counted as a failure until
+    /// [`Throttle::succeeded`] takes it back, or says how long the caller must still wait.
+    /// The check and the count happen under one lock.
+    pub(crate) fn attempt(&self, username: &str, peer: &str) -> Result<(), Duration> {
         let now = Instant::now();
+        let keys = Self::keys(username, peer);
         let mut failures = lock(&self.failures);
-        // Forget counts idle for longer than the longest wait, so the map stays small.
-        failures.retain(|_, (_, last)| now.duration_since(*last) < MAX_WAIT * 2);
-        for key in Self::keys(username, peer) {
+        let wait = Self::wait_locked(&failures, &keys, now);
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        if failures.len() + keys.len() > MAX_COUNTED {
+            // Forget counts idle for longer than the longest wait, then the oldest.
+            failures.retain(|_, (_, last)| now.duration_since(*last) < MAX_WAIT * 2);
+            while failures.len() + keys.len() > MAX_COUNTED {
+                let oldest = failures
+                    .iter()
+                    .min_by_key(|(_, (_, last))| *last)
+                    .map(|(key, _)| key.clone());
+                match oldest {
+                    Some(key) => failures.remove(&key),
+                    None => break,
+                };
+            }
+        }
+        for key in keys {
             let entry = failures.entry(key).or_insert((0, now));
             *entry = (entry.0.saturating_add(1), now);
         }
+        Ok(())
     }
 
+    /// A successful login: clears the username's and the address's count.
     pub(crate) fn succeeded(&self, username: &str, peer: &str) {
         let mut failures = lock(&self.failures);
         for key in Self::keys(username, peer) {
             failures.remove(&key);
         }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.failures).len()
     }
 }
 
@@ -369,36 +491,74 @@ mod tests {
     #[test]
     fn failures_beyond_the_free_ones_double_the_wait() {
         let throttle = Throttle::default();
-        for _ in 0..FREE_FAILURES - 1 {
-            throttle.failed("alice", "10.0.0.1");
+        for _ in 0..FREE_FAILURES {
+            throttle.attempt("alice", "10.0.0.1").unwrap();
         }
-        assert_eq!(throttle.wait("alice", "10.0.0.1"), Duration::ZERO);
-        throttle.failed("alice", "10.0.0.1");
-        let wait = throttle.wait("Alice", "10.0.0.2");
+        let wait = throttle.attempt("Alice", "10.0.0.2").unwrap_err();
         assert!(
             wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
             "{wait:?}"
         );
-        throttle.failed("alice", "10.0.0.1");
-        assert!(throttle.wait("bob", "10.0.0.1") > Duration::from_secs(1));
+        assert!(throttle.attempt("bob", "10.0.0.1").is_err());
         throttle.succeeded("alice", "10.0.0.1");
-        assert_eq!(throttle.wait("alice", "10.0.0.1"), Duration::ZERO);
+        assert_eq!(throttle.attempt("alice", "10.0.0.1"), Ok(()));
     }
 
     #[test]
-    fn the_gate_lets_one_verification_per_core_through() {
+    fn concurrent_attempts_get_at_most_the_free_ones() {
+        let throttle = Throttle::default();
+        let through = std::sync::atomic::AtomicU32::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..50 {
+                scope.spawn(|| {
+                    if throttle.attempt("alice", "10.0.0.1").is_ok() {
+                        through.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(through.into_inner(), FREE_FAILURES);
+    }
+
+    #[test]
+    fn a_flood_of_names_keeps_the_counts_bounded() {
+        let throttle = Throttle::default();
+        let long = "x".repeat(1 << 20);
+        throttle.attempt(&long, "10.0.0.1").unwrap();
+        assert!(lock(&throttle.failures).keys().all(|k| k.len() < 100));
+        for i in 0..MAX_COUNTED + 100 {
+            let _ = throttle.attempt(
+                &format!("user{i}"),
+                &format!("10.1.{}.{}", i / 256, i % 256),
+            );
+        }
+        assert!(throttle.len() <= MAX_COUNTED, "{}", throttle.len());
+        assert_eq!(capped("é".repeat(40).as_str()).len(), 64);
+    }
+
+    #[test]
+    fn the_pool_runs_at_most_one_hash_per_core() {
+        use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
         let most = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let (now, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let now = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
         std::thread::scope(|scope| {
             for _ in 0..most * 3 {
-                scope.spawn(|| {
-                    GATE.pass(|| {
+                let (now, peak) = (Arc::clone(&now), Arc::clone(&peak));
+                scope.spawn(move || {
+                    hashing(move || {
                         let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                         peak.fetch_max(n, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(20));
                         now.fetch_sub(1, Ordering::SeqCst);
+                        std::thread::current().name().map(str::to_string)
                     })
+                    .unwrap()
+                    .unwrap()
+                    .starts_with("dynlog-argon2-")
+                    .then_some(())
+                    .unwrap();
                 });
             }
         });

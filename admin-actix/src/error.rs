@@ -11,7 +11,7 @@ use dynlog_core::Error;
 pub struct ApiError {
     status: StatusCode,
     message: String,
-    field: Option<String>,
+    pub(crate) field: Option<String>,
 }
 
 impl ApiError {

@@ -48,6 +48,7 @@ pub use auth::{
     MIN_PASSWORD, check_account, ensure_account, generate_password, hash_password, put_account,
 };
 pub use error::ApiError;
+pub use pages::MAX_TAILS;
 
 /// The Content-Security-Policy of every answer: scripts and styles from the admin's own static
 /// files only (no inline script), no framing.
@@ -70,6 +71,8 @@ pub struct Admin {
     /// Shared by every scope made from this admin (one per server worker), so failed logins
     /// count once whichever worker answers.
     throttle: Arc<auth::Throttle>,
+    /// The open live tails of each session, shared by every scope like the throttle.
+    tails: pages::TailCounts,
 }
 
 impl std::fmt::Debug for Admin {
@@ -88,6 +91,7 @@ pub(crate) struct AdminState {
     pub(crate) base: String,
     pub(crate) cookies: auth::Cookies,
     pub(crate) throttle: Arc<auth::Throttle>,
+    pub(crate) tails: pages::TailCounts,
     pub(crate) session_ttl: Duration,
     pub(crate) stale_after: chrono::Duration,
     pub(crate) tail: Option<MemoryHandler>,
@@ -108,6 +112,7 @@ impl Admin {
             stale_after: chrono::Duration::seconds(90),
             tail: None,
             throttle: Arc::default(),
+            tails: Arc::default(),
         }
     }
 
@@ -161,6 +166,7 @@ impl Admin {
             cookies: auth::Cookies::new(self.key.clone(), self.secure_cookies, &base),
             base: base.clone(),
             throttle: Arc::clone(&self.throttle),
+            tails: Arc::clone(&self.tails),
             session_ttl: self.session_ttl,
             stale_after: self.stale_after,
             tail: self.tail.clone(),
@@ -178,7 +184,11 @@ impl Admin {
                     .add((header::REFERRER_POLICY, "same-origin"))
                     .add((header::CACHE_CONTROL, "no-store")),
             )
-            .service(web::scope("/api").configure(api::routes))
+            .service(
+                web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(api::json_errors))
+                    .configure(api::routes),
+            )
             .route("/static/{file}", web::get().to(static_file))
             .configure(pages::routes)
     }

@@ -174,8 +174,8 @@ struct Ctx {
 
 impl Ctx {
     /// The request's session, or a redirect to the login form.
-    fn new(req: &HttpRequest, state: &web::Data<AdminState>) -> Result<Ctx, PageError> {
-        match state.cookies.session(req) {
+    async fn new(req: &HttpRequest, state: &web::Data<AdminState>) -> Result<Ctx, PageError> {
+        match current_session(req, state).await? {
             Some(session) => Ok(Ctx {
                 state: state.clone(),
                 session,
@@ -196,12 +196,12 @@ impl Ctx {
 
     /// The session and the posted form, after checking that the form carries the session's
     /// CSRF token.
-    fn posted(
+    async fn posted(
         req: &HttpRequest,
         state: &web::Data<AdminState>,
         body: &[u8],
     ) -> Result<(Ctx, Form), PageError> {
-        let ctx = Ctx::new(req, state)?;
+        let ctx = Ctx::new(req, state).await?;
         let form = Form::parse(body);
         match form.get("csrf") {
             Some(token) if auth::same(token, &ctx.session.csrf) => Ok((ctx, form)),
@@ -276,6 +276,37 @@ impl Ctx {
     fn actor(&self) -> String {
         self.session.username.clone()
     }
+}
+
+/// The session the request carries, if its cookie is genuine and unexpired and its account
+/// still admits it (the account exists and its session epoch has not moved).
+async fn current_session(
+    req: &HttpRequest,
+    state: &web::Data<AdminState>,
+) -> Result<Option<Session>, PageError> {
+    let Some(session) = state.cookies.session(req) else {
+        return Ok(None);
+    };
+    match admitted(state.controller.clone(), session).await {
+        Ok(session) => Ok(session),
+        Err(e) => {
+            log::error!(target: "dynlog::admin", "checking a session: {e}");
+            Err(PageError::Shown {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                base: state.base.clone(),
+                message: UNAVAILABLE.into(),
+            })
+        }
+    }
+}
+
+/// `session`, if the store's account still admits it.
+async fn admitted(controller: Controller, session: Session) -> Result<Option<Session>, Error> {
+    let username = session.username.clone();
+    let account = web::block(move || controller.store().account(&username))
+        .await
+        .unwrap_or_else(|e| Err(Error::store("looking up an account", e)))?;
+    Ok(session.admitted_by(account.as_ref()).then_some(session))
 }
 
 /// The status a page answers a core error with.
@@ -378,17 +409,19 @@ fn parse_time(field: &'static str, value: &str) -> Result<Option<DateTime<Utc>>,
         return Ok(None);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        return Ok(Some(t.with_timezone(&Utc)));
+        let t = t.with_timezone(&Utc);
+        return dynlog_core::validate_time(field, t).map(|()| Some(t));
     }
     let normalized = value.replacen('T', " ", 1);
     for format in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(&normalized, format) {
-            return Ok(Some(t.and_utc()));
+            let t = t.and_utc();
+            return dynlog_core::validate_time(field, t).map(|()| Some(t));
         }
     }
     Err(Error::Invalid {
         field,
-        value: value.to_string(),
+        value: value.chars().take(64).collect(),
         reason: "expected a UTC time such as 2026-11-24 14:30".into(),
     })
 }
@@ -410,10 +443,13 @@ struct Next {
     next: Option<String>,
 }
 
-/// Where to go after logging in: a path under the admin, never another site.
+/// Where to go after logging in: a path under the admin made of printable ASCII without spaces,
+/// `//` or `\\`, never another site (browsers drop tabs and newlines from a location, so
+/// `/<TAB>/evil.example` would leave the site); anything else goes to the dashboard.
 fn safe_next(base: &str, next: &str) -> String {
-    let inside = next.starts_with(&format!("{base}/")) || next == base;
-    if inside && !next.starts_with("//") && !next.contains('\\') && !next.contains("/login") {
+    let inside = next.starts_with(&format!("{base}/")) || (next == base && !base.is_empty());
+    let plain = next.bytes().all(|b| b.is_ascii_graphic());
+    if inside && plain && !next.contains("//") && !next.contains('\\') && !next.contains("/login") {
         next.to_string()
     } else {
         format!("{base}/")
@@ -422,7 +458,7 @@ fn safe_next(base: &str, next: &str) -> String {
 
 async fn login_form(req: HttpRequest, state: web::Data<AdminState>, q: web::Query<Next>) -> Page {
     let next = safe_next(&state.base, q.next.as_deref().unwrap_or(""));
-    if state.cookies.session(&req).is_some() {
+    if current_session(&req, &state).await.ok().flatten().is_some() {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, next))
             .finish());
@@ -464,6 +500,12 @@ async fn login_form(req: HttpRequest, state: web::Data<AdminState>, q: web::Quer
 async fn login(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
     let form = Form::parse(&body);
     let username = form.text("username");
+    let username = if username.len() > auth::MAX_USERNAME {
+        // Kept to a bounded size for the form, the log and the counts; never an account.
+        format!("{}\u{fffd}", auth::capped(&username))
+    } else {
+        username
+    };
     let next = safe_next(&state.base, &form.text("next"));
     let token = state.cookies.read(&req, LOGIN_COOKIE);
     let again = |status: StatusCode, error: String, csrf: String| {
@@ -501,8 +543,8 @@ async fn login(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> P
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let wait = state.throttle.wait(&username, &peer);
-    if !wait.is_zero() {
+    // Counted before the password is checked, so concurrent guesses cannot all get through.
+    if let Err(wait) = state.throttle.attempt(&username, &peer) {
         return Ok(again(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -513,17 +555,34 @@ async fn login(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> P
         ));
     }
     let password = form.get("password").unwrap_or("").to_string();
-    let controller = state.controller.clone();
-    let who = username.clone();
-    let verified = web::block(move || auth::authenticate(&controller, &who, &password)).await;
+    // No account has a longer name: such a name is neither looked up nor kept whole.
+    let account = if username.len() > auth::MAX_USERNAME {
+        Ok(None)
+    } else {
+        let controller = state.controller.clone();
+        let who = username.clone();
+        web::block(move || controller.store().account(&who))
+            .await
+            .unwrap_or_else(|e| Err(Error::store("looking up an account", e)))
+    };
+    let epoch = account
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .map_or(0, |a| a.session_epoch);
+    let verified = match account {
+        Ok(account) => auth::authenticate(account, password).await,
+        Err(e) => Err(e),
+    };
     match verified {
-        Ok(Ok(true)) => {
+        Ok(true) => {
             state.throttle.succeeded(&username, &peer);
             let session = Session {
                 username: username.clone(),
                 csrf: auth::random_token(),
                 expires: Utc::now()
                     + Duration::from_std(state.session_ttl).unwrap_or(Duration::hours(8)),
+                epoch,
             };
             log::info!(target: "dynlog::admin", "{username} logged in from {peer}");
             Ok(HttpResponse::SeeOther()
@@ -532,26 +591,43 @@ async fn login(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> P
                 .cookie(state.cookies.removal(LOGIN_COOKIE))
                 .finish())
         }
-        Ok(Ok(false)) => {
-            state.throttle.failed(&username, &peer);
-            log::warn!(target: "dynlog::admin", "failed login for {username:?} from {peer}");
+        Ok(false) => {
+            let shown = auth::capped(&username);
+            let cut = if shown.len() < username.len() {
+                "..."
+            } else {
+                ""
+            };
+            log::warn!(target: "dynlog::admin", "failed login for {shown:?}{cut} from {peer}");
             Ok(again(
                 StatusCode::UNAUTHORIZED,
                 "Wrong username or password.".into(),
                 token,
             ))
         }
-        Ok(Err(e)) => Ok(again(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), token)),
-        Err(e) => Ok(again(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            e.to_string(),
-            token,
-        )),
+        Err(e) => {
+            // Anonymous visitors learn nothing of the store; the details go to the log.
+            log::error!(target: "dynlog::admin", "login unavailable: {e}");
+            Ok(again(
+                StatusCode::SERVICE_UNAVAILABLE,
+                UNAVAILABLE.into(),
+                token,
+            ))
+        }
     }
 }
 
+/// What anonymous visitors are told when the store fails.
+const UNAVAILABLE: &str = "The service is unavailable: try again in a moment.";
+
+/// Logs out everywhere: sessions are signed cookies, so ending this one means moving the
+/// account's session epoch, which ends every copy of every session of the account (a stolen
+/// cookie too), on every instance.
 async fn logout(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    Ctx::posted(&req, &state, &body)?;
+    let (ctx, _) = Ctx::posted(&req, &state, &body).await?;
+    let actor = ctx.actor();
+    ctx.block(move |c| c.store().end_sessions(&actor, &actor))
+        .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("{}/login", state.base)))
         .cookie(state.cookies.removal(SESSION_COOKIE))
@@ -664,7 +740,7 @@ fn panels(
 }
 
 async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let stale_after = state.stale_after;
     let (status, triggers, configs, fleet) = ctx
         .block(|c| {
@@ -796,7 +872,7 @@ struct ConfigsPage {
 }
 
 async fn configs(req: HttpRequest, state: web::Data<AdminState>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let (configs, triggers, status) = ctx
         .block(|c| Ok((c.store().configs()?, c.store().triggers()?, c.status())))
         .await?;
@@ -979,6 +1055,9 @@ impl ConfigPage {
     }
 }
 
+/// The most logger rows a config form may post (row indices are below it).
+const MAX_ROWS: usize = 100_000;
+
 /// The config a submitted form describes. Rows with no name and nothing set are skipped, as are
 /// rows marked for removal.
 fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<LoggingConfig, Error> {
@@ -993,11 +1072,25 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
                 .insert(handler.to_string(), HandlerOverride { level, filters });
         }
     }
-    let rows: BTreeSet<usize> = form
-        .0
-        .iter()
-        .filter_map(|(k, _)| k.strip_prefix("logger.")?.split('.').next()?.parse().ok())
-        .collect();
+    let mut rows = BTreeSet::new();
+    for (key, _) in &form.0 {
+        let Some(index) = key
+            .strip_prefix("logger.")
+            .and_then(|k| k.split('.').next())
+        else {
+            continue;
+        };
+        match index.parse::<usize>() {
+            Ok(i) if i < MAX_ROWS => rows.insert(i),
+            _ => {
+                return Err(Error::Invalid {
+                    field: "logger row",
+                    value: key.chars().take(64).collect(),
+                    reason: format!("rows are numbered 0 to {}", MAX_ROWS - 1),
+                });
+            }
+        };
+    }
     for i in rows {
         let key = |f: &str| format!("logger.{i}.{f}");
         if form.checked(&key("remove")) {
@@ -1017,7 +1110,7 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
                     value: String::new(),
                     reason: format!(
                         "row {} sets a level, handlers or filters but has no name (use \"root\" for the root logger)",
-                        i + 1
+                        i.saturating_add(1)
                     ),
                 });
             }
@@ -1081,7 +1174,7 @@ fn change_rows(preview: &Preview) -> Vec<ChangeRow> {
 }
 
 async fn new_config(req: HttpRequest, state: web::Data<AdminState>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     // New configs start from the baseline.
     let baseline = state.controller.logger().baseline().clone();
     Ok(html(
@@ -1091,7 +1184,7 @@ async fn new_config(req: HttpRequest, state: web::Data<AdminState>) -> Page {
 }
 
 async fn edit_config(req: HttpRequest, state: web::Data<AdminState>, id: web::Path<i64>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let id = ConfigId(id.into_inner());
     let config = ctx.block(move |c| c.store().config(id)).await?;
     Ok(html(
@@ -1126,7 +1219,7 @@ async fn submit_config(
     id: Option<ConfigId>,
     body: Bytes,
 ) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let name = form.text("name");
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let logger = state.controller.logger().clone();
@@ -1207,14 +1300,14 @@ async fn delete(
     list: &str,
     f: impl FnOnce(&Controller, &str) -> dynlog_core::Result<()> + Send + 'static,
 ) -> Page {
-    let (ctx, _) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, _) = Ctx::posted(&req, &state, &body).await?;
     let actor = ctx.actor();
     ctx.block(move |c| f(c, &actor)).await?;
     Ok(ctx.redirect(list))
 }
 
 async fn export_config(req: HttpRequest, state: web::Data<AdminState>, id: web::Path<i64>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let id = ConfigId(id.into_inner());
     let config = ctx.block(move |c| c.store().config(id)).await?;
     let json = serde_json::to_string_pretty(&serde_json::json!({
@@ -1252,7 +1345,7 @@ struct ImportPage {
 }
 
 async fn import_form(req: HttpRequest, state: web::Data<AdminState>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     Ok(html(
         StatusCode::OK,
         &ImportPage {
@@ -1294,7 +1387,7 @@ fn parse_import(name: &str, json: &str) -> Result<NewConfig, Error> {
 }
 
 async fn import(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let name = form.text("name");
     let json = form.get("json").unwrap_or("").to_string();
     let again = |e: &Error| {
@@ -1381,7 +1474,7 @@ async fn triggers(
     state: web::Data<AdminState>,
     q: web::Query<TriggerFilter>,
 ) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let (triggers, configs) = ctx
         .block(|c| Ok((c.store().triggers()?, c.store().configs()?)))
         .await?;
@@ -1465,7 +1558,7 @@ async fn new_trigger(
     state: web::Data<AdminState>,
     q: web::Query<ForConfig>,
 ) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let configs = ctx.block(|c| c.store().configs()).await?;
     let now = ctx.controller().now();
     let selected = q.config.map(ConfigId);
@@ -1493,7 +1586,7 @@ async fn new_trigger(
 }
 
 async fn edit_trigger(req: HttpRequest, state: web::Data<AdminState>, id: web::Path<i64>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let id = TriggerId(id.into_inner());
     let (trigger, configs) = ctx
         .block(move |c| Ok((c.store().trigger(id)?, c.store().configs()?)))
@@ -1573,7 +1666,7 @@ async fn submit_trigger(
     id: Option<TriggerId>,
     body: Bytes,
 ) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let now = ctx.controller().now();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let parsed = trigger_from_form(&form, now);
@@ -1622,11 +1715,12 @@ async fn toggle_trigger(
     id: web::Path<i64>,
     body: Bytes,
 ) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let id = TriggerId(id.into_inner());
     let actor = ctx.actor();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     ctx.block(move |c| {
+        let version = version.ok_or_else(missing_version)?;
         let t = c.store().trigger(id)?;
         let new = NewTrigger {
             name: t.name,
@@ -1635,7 +1729,7 @@ async fn toggle_trigger(
             end: t.end,
             is_active: !t.is_active,
         };
-        c.update_trigger(&actor, id, version.unwrap_or(t.version), &new)
+        c.update_trigger(&actor, id, version, &new)
     })
     .await?;
     Ok(ctx.redirect("/triggers"))
@@ -1673,7 +1767,7 @@ struct LoggersPage {
 }
 
 async fn loggers(req: HttpRequest, state: web::Data<AdminState>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let logger = state.controller.logger();
     let rows = logger
         .known_targets()
@@ -1734,7 +1828,7 @@ fn debug_config(controller: &Controller, target: &str) -> LoggingConfig {
 }
 
 async fn debug_for_an_hour(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let target = config_name(&form.text("target")).to_string();
     if let Err(e) = dynlog_core::validate_logger_name(&target) {
         return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()));
@@ -1801,7 +1895,7 @@ struct Before {
 const AUDIT_PAGE: usize = 50;
 
 async fn audit(req: HttpRequest, state: web::Data<AdminState>, q: web::Query<Before>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let query = AuditQuery {
         before: q.before,
         limit: AUDIT_PAGE,
@@ -1894,12 +1988,12 @@ async fn account_page(
 }
 
 async fn account(req: HttpRequest, state: web::Data<AdminState>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     account_page(&ctx, StatusCode::OK, None, None, None).await
 }
 
 async fn change_password(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let (current, new) = (form.text_raw("current"), form.text_raw("new"));
     let error = |message: String| {
         account_page(
@@ -1914,26 +2008,58 @@ async fn change_password(req: HttpRequest, state: web::Data<AdminState>, body: B
         return error("The two new passwords differ: nothing was changed.".into()).await;
     }
     let username = ctx.actor();
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    // Guessing the current password from a stolen session is throttled as logins are.
+    if let Err(wait) = state.throttle.attempt(&username, &peer) {
+        let message = format!(
+            "Too many wrong passwords: wait {} s before trying again.",
+            wait.as_secs().max(1)
+        );
+        return account_page(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(message),
+            None,
+            None,
+        )
+        .await;
+    }
+    let who = username.clone();
     let changed = ctx
         .submit(move |c| {
-            if !auth::authenticate(c, &username, &current)? {
-                return Ok(false);
+            if !auth::check_password(c, &who, &current)? {
+                return Ok(None);
             }
-            auth::put_account(c, &username, &username, &new).map(|_| true)
+            auth::put_account(c, &who, &who, &new).map(|a| Some(a.session_epoch))
         })
         .await?;
+    if matches!(changed, Ok(Some(_))) {
+        state.throttle.succeeded(&username, &peer);
+    }
     match changed {
-        Ok(true) => {
-            let notice = Some("Your password was changed.".to_string());
-            account_page(&ctx, StatusCode::OK, None, None, notice).await
+        Ok(Some(epoch)) => {
+            // The change moved the account's epoch, ending every session; this one goes on.
+            let session = Session {
+                epoch,
+                ..ctx.session.clone()
+            };
+            let ttl = (session.expires - Utc::now()).to_std().unwrap_or_default();
+            let notice = Some("Your password was changed; your other sessions ended.".to_string());
+            let mut page = account_page(&ctx, StatusCode::OK, None, None, notice).await?;
+            page.add_cookie(&state.cookies.session_cookie(&session, ttl))
+                .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Ok(page)
         }
-        Ok(false) => error("The current password is wrong: nothing was changed.".into()).await,
+        Ok(None) => error("The current password is wrong: nothing was changed.".into()).await,
         Err(e) => error(e.to_string()).await,
     }
 }
 
 async fn new_token(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body)?;
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let name = form.text("name");
     let token = auth::random_token();
     let (actor, secret) = (ctx.actor(), token.clone());
@@ -2018,7 +2144,7 @@ impl TailSelect {
 const TAIL_ROWS: usize = 200;
 
 async fn tail(req: HttpRequest, state: web::Data<AdminState>, q: web::Query<TailFilter>) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let select = TailSelect::new(&q)
         .map_err(|e| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let records = state
@@ -2057,12 +2183,73 @@ async fn tail(req: HttpRequest, state: web::Data<AdminState>, q: web::Query<Tail
 
 /// Server-sent events: each record after `after` that the filter keeps, as JSON, as it arrives
 /// (the ring is read every 200 ms; a comment every 15 s keeps proxies from closing the stream).
+/// The most live tail streams one session may hold open at once.
+pub const MAX_TAILS: usize = 3;
+/// How often a live tail checks that its session still holds.
+const TAIL_RECHECK: StdDuration = StdDuration::from_secs(5);
+
+/// The open live tail streams of each session, by the session's CSRF token (one per login).
+pub(crate) type TailCounts =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>;
+
+/// One open live tail stream, counted while it lives.
+struct TailGuard {
+    counts: TailCounts,
+    session: String,
+}
+
+impl TailGuard {
+    /// Counts a stream for `session`, unless it already has [`MAX_TAILS`]; the check and the
+    /// count happen under one lock.
+    fn open(counts: &TailCounts, session: &str) -> Option<TailGuard> {
+        let mut open = counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = open.entry(session.to_string()).or_default();
+        if *n >= MAX_TAILS {
+            return None;
+        }
+        *n += 1;
+        Some(TailGuard {
+            counts: counts.clone(),
+            session: session.to_string(),
+        })
+    }
+}
+
+impl Drop for TailGuard {
+    fn drop(&mut self) {
+        let mut open = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.session) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.session);
+            }
+        }
+    }
+}
+
+/// What a live tail stream carries from one poll to the next.
+struct Follow {
+    memory: MemoryHandler,
+    seq: u64,
+    select: TailSelect,
+    idle: u32,
+    _guard: TailGuard,
+    controller: Controller,
+    session: Session,
+    checked: std::time::Instant,
+}
+
 async fn tail_events(
     req: HttpRequest,
     state: web::Data<AdminState>,
     q: web::Query<TailFilter>,
 ) -> Page {
-    let ctx = Ctx::new(&req, &state)?;
+    let ctx = Ctx::new(&req, &state).await?;
     let select = TailSelect::new(&q)
         .map_err(|e| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let Some(memory) = state.tail.clone() else {
@@ -2074,37 +2261,58 @@ async fn tail_events(
     let after = q
         .after
         .unwrap_or_else(|| memory.snapshot().last().map_or(0, |r| r.seq));
-    let stream = futures_util::stream::unfold(
-        (memory, after, select, 0u32),
-        |(memory, mut seq, select, mut idle)| async move {
-            loop {
-                let fresh = memory.since(seq);
-                if let Some(last) = fresh.last() {
-                    seq = last.seq;
+    let Some(guard) = TailGuard::open(&state.tails, &ctx.session.csrf) else {
+        return Err(ctx.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("at most {MAX_TAILS} live tails per session: close one first"),
+        ));
+    };
+    let follow = Follow {
+        memory,
+        seq: after,
+        select,
+        idle: 0,
+        _guard: guard,
+        controller: ctx.controller(),
+        session: ctx.session.clone(),
+        checked: std::time::Instant::now(),
+    };
+    let stream = futures_util::stream::unfold(follow, |mut f| async move {
+        loop {
+            // The session is checked again every few seconds: the stream ends with it.
+            if f.checked.elapsed() >= TAIL_RECHECK {
+                f.checked = std::time::Instant::now();
+                match admitted(f.controller.clone(), f.session.clone()).await {
+                    Ok(Some(_)) => {}
+                    _ => return None,
                 }
-                let mut out = String::new();
-                for r in fresh.iter().filter(|r| select.keeps(r)) {
-                    let data = serde_json::json!({
-                        "seq": r.seq,
-                        "at": r.at.format("%H:%M:%S%.3f").to_string(),
-                        "level": r.level.as_str(),
-                        "target": r.target,
-                        "message": r.message,
-                    });
-                    out.push_str(&format!("id: {}\ndata: {data}\n\n", r.seq));
-                }
-                if out.is_empty() && idle >= 75 {
-                    out.push_str(": keep-alive\n\n");
-                }
-                if !out.is_empty() {
-                    let next = (memory, seq, select, 0);
-                    return Some((Ok::<_, actix_web::Error>(Bytes::from(out)), next));
-                }
-                idle += 1;
-                actix_web::rt::time::sleep(StdDuration::from_millis(200)).await;
             }
-        },
-    );
+            let fresh = f.memory.since(f.seq);
+            if let Some(last) = fresh.last() {
+                f.seq = last.seq;
+            }
+            let mut out = String::new();
+            for r in fresh.iter().filter(|r| f.select.keeps(r)) {
+                let data = serde_json::json!({
+                    "seq": r.seq,
+                    "at": r.at.format("%H:%M:%S%.3f").to_string(),
+                    "level": r.level.as_str(),
+                    "target": r.target,
+                    "message": r.message,
+                });
+                out.push_str(&format!("id: {}\ndata: {data}\n\n", r.seq));
+            }
+            if out.is_empty() && f.idle >= 75 {
+                out.push_str(": keep-alive\n\n");
+            }
+            if !out.is_empty() {
+                f.idle = 0;
+                return Some((Ok::<_, actix_web::Error>(Bytes::from(out)), f));
+            }
+            f.idle += 1;
+            actix_web::rt::time::sleep(StdDuration::from_millis(200)).await;
+        }
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -5,145 +5,14 @@
 
 mod common;
 
+use common::client::{Client, PASSWORD, USER, client, controller, revision};
+
 use std::collections::BTreeMap;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test};
 use dynlog_actix::{Admin, CONTENT_SECURITY_POLICY};
-use dynlog_core::{AuditQuery, Controller, Level, MemoryHandler};
+use dynlog_core::{AuditQuery, Level, MemoryHandler};
 use log::Log;
-
-const USER: &str = "alice";
-const PASSWORD: &str = "correct horse battery";
-
-fn controller(tail: &MemoryHandler) -> Controller {
-    let controller = common::controller(tail);
-    dynlog_actix::put_account(&controller, "setup", USER, PASSWORD).unwrap();
-    controller
-}
-
-/// A client keeping cookies, as a browser would, over the test service.
-struct Client<S> {
-    app: S,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Reply {
-    status: u16,
-    location: String,
-    set_cookies: Vec<String>,
-    headers: actix_web::http::header::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find(r#"name="csrf" value=""#)
-            .expect("a csrf field");
-        let rest = &self.body[at + r#"name="csrf" value=""#.len()..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-}
-
-impl<S> Client<S>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    async fn send(&mut self, req: test::TestRequest) -> Reply {
-        let mut req = req;
-        for (name, value) in &self.cookies {
-            req = req.cookie(actix_web::cookie::Cookie::new(name.clone(), value.clone()));
-        }
-        let response = test::call_service(&self.app, req.to_request()).await;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let location = headers
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let set_cookies: Vec<String> = headers
-            .get_all("set-cookie")
-            .map(|c| c.to_str().unwrap().to_string())
-            .collect();
-        for cookie in &set_cookies {
-            let parsed = actix_web::cookie::Cookie::parse(cookie.clone()).unwrap();
-            if parsed.value().is_empty() {
-                self.cookies.remove(parsed.name());
-            } else {
-                self.cookies
-                    .insert(parsed.name().to_string(), parsed.value().to_string());
-            }
-        }
-        let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
-        Reply {
-            status,
-            location,
-            set_cookies,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, uri: &str) -> Reply {
-        self.send(test::TestRequest::get().uri(uri)).await
-    }
-
-    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Reply {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.send(
-            test::TestRequest::post()
-                .uri(uri)
-                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-                .set_payload(body),
-        )
-        .await
-    }
-
-    async fn login_as(&mut self, user: &str, password: &str) -> Reply {
-        let form = self.get("/admin/login").await;
-        let csrf = form.csrf();
-        self.post(
-            "/admin/login",
-            &[
-                ("csrf", &csrf),
-                ("username", user),
-                ("password", password),
-                ("next", "/admin/configs"),
-            ],
-        )
-        .await
-    }
-
-    /// Logs in and returns the session's CSRF token.
-    async fn login(&mut self) -> String {
-        let reply = self.login_as(USER, PASSWORD).await;
-        assert_eq!(reply.status, 303, "{}", reply.body);
-        self.get("/admin/configs").await.csrf()
-    }
-}
-
-async fn client(
-    c: &Controller,
-    tail: &MemoryHandler,
-) -> Client<impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>>
-{
-    let admin = Admin::new(c.clone())
-        .secure_cookies(false)
-        .tail(tail.clone());
-    Client {
-        app: test::init_service(App::new().service(admin.scope("/admin"))).await,
-        cookies: BTreeMap::new(),
-    }
-}
-
-fn revision(c: &Controller) -> i64 {
-    c.store().revision().unwrap()
-}
 
 #[actix_web::test]
 async fn pages_send_anonymous_visitors_to_the_login_form_and_store_nothing() {

@@ -56,7 +56,7 @@ pub use memory::MemoryStore;
 pub use model::{
     Config, ConfigId, FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig,
     MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, NewConfig, NewTrigger, Registry, Trigger, TriggerId,
-    validate_logger_name, validate_name,
+    is_hidden_char, validate_logger_name, validate_name, validate_time,
 };
 pub use propagate::{
     InstanceStatus, LocalPropagator, NoopPropagator, PollingPropagator, Propagator, Reloader,

@@ -215,15 +215,53 @@ fn is_plain_ascii_name(bytes: &[u8]) -> bool {
 }
 
 /// Checks a config or trigger name: not empty (after trimming) and at most [`MAX_NAME`] bytes.
+///
+/// Control characters (NUL, CR, LF, ...) and the invisible marks that reorder text (bidi
+/// controls such as U+202E) are refused, so a name shows as what it is.
 pub fn validate_name(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() || value.len() > MAX_NAME {
         return Err(Error::InvalidName {
             field,
-            value: value.to_string(),
+            value: value.chars().take(MAX_NAME).collect(),
             max: MAX_NAME,
         });
     }
+    if let Some(c) = value.chars().find(|&c| is_hidden_char(c)) {
+        return Err(Error::Invalid {
+            field,
+            value: value.escape_default().to_string(),
+            reason: format!(
+                "contains the invisible character U+{:04X}: names may not hold control or \
+                 text-direction characters",
+                u32::from(c)
+            ),
+        });
+    }
     Ok(())
+}
+
+/// Whether `c` is a control character or a bidi control (marks, embeddings, overrides and
+/// isolates), which would hide or reorder what a name shows.
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// The earliest and latest instants a trigger may name: years 1 to 9999 in UTC, the times
+/// that RFC 3339 and the admin's forms can write back.
+pub fn validate_time(field: &'static str, t: DateTime<Utc>) -> Result<()> {
+    use chrono::Datelike;
+    if (1..=9999).contains(&t.year()) {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        field,
+        value: t.to_rfc3339(),
+        reason: "times must fall in the years 1 to 9999 (UTC)".into(),
+    })
 }
 
 impl LoggingConfig {
@@ -574,8 +612,19 @@ pub struct NewConfig {
 
 impl NewConfig {
     /// Checks the name and the body against the application's handlers and filters.
+    ///
+    /// The body, written as JSON, must fit in [`MAX_BODY`] bytes, so that what is stored can be
+    /// read back.
     pub fn validate(&self, registry: &Registry) -> Result<()> {
         validate_name("config name", &self.name)?;
+        let size = serde_json::to_string(&self.body).map_or(0, |json| json.len());
+        if size > MAX_BODY {
+            return Err(Error::TooLarge {
+                field: "config body",
+                size,
+                max: MAX_BODY,
+            });
+        }
         self.body.validate(registry)
     }
 }
@@ -618,6 +667,12 @@ impl NewTrigger {
     /// the store's to check.
     pub fn validate(&self) -> Result<()> {
         validate_name("trigger name", &self.name)?;
+        if let Some(start) = self.start {
+            validate_time("start", start)?;
+        }
+        if let Some(end) = self.end {
+            validate_time("end", end)?;
+        }
         if let (Some(start), Some(end)) = (self.start, self.end)
             && end <= start
         {

@@ -4,6 +4,8 @@
 
 use dynlog_core::{Controller, DynamicLogger, MemoryHandler, MemoryStore};
 
+pub(crate) mod client;
+
 /// A controller on a memory store whose `memory` handler is `tail`.
 pub(crate) fn controller(tail: &MemoryHandler) -> Controller {
     let logger = DynamicLogger::builder()
