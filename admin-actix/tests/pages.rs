@@ -877,7 +877,11 @@ async fn people_change_their_password_and_make_and_revoke_api_tokens() {
         )
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
-    assert!(changed.body.contains("Your password was changed."));
+    assert!(
+        changed
+            .body
+            .contains("Your password was changed; your other sessions ended.")
+    );
     let audit = c.store().audit(AuditQuery::default()).unwrap();
     assert_eq!(
         (audit[0].entity.as_str(), audit[0].actor.as_str()),
