@@ -21,7 +21,7 @@ impl LoggingConfig {
     ///   are refused.
     /// - A handler keeps its `level` and `filters`; every other key (`class`, `formatter`,
     ///   `filename`, `stream`...) is dropped with a warning each, as the seed ignored them too. An
-    ///   entry left with nothing is dropped. Unknown keys of a logger, and top-level keys other
+    ///   entry the drops leave empty is dropped. Unknown keys of a logger, and top-level keys other
     ///   than `loggers` and `handlers` (`version`, `formatters`...), are dropped likewise.
     ///
     /// What cannot be mapped is refused with the error [`LoggingConfig::from_json`] gives, naming
@@ -138,9 +138,9 @@ fn handlers(section: &Value, warnings: &mut Vec<String>) -> Result<Value> {
                 kept.insert(key.clone(), value.clone());
             }
         }
-        // An entry left with nothing changes nothing, and may name a handler only the Python
-        // application had.
-        if !kept.is_empty() {
+        // An entry emptied by the drops changes nothing, and may name a handler only the Python
+        // application had. One given empty stays, as dynlog JSON has it.
+        if !kept.is_empty() || object.is_empty() {
             out.insert(name.clone(), Value::Object(kept));
         }
     }
