@@ -13,6 +13,9 @@ pub mod admin {}
 #[doc = include_str!("../guide/extending.md")]
 pub mod extending {}
 
+#[doc = include_str!("../guide/from-django.md")]
+pub mod from_django {}
+
 #[doc = include_str!("../guide/stores-and-propagators.md")]
 pub mod stores_and_propagators {}
 
