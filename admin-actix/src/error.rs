@@ -73,9 +73,10 @@ impl From<Error> for ApiError {
             Error::TooLarge { field, .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, Some(field.to_string()))
             }
-            Error::ConfigNotFound(_) | Error::TriggerNotFound(_) | Error::TokenNotFound(_) => {
-                (StatusCode::NOT_FOUND, None)
-            }
+            Error::ConfigNotFound(_)
+            | Error::TriggerNotFound(_)
+            | Error::TokenNotFound(_)
+            | Error::AccountNotFound(_) => (StatusCode::NOT_FOUND, None),
             Error::Conflict { .. } => (StatusCode::CONFLICT, Some("version".to_string())),
             Error::DuplicateName(_) => (StatusCode::CONFLICT, Some("name".to_string())),
             Error::InvalidLevel { field, .. }

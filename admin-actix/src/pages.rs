@@ -312,9 +312,10 @@ async fn admitted(controller: Controller, session: Session) -> Result<Option<Ses
 /// The status a page answers a core error with.
 fn status_of(error: &Error) -> StatusCode {
     match error {
-        Error::ConfigNotFound(_) | Error::TriggerNotFound(_) | Error::TokenNotFound(_) => {
-            StatusCode::NOT_FOUND
-        }
+        Error::ConfigNotFound(_)
+        | Error::TriggerNotFound(_)
+        | Error::TokenNotFound(_)
+        | Error::AccountNotFound(_) => StatusCode::NOT_FOUND,
         Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
         e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::SERVICE_UNAVAILABLE,
