@@ -220,8 +220,18 @@ fn config_input(bytes: &[u8]) -> Result<(NewConfig, Option<i64>), ApiError> {
     ))
 }
 
+/// How long a window created without an `end` lasts, as in the form (and the seed).
+const DEFAULT_WINDOW: Duration = Duration::hours(2);
+
 /// `{"name", "config_id", "start", "end", "is_active"}` (plus `version` for updates).
-fn trigger_input(bytes: &[u8]) -> Result<(NewTrigger, Option<i64>), ApiError> {
+///
+/// `end` left out: on a creation (`now` given), the window ends [`DEFAULT_WINDOW`] after its
+/// start (or after `now` when it has no start); on an update it is an error, so that a partial
+/// update never moves a window. `"end": null` means "until deleted".
+fn trigger_input(
+    bytes: &[u8],
+    now: Option<DateTime<Utc>>,
+) -> Result<(NewTrigger, Option<i64>), ApiError> {
     let object = parse_object(bytes)?;
     check_fields(
         &object,
@@ -250,11 +260,22 @@ fn trigger_input(bytes: &[u8]) -> Result<(NewTrigger, Option<i64>), ApiError> {
         .contains_key("version")
         .then(|| integer(&object, "version"))
         .transpose()?;
+    let start = time(&object, "start")?;
+    let end = match (object.contains_key("end"), now) {
+        (true, _) => time(&object, "end")?,
+        (false, Some(now)) => start.unwrap_or(now).checked_add_signed(DEFAULT_WINDOW),
+        (false, None) => {
+            return Err(ApiError::invalid(
+                "end",
+                "field \"end\" is required when updating a trigger (null for \"until deleted\")",
+            ));
+        }
+    };
     let trigger = NewTrigger {
         name: string(&object, "name")?,
         config_id: ConfigId(integer(&object, "config_id")?),
-        start: time(&object, "start")?,
-        end: time(&object, "end")?,
+        start,
+        end,
         is_active,
     };
     Ok((trigger, version))
@@ -323,7 +344,7 @@ async fn get_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i
 
 async fn create_trigger(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let trigger = with_actor(&req, &c, move |c, actor| {
-        let (new, _) = trigger_input(&body)?;
+        let (new, _) = trigger_input(&body, Some(c.now()))?;
         Ok(c.create_trigger(actor, &new)?)
     })
     .await?;
@@ -338,7 +359,7 @@ async fn update_trigger(
 ) -> Reply {
     let id = TriggerId(id.into_inner());
     let trigger = with_actor(&req, &c, move |c, actor| {
-        let (new, version) = trigger_input(&body)?;
+        let (new, version) = trigger_input(&body, None)?;
         Ok(c.update_trigger(actor, id, required_version(version)?, &new)?)
     })
     .await?;

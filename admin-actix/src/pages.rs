@@ -1543,6 +1543,23 @@ struct TriggerPage {
     is_active: bool,
     now: String,
     error: Option<String>,
+    /// A new form nobody has typed in yet: only there does the end follow the start.
+    fresh: bool,
+    /// The window's length in words, next to the end.
+    duration: String,
+}
+
+/// How long the window typed in `start` and `end` is, in words ("2 h 0 min"); empty when either
+/// is missing or unreadable.
+fn duration_of(start: &str, end: &str) -> String {
+    match (parse_time("start", start), parse_time("end", end)) {
+        (Ok(Some(start)), Ok(Some(end))) if end > start => {
+            in_words(start, end).trim_start_matches("in ").to_string()
+        }
+        (Ok(Some(_)), Ok(Some(_))) => "ends before it starts".into(),
+        (_, Ok(None)) => "until deleted".into(),
+        _ => String::new(),
+    }
 }
 
 fn minute(t: DateTime<Utc>) -> String {
@@ -1582,6 +1599,8 @@ async fn new_trigger(
             is_active: true,
             now: minute(now),
             error: None,
+            fresh: true,
+            duration: "2 h 0 min".into(),
         },
     ))
 }
@@ -1610,6 +1629,11 @@ fn trigger_page(ctx: &Ctx, t: &Trigger, configs: &[Config]) -> TriggerPage {
         is_active: t.is_active,
         now: minute(ctx.state.controller.now()),
         error: None,
+        fresh: false,
+        duration: duration_of(
+            &t.start.map(when).unwrap_or_default(),
+            &t.end.map(when).unwrap_or_default(),
+        ),
     }
 }
 
@@ -1670,7 +1694,17 @@ async fn submit_trigger(
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let now = ctx.controller().now();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    let parsed = trigger_from_form(&form, now);
+    let parsed = match (id, form.get("quick").filter(|q| !q.is_empty())) {
+        // A quick window replaces the window with one from now: never silently on an existing
+        // trigger, whose edit page offers none.
+        (Some(_), Some(quick)) => Err(Error::Invalid {
+            field: "quick",
+            value: quick.chars().take(8).collect(),
+            reason: "quick windows make new triggers: use Add trigger, or edit start and end"
+                .into(),
+        }),
+        _ => trigger_from_form(&form, now),
+    };
     let actor = ctx.actor();
     let saved = ctx
         .submit(move |c| {
@@ -1704,6 +1738,8 @@ async fn submit_trigger(
                 is_active: form.checked("is_active"),
                 now: minute(now),
                 error: Some(e.to_string()),
+                fresh: false,
+                duration: duration_of(&form.text("start"), &form.text("end")),
             };
             Ok(html(status, &page))
         }

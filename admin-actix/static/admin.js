@@ -42,17 +42,32 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   const start = document.getElementById("start");
   const end = document.getElementById("end");
+  const duration = document.getElementById("duration");
+  const showDuration = () => {
+    if (!duration || !start || !end) return;
+    const from = parseUtc(start.value);
+    const to = parseUtc(end.value);
+    if (end.value.trim() === "") { duration.textContent = "until deleted"; return; }
+    if (!from || !to) { duration.textContent = ""; return; }
+    const minutes = Math.round((to - from) / 60000);
+    if (minutes <= 0) { duration.textContent = "ends before it starts"; return; }
+    duration.textContent = minutes >= 2880
+      ? `${Math.floor(minutes / 1440)} days`
+      : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  };
   if (start && end) {
-    let endEdited = false;
-    end.addEventListener("input", () => { endEdited = true; showLocal(end); });
+    // As in the seed, the end follows two hours after the start, but only on a new form that
+    // nobody has typed in: an existing window, or one sent back with an error, stays as typed.
+    let endFollows = document.getElementById("trigger-form")?.hasAttribute("data-fresh");
+    end.addEventListener("input", () => { endFollows = false; showLocal(end); showDuration(); });
     start.addEventListener("input", () => {
       showLocal(start);
       const date = parseUtc(start.value);
-      // As in the seed: the end follows two hours after the start until it is edited.
-      if (date && !endEdited) {
+      if (date && endFollows) {
         end.value = formatUtc(new Date(date.getTime() + 2 * 3600 * 1000));
         showLocal(end);
       }
+      showDuration();
     });
     showLocal(start);
     showLocal(end);
