@@ -50,7 +50,7 @@ pub use handler::{
 pub use level::{Level, LoggerLevel};
 pub use logger::{
     Builder, DynamicLogger, Filter, HandlerChange, HandlerView, Hook, LevelOrigin, LevelSource,
-    LoggerChange, LoggerView, Preview, parse_spec,
+    LoggerChange, LoggerView, Preview, Unmatched, parse_spec,
 };
 pub use memory::MemoryStore;
 pub use model::{

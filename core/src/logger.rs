@@ -406,6 +406,45 @@ impl DynamicLogger {
         names
     }
 
+    /// The loggers `config` names that no target seen at runtime falls under and the baseline
+    /// does not declare, each with the closest such name: probably a typo, though a target may
+    /// simply not have logged yet. The root always matches.
+    pub fn unmatched_loggers(&self, config: &LoggingConfig) -> Vec<Unmatched> {
+        let seen = self.seen_targets();
+        let baseline = &self.shared.baseline.loggers;
+        let covers = |name: &str| {
+            name.is_empty()
+                || baseline.contains_key(name)
+                || seen.iter().any(|t| {
+                    t.strip_prefix(name)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+                })
+        };
+        // Every seen target and each of its ancestors, and the baseline's loggers.
+        let mut candidates: Vec<&str> = baseline.keys().map(String::as_str).collect();
+        for target in &seen {
+            candidates.push(target);
+            candidates.extend(target.match_indices("::").map(|(i, _)| &target[..i]));
+        }
+        candidates.retain(|c| !c.is_empty());
+        candidates.sort_unstable();
+        candidates.dedup();
+        config
+            .loggers
+            .keys()
+            .filter(|name| !covers(name))
+            .map(|name| Unmatched {
+                name: name.clone(),
+                closest: candidates
+                    .iter()
+                    .map(|c| (strsim::levenshtein(name, c), *c))
+                    .filter(|(distance, _)| *distance <= name.len() / 3 + 1)
+                    .min()
+                    .map(|(_, c)| c.to_string()),
+            })
+            .collect()
+    }
+
     /// How each handler has fared.
     pub fn handler_stats(&self) -> Vec<HandlerStats> {
         self.shared
@@ -903,6 +942,26 @@ impl fmt::Display for LevelSource {
             LevelSource::Parent { ancestor, set_by } => {
                 write!(f, "inherited from {ancestor} ({set_by})")
             }
+        }
+    }
+}
+
+/// A logger a config names that matches no target seen so far (see
+/// [`DynamicLogger::unmatched_loggers`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unmatched {
+    /// The logger's name in the config.
+    pub name: String,
+    /// The closest name seen or declared, if one is close.
+    pub closest: Option<String>,
+}
+
+impl fmt::Display for Unmatched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no target seen so far falls under {:?}", self.name)?;
+        match &self.closest {
+            Some(closest) => write!(f, "; did you mean {closest:?}?"),
+            None => f.write_str(" (it may not have logged yet)"),
         }
     }
 }
@@ -1838,6 +1897,38 @@ mod tests {
             emit(&small, log::Level::Error, target, "m");
         }
         assert_eq!(small.seen_targets().len(), 2);
+    }
+
+    #[test]
+    fn loggers_no_target_falls_under_are_named_with_the_closest_seen_name() {
+        let w = world(BASELINE);
+        for target in ["dynlog_testapp::jobs::import", "myapp::db"] {
+            emit(&w.logger, log::Level::Error, target, "m");
+        }
+        let body = config(
+            r#"{"loggers": {"": {"level": "info"}, "dynlog_testapp::jobs": {"level": "debug"},
+                "dynlog_testap::jobs": {"level": "debug"}, "myapp::db::pool": {"level": "debug"},
+                "myapp::d": {"level": "debug"}, "zzz::qqq": {"level": "debug"}}}"#,
+        );
+        let unmatched = w.logger.unmatched_loggers(&body);
+        let found: Vec<(&str, Option<&str>)> = unmatched
+            .iter()
+            .map(|u| (u.name.as_str(), u.closest.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("dynlog_testap::jobs", Some("dynlog_testapp::jobs")),
+                ("myapp::d", Some("myapp::db")),
+                ("myapp::db::pool", Some("myapp::db")),
+                ("zzz::qqq", None),
+            ]
+        );
+        assert!(
+            unmatched[0]
+                .to_string()
+                .contains("did you mean \"dynlog_testapp::jobs\"")
+        );
     }
 
     #[test]
