@@ -677,10 +677,67 @@ struct FleetRow {
     class: &'static str,
 }
 
+/// An active trigger without an end whose config makes some logging more verbose than the
+/// baseline: it runs until someone deletes it.
+struct OpenEndedView {
+    trigger: String,
+    trigger_id: i64,
+    config: String,
+    config_id: i64,
+    /// What it raises, as `myapp::import: info to debug`.
+    raises: Vec<String>,
+}
+
+/// Each active, open-ended trigger whose config raises a logger's or a handler's level above
+/// the baseline, with what it raises.
+fn open_ended(
+    logger: &dynlog_core::DynamicLogger,
+    triggers: &[Trigger],
+    configs: &[Config],
+) -> Vec<OpenEndedView> {
+    triggers
+        .iter()
+        .filter(|t| t.is_active && t.end.is_none())
+        .filter_map(|t| {
+            let config = configs.iter().find(|c| c.id == t.config_id)?;
+            // A config the application no longer accepts cannot run: nothing to warn about.
+            let preview = logger.preview_from_baseline(&config.body).ok()?;
+            let loggers = preview
+                .loggers
+                .iter()
+                .filter(|c| c.after.level > c.before.level)
+                .map(|c| {
+                    (
+                        form_name(&c.name).to_string(),
+                        c.before.level,
+                        c.after.level,
+                    )
+                });
+            let handlers = preview
+                .handlers
+                .iter()
+                .filter(|c| c.after.level > c.before.level)
+                .map(|c| (format!("handler {}", c.name), c.before.level, c.after.level));
+            let raises: Vec<String> = loggers
+                .chain(handlers)
+                .map(|(name, before, after)| format!("{name}: {before} to {after}"))
+                .collect();
+            (!raises.is_empty()).then(|| OpenEndedView {
+                trigger: t.name.clone(),
+                trigger_id: t.id.0,
+                config: config.name.clone(),
+                config_id: config.id.0,
+                raises,
+            })
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     page: Frame,
+    open_ended: Vec<OpenEndedView>,
     current: Option<RunView>,
     next: Option<NextView>,
     timeline_svg: String,
@@ -838,6 +895,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) -> Page {
         .collect();
     let page = DashboardPage {
         page: ctx.frame("dashboard"),
+        open_ended: open_ended(&logger, &triggers, &configs),
         current,
         next,
         timeline_svg,
@@ -906,13 +964,59 @@ struct Choice {
 /// The option of a list meaning "an empty list", as opposed to "not set".
 const NONE: &str = "!none";
 
+/// One logger row of the config form: what the config sets ("" where it leaves the field
+/// out), and the baseline's value of each field as a hint.
 struct LoggerRow {
     index: usize,
     name: String,
+    /// `""` (as the baseline), `notset` (inherit from the parent) or a level.
     level: String,
-    propagate: bool,
+    /// `""` (as the baseline), `yes` or `no`.
+    propagate: String,
     handlers: Vec<Choice>,
     filters: Vec<Choice>,
+    is_root: bool,
+    hint: BaselineHint,
+}
+
+/// What the baseline declares of one logger, in words, for the form's "as the baseline".
+#[derive(Default)]
+struct BaselineHint {
+    level: String,
+    propagate: String,
+    handlers: String,
+    filters: String,
+}
+
+impl BaselineHint {
+    fn of(baseline: &LoggingConfig, name: &str) -> Self {
+        let spec = baseline.loggers.get(name);
+        let list = |l: Option<&Vec<String>>| match l {
+            Some(l) if l.is_empty() => "none".to_string(),
+            Some(l) => l.join(", "),
+            None => "none".to_string(),
+        };
+        BaselineHint {
+            level: match spec.and_then(|s| s.level) {
+                Some(level) => level.as_str().to_string(),
+                None if name.is_empty() => "warn, the default".into(),
+                None => "inherited".into(),
+            },
+            propagate: if spec.and_then(|s| s.propagate).unwrap_or(true) {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+            handlers: list(spec.and_then(|s| s.handlers.as_ref())),
+            filters: list(spec.and_then(|s| s.filters.as_ref())),
+        }
+    }
+}
+
+/// A logger the baseline declares, as the read-only table beside the form shows it.
+struct BaselineRow {
+    name: String,
+    hint: BaselineHint,
 }
 
 struct HandlerRow {
@@ -948,21 +1052,34 @@ struct ConfigPage {
     suggestions: Vec<String>,
     error: Option<String>,
     preview: Option<PreviewView>,
+    /// The loggers the baseline declares, shown read-only.
+    baseline: Vec<BaselineRow>,
+    /// Loggers of this config that no target seen so far falls under, with a suggestion.
+    unmatched: Vec<String>,
 }
 
-/// The options of a list select: "(none)" (an empty list), then each name. Nothing selected
-/// leaves the list unset, so the baseline's (or the declared one) holds.
+/// The options of a list select: "(none)" (an empty list), then the selected names in the
+/// config's order (a browser submits them in the order they appear, so the list comes back as
+/// it was), then the others. Nothing selected leaves the list unset, so the baseline's (or the
+/// declared one) holds.
 fn choices(all: &[String], selected: Option<&[String]>) -> Vec<Choice> {
+    let chosen = selected.unwrap_or_default();
+    let choice = |v: &String, selected: bool| Choice {
+        value: v.clone(),
+        label: v.clone(),
+        selected,
+    };
     std::iter::once(Choice {
         value: NONE.into(),
         label: "(none)".into(),
         selected: selected.is_some_and(<[String]>::is_empty),
     })
-    .chain(all.iter().map(|v| Choice {
-        value: v.clone(),
-        label: v.clone(),
-        selected: selected.is_some_and(|s| s.contains(v)),
-    }))
+    .chain(chosen.iter().map(|v| choice(v, true)))
+    .chain(
+        all.iter()
+            .filter(|v| !chosen.contains(v))
+            .map(|v| choice(v, false)),
+    )
     .collect()
 }
 
@@ -1005,9 +1122,15 @@ impl ConfigPage {
                 .level
                 .map(|l| l.as_str().to_string())
                 .unwrap_or_default(),
-            propagate: spec.propagate.unwrap_or(true),
+            propagate: match spec.propagate {
+                None => String::new(),
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+            },
             handlers: choices(&handler_names, spec.handlers.as_deref()),
             filters: choices(&filter_names, spec.filters.as_deref()),
+            is_root: name.is_empty(),
+            hint: BaselineHint::of(baseline, name),
         };
         let mut loggers: Vec<LoggerRow> = body
             .loggers
@@ -1016,12 +1139,15 @@ impl ConfigPage {
             .map(|(i, (name, spec))| row(i, name, spec))
             .collect();
         let blank_spec = LoggerSpec::default();
-        let mut blank = row(loggers.len(), "", &blank_spec);
-        blank.name.clear();
-        let mut extra = row(loggers.len(), "", &blank_spec);
-        extra.name.clear();
-        loggers.push(extra);
-        blank.index = 9999;
+        // Rows not yet named: no hint but the generic one.
+        let unnamed = |index: usize| LoggerRow {
+            name: String::new(),
+            is_root: false,
+            hint: BaselineHint::default(),
+            ..row(index, "", &blank_spec)
+        };
+        let blank = unnamed(9999);
+        loggers.push(unnamed(loggers.len()));
         let handlers = handler_names
             .iter()
             .map(|h| {
@@ -1040,6 +1166,19 @@ impl ConfigPage {
             .collect();
         let mut suggestions = logger.known_targets();
         suggestions.retain(|t| !t.is_empty());
+        let baseline_rows = baseline
+            .loggers
+            .keys()
+            .map(|name| BaselineRow {
+                name: form_name(name).to_string(),
+                hint: BaselineHint::of(baseline, name),
+            })
+            .collect();
+        let unmatched = logger
+            .unmatched_loggers(body)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         ConfigPage {
             page: ctx.frame("configs"),
             id,
@@ -1052,6 +1191,8 @@ impl ConfigPage {
             suggestions,
             error: None,
             preview: None,
+            baseline: baseline_rows,
+            unmatched,
         }
     }
 }
@@ -1125,13 +1266,25 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
                 reason: "appears in two rows".into(),
             });
         }
+        let propagate = match form.text(&key("propagate")).as_str() {
+            "" => None,
+            "yes" | "on" | "true" => Some(true),
+            "no" | "false" => Some(false),
+            other => {
+                return Err(Error::Invalid {
+                    field: "propagate",
+                    value: other.chars().take(16).collect(),
+                    reason: format!("propagate of logger {name:?} is yes, no or as the baseline"),
+                });
+            }
+        };
         config.loggers.insert(
             name,
             LoggerSpec {
                 level,
                 handlers,
                 filters,
-                propagate: Some(form.checked(&key("propagate"))),
+                propagate,
             },
         );
     }
@@ -1176,11 +1329,11 @@ fn change_rows(preview: &Preview) -> Vec<ChangeRow> {
 
 async fn new_config(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
-    // New configs start from the baseline.
-    let baseline = state.controller.logger().baseline().clone();
+    // A new config starts empty: it changes only what the operator sets, and the baseline is
+    // shown beside it as hints.
     Ok(html(
         StatusCode::OK,
-        &ConfigPage::new(&ctx, None, None, String::new(), &baseline),
+        &ConfigPage::new(&ctx, None, None, String::new(), &LoggingConfig::default()),
     ))
 }
 
@@ -1343,6 +1496,9 @@ struct ImportPage {
     name: String,
     json: String,
     error: Option<String>,
+    /// The config just imported, `(id, name)`, shown with the conversion's warnings.
+    imported: Option<(i64, String)>,
+    warnings: Vec<String>,
 }
 
 async fn import_form(req: HttpRequest, state: web::Data<AdminState>) -> Page {
@@ -1354,37 +1510,46 @@ async fn import_form(req: HttpRequest, state: web::Data<AdminState>) -> Page {
             name: String::new(),
             json: String::new(),
             error: None,
+            imported: None,
+            warnings: Vec::new(),
         },
     ))
 }
 
-/// The name and body an import describes: `{"name", "body"}` as exported, or a bare body.
-fn parse_import(name: &str, json: &str) -> Result<NewConfig, Error> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| Error::MalformedJson {
-            message: e.to_string(),
-            line: e.line(),
-            column: e.column(),
-        })?;
-    let (exported_name, body) = match value.get("body") {
-        Some(body) => (
-            value
-                .get("name")
-                .and_then(|n| n.as_str())
-                .map(str::to_string),
-            body.clone(),
-        ),
-        None => (None, value),
+/// The name and body an import describes, with the conversion's warnings: `{"name", "body"}` as
+/// exported, `{"name", "config_json"}` as the API takes it, or a bare body, dynlog's or as
+/// django-dynamic-logging's editor saves it.
+fn parse_import(name: &str, json: &str) -> Result<(NewConfig, Vec<String>), Error> {
+    let wrapper = match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(object))
+            if object.contains_key("body") || object.contains_key("config_json") =>
+        {
+            Some(object)
+        }
+        // Anything else is a bare body, whose errors from_seed_json reports.
+        _ => None,
+    };
+    let (exported_name, (body, warnings)) = match &wrapper {
+        Some(object) => {
+            let key = if object.contains_key("body") {
+                "body"
+            } else {
+                "config_json"
+            };
+            let body = object.get(key).unwrap_or(&serde_json::Value::Null);
+            (
+                object.get("name").and_then(|n| n.as_str()),
+                crate::api::seed_config(key, body)?,
+            )
+        }
+        None => (None, LoggingConfig::from_seed_json(json)?),
     };
     let name = if name.is_empty() {
-        exported_name.unwrap_or_default()
+        exported_name.unwrap_or_default().to_string()
     } else {
         name.to_string()
     };
-    Ok(NewConfig {
-        name,
-        body: LoggingConfig::from_value(&body)?,
-    })
+    Ok((NewConfig { name, body }, warnings))
 }
 
 async fn import(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
@@ -1399,17 +1564,31 @@ async fn import(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> 
                 name: name.clone(),
                 json: json.clone(),
                 error: Some(e.to_string()),
+                imported: None,
+                warnings: Vec::new(),
             },
         )
     };
-    let new = match parse_import(&name, &json) {
-        Ok(new) => new,
+    let (new, warnings) = match parse_import(&name, &json) {
+        Ok(parsed) => parsed,
         Err(e) => return Ok(again(&e)),
     };
     let actor = ctx.actor();
     let saved = ctx.submit(move |c| c.create_config(&actor, &new)).await?;
     Ok(match saved {
-        Ok(config) => ctx.redirect(&format!("/configs/{}", config.id.0)),
+        Ok(config) if warnings.is_empty() => ctx.redirect(&format!("/configs/{}", config.id.0)),
+        // What was dropped is said once, here: the config's page cannot tell.
+        Ok(config) => html(
+            StatusCode::OK,
+            &ImportPage {
+                page: ctx.frame("configs"),
+                name: String::new(),
+                json: String::new(),
+                error: None,
+                imported: Some((config.id.0, config.name)),
+                warnings,
+            },
+        ),
         Err(e) => again(&e),
     })
 }

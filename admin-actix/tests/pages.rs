@@ -194,15 +194,22 @@ async fn the_config_grid_refuses_bad_input_previews_and_saves() {
     let mut client = client(&c, &tail).await;
     let csrf = client.login().await;
 
-    // A new config starts from the baseline: the root at info on console and memory.
+    // A new config starts empty, with the baseline beside it as a read-only hint: the root at
+    // info on console and memory.
     let new = client.get("/admin/configs/new").await;
     assert_eq!(new.status, 200);
     assert!(
-        new.body.contains(r#"name="logger.0.name" value="root""#),
+        new.body.contains(r#"name="logger.0.name" value="""#),
         "{}",
         new.body
     );
-    assert!(new.body.contains(r#"<option value="info" selected>"#));
+    assert!(!new.body.contains(" selected>"), "nothing set");
+    assert!(
+        new.body
+            .contains("<tr><td>root</td><td>info</td><td>yes</td><td>console, memory</td>"),
+        "{}",
+        new.body
+    );
 
     let before = revision(&c);
     for (form, message) in [
@@ -388,7 +395,10 @@ async fn the_config_grid_refuses_bad_input_previews_and_saves() {
         (spec.handlers.clone(), spec.filters.clone()),
         (Some(vec![]), None)
     );
-    assert_eq!(spec.propagate, Some(false), "an unchecked box");
+    assert_eq!(
+        spec.propagate, None,
+        "propagate left as the baseline has it"
+    );
     assert_eq!(stored.body.handlers["console"].filters, Some(vec![]));
     let shown = client.get(&format!("/admin/configs/{}", stored.id.0)).await;
     assert!(

@@ -5,6 +5,8 @@
 mod common;
 
 use actix_web::{App, test};
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use common::client::{client, controller, revision};
 use dynlog_actix::Admin;
@@ -196,4 +198,202 @@ async fn editing_a_trigger_keeps_its_window_and_offers_no_quick_window() {
         c.store().trigger(TriggerId(trigger.id.0)).unwrap().end,
         at("2030-01-02T06:00:00Z")
     );
+}
+
+/// What a browser submits of the config form in `html`: its inputs (checkboxes when checked),
+/// each select's selected options (a single select without one: its first), in document order;
+/// the `<template>` row is not part of the form.
+fn browser_submit(html: &str) -> Vec<(String, String)> {
+    let start = html.find(r#"id="config-form""#).expect("the config form");
+    let mut form = &html[start
+        ..html[start..]
+            .find("</form>")
+            .map_or(html.len(), |e| start + e)];
+    let owned;
+    if let (Some(a), Some(b)) = (form.find("<template"), form.find("</template>")) {
+        owned = format!("{}{}", &form[..a], &form[b..]);
+        form = &owned;
+    }
+    let unescape = |v: &str| {
+        v.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let attrs = |tag: &str| -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut rest = tag;
+        while let Some(i) = rest.find(|c: char| c.is_ascii_alphabetic()) {
+            rest = &rest[i..];
+            let end = rest
+                .find(|c: char| c == '=' || c.is_whitespace())
+                .unwrap_or(rest.len());
+            let name = rest[..end].to_string();
+            rest = &rest[end..];
+            if let Some(after) = rest.strip_prefix("=\"") {
+                let close = after.find('"').unwrap();
+                out.insert(name, unescape(&after[..close]));
+                rest = &after[close + 1..];
+            } else {
+                out.insert(name, String::new());
+            }
+        }
+        out
+    };
+    let mut pairs = Vec::new();
+    // The open select: its name, whether it is multiple, and its options (value, selected).
+    type Select = (String, bool, Vec<(String, bool)>);
+    let mut select: Option<Select> = None;
+    let mut rest = form;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let close = rest.find('>').unwrap();
+        let tag = &rest[..close];
+        rest = &rest[close + 1..];
+        let (kind, body) = tag.split_once(' ').unwrap_or((tag, ""));
+        match kind {
+            "input" => {
+                let a = attrs(body);
+                let Some(name) = a.get("name") else { continue };
+                let checkbox = a.get("type").is_some_and(|t| t == "checkbox");
+                if checkbox && !a.contains_key("checked") {
+                    continue;
+                }
+                let value = a
+                    .get("value")
+                    .cloned()
+                    .unwrap_or_else(|| if checkbox { "on".into() } else { String::new() });
+                pairs.push((name.clone(), value));
+            }
+            "select" => {
+                let a = attrs(body);
+                select = Some((a["name"].clone(), a.contains_key("multiple"), Vec::new()));
+            }
+            "option" => {
+                let a = attrs(body);
+                if let Some((_, _, options)) = &mut select {
+                    options.push((a["value"].clone(), a.contains_key("selected")));
+                }
+            }
+            "/select" => {
+                let (name, multiple, options) = select.take().unwrap();
+                let chosen: Vec<_> = options.iter().filter(|(_, s)| *s).collect();
+                if multiple {
+                    pairs.extend(chosen.iter().map(|(v, _)| (name.clone(), v.clone())));
+                } else if let Some((v, _)) = chosen.first().or(options.first().as_ref()) {
+                    pairs.push((name, v.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    pairs
+}
+
+mod round_trip {
+    use super::{MemoryHandler, NewConfig, browser_submit, client, controller};
+    use dynlog_core::{HandlerOverride, Level, LoggerLevel, LoggerSpec, LoggingConfig};
+    use proptest::prelude::*;
+
+    const HANDLERS: [&str; 3] = ["console", "file", "memory"];
+    const LEVELS: [Level; 6] = [
+        Level::Off,
+        Level::Error,
+        Level::Warn,
+        Level::Info,
+        Level::Debug,
+        Level::Trace,
+    ];
+
+    /// A list of distinct names from `all`, in any order, or none.
+    fn list(all: &'static [&'static str]) -> impl Strategy<Value = Option<Vec<String>>> {
+        proptest::option::of(
+            proptest::sample::subsequence(all, 0..=all.len())
+                .prop_shuffle()
+                .prop_map(|v| v.into_iter().map(str::to_string).collect()),
+        )
+    }
+
+    fn logger_level() -> impl Strategy<Value = Option<LoggerLevel>> {
+        proptest::option::of(prop_oneof![
+            Just(LoggerLevel::Inherit),
+            proptest::sample::select(&LEVELS[..]).prop_map(LoggerLevel::Set),
+        ])
+    }
+
+    fn spec() -> impl Strategy<Value = LoggerSpec> {
+        (
+            logger_level(),
+            list(&HANDLERS),
+            list(&["polite"]),
+            proptest::option::of(any::<bool>()),
+        )
+            .prop_map(|(level, handlers, filters, propagate)| LoggerSpec {
+                level,
+                handlers,
+                filters,
+                propagate,
+            })
+    }
+
+    fn handler_override() -> impl Strategy<Value = HandlerOverride> {
+        (
+            proptest::option::of(proptest::sample::select(&LEVELS[..])),
+            list(&["polite"]),
+        )
+            .prop_filter("sets something", |(l, f)| l.is_some() || f.is_some())
+            .prop_map(|(level, filters)| HandlerOverride { level, filters })
+    }
+
+    fn body() -> impl Strategy<Value = LoggingConfig> {
+        let names = proptest::sample::select(
+            &[
+                "",
+                "myapp",
+                "myapp::db",
+                "myapp::db::pool",
+                "other-crate",
+                "x_y::z9",
+            ][..],
+        );
+        (
+            proptest::collection::btree_map(names.prop_map(str::to_string), spec(), 0..5),
+            proptest::collection::btree_map(
+                proptest::sample::select(&HANDLERS[..]).prop_map(str::to_string),
+                handler_override(),
+                0..3,
+            ),
+        )
+            .prop_map(|(loggers, handlers)| LoggingConfig { loggers, handlers })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Opening a config and saving it as the browser submits it stores the same body.
+        #[test]
+        fn the_edit_form_gives_back_the_body_it_shows(body in body()) {
+            actix_web::rt::System::new().block_on(async move {
+                let tail = MemoryHandler::new(100);
+                let c = controller(&tail);
+                let stored = c
+                    .create_config("setup", &NewConfig { name: "c".into(), body: body.clone() })
+                    .unwrap();
+                let mut client = client(&c, &tail).await;
+                client.login().await;
+                let uri = format!("/admin/configs/{}", stored.id.0);
+                let form = client.get(&uri).await;
+                let mut pairs = browser_submit(&form.body);
+                pairs.push(("action".into(), "save".into()));
+                let pairs: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let saved = client.post(&uri, &pairs).await;
+                assert_eq!(saved.status, 303, "{body:?}: {}", saved.body);
+                let after = c.store().config(stored.id).unwrap().body;
+                assert_eq!(after, body);
+            });
+        }
+    }
 }
