@@ -1,4 +1,4 @@
-//! The JSON API: configs, triggers, status, timeline, loggers, audit and preview.
+//! The JSON API: configs, triggers, status, timeline, loggers, audit, preview and import.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -45,7 +45,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .route("/timeline", web::get().to(timeline))
     .route("/loggers", web::get().to(loggers))
     .route("/audit", web::get().to(audit))
-    .route("/preview", web::post().to(preview));
+    .route("/preview", web::post().to(preview))
+    .route("/import", web::post().to(import));
 }
 
 /// Answers every error of the API as JSON (`{"error", "field"}`), including those actix makes
@@ -199,10 +200,33 @@ fn time(object: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>,
     }
 }
 
-/// `{"name", "body"}` (plus `version` for updates; `id` and `updated_at` as read are ignored).
+/// What to tell about a config that is valid but may not do what was meant: loggers that no
+/// target seen so far falls under, with the closest name.
+fn warnings(c: &Controller, body: &LoggingConfig) -> Vec<String> {
+    c.logger()
+        .unmatched_loggers(body)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// A stored config as the API answers a write: its fields and `warnings`.
+fn with_warnings(config: dynlog_core::Config, warnings: Vec<String>) -> Value {
+    let mut value = serde_json::to_value(config).unwrap_or_default();
+    if let Value::Object(object) = &mut value {
+        object.insert("warnings".into(), warnings.into());
+    }
+    value
+}
+
+/// `{"name", "body"}` (plus `version` for updates; `id`, `updated_at` and `warnings` as read are
+/// ignored).
 fn config_input(bytes: &[u8]) -> Result<(NewConfig, Option<i64>), ApiError> {
     let object = parse_object(bytes)?;
-    check_fields(&object, &["name", "body", "version", "id", "updated_at"])?;
+    check_fields(
+        &object,
+        &["name", "body", "version", "id", "updated_at", "warnings"],
+    )?;
     let body = match object.get("body") {
         None | Some(Value::Null) => LoggingConfig::default(),
         Some(body) => LoggingConfig::from_value(body)?,
@@ -304,7 +328,8 @@ async fn get_config(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i6
 async fn create_config(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let config = with_actor(&req, &c, move |c, actor| {
         let (new, _) = config_input(&body)?;
-        Ok(c.create_config(actor, &new)?)
+        let warnings = warnings(c, &new.body);
+        Ok(with_warnings(c.create_config(actor, &new)?, warnings))
     })
     .await?;
     Ok(HttpResponse::Created().json(config))
@@ -319,7 +344,11 @@ async fn update_config(
     let id = ConfigId(id.into_inner());
     let config = with_actor(&req, &c, move |c, actor| {
         let (new, version) = config_input(&body)?;
-        Ok(c.update_config(actor, id, required_version(version)?, &new)?)
+        let warnings = warnings(c, &new.body);
+        Ok(with_warnings(
+            c.update_config(actor, id, required_version(version)?, &new)?,
+            warnings,
+        ))
     })
     .await?;
     Ok(HttpResponse::Ok().json(config))
@@ -418,10 +447,22 @@ async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<
 async fn loggers(req: HttpRequest, c: web::Data<Controller>) -> Reply {
     let views = with_actor(&req, &c, |c, _| {
         let logger = c.logger();
+        let running = c.status().current.map(|r| r.config.name);
         Ok(logger
             .known_targets()
             .into_iter()
-            .map(|name| serde_json::json!({"name": name, "now": logger.logger_view(&name)}))
+            .map(|name| {
+                let view = logger.logger_view(&name);
+                serde_json::json!({
+                    "name": name,
+                    // The level this very logger is configured with, if it is configured.
+                    "configured_level": (view.logger == name).then_some(view.configured_level).flatten(),
+                    "effective_level": view.level,
+                    "decided_by": crate::pages::decided_by(&view.source, running.as_deref()),
+                    "config": running,
+                    "now": view,
+                })
+            })
             .collect::<Vec<_>>())
     })
     .await?;
@@ -450,6 +491,7 @@ async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -
         Ok(serde_json::json!({
             "against_running": logger.preview(&new)?,
             "against_baseline": logger.preview_from_baseline(&new)?,
+            "warnings": warnings(c, &new),
         }))
     })
     .await?;
@@ -465,4 +507,60 @@ fn config_input_for_preview(bytes: &[u8]) -> Result<(LoggingConfig, ()), ApiErro
         .cloned()
         .unwrap_or(Value::Object(Map::new()));
     Ok((LoggingConfig::from_value(&body)?, ()))
+}
+
+/// Reads `value`, the `field` of an import, as [`LoggingConfig::from_seed_json`] does: a JSON
+/// object, or a string holding one (the seed stores `config_json` as text).
+pub(crate) fn seed_config(
+    field: &str,
+    value: &Value,
+) -> dynlog_core::Result<(LoggingConfig, Vec<String>)> {
+    match value {
+        Value::String(text) => LoggingConfig::from_seed_json(text),
+        Value::Object(_) => LoggingConfig::from_seed_json(&value.to_string()),
+        other => Err(dynlog_core::Error::WrongType {
+            field: format!("{field:?}"),
+            expected: "a JSON object or a string holding one",
+            found: other.to_string().chars().take(64).collect(),
+        }),
+    }
+}
+
+/// `{"name", "config_json"}`: a config as django-dynamic-logging's editor saves it, or as dynlog
+/// writes it; created as `POST /configs` creates one, answered with the conversion's warnings.
+async fn import(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+    let (config, warnings) = with_actor(&req, &c, move |c, actor| {
+        let object = parse_object(&body)?;
+        check_fields(&object, &["name", "config_json"])?;
+        let name = string(&object, "name")?;
+        let json = match object.get("config_json") {
+            None | Some(Value::Null) => {
+                return Err(ApiError::invalid(
+                    "config_json",
+                    "field \"config_json\" is required",
+                ));
+            }
+            Some(json) => json,
+        };
+        let (body, warnings) = seed_config("config_json", json).map_err(|e| {
+            // An error about the whole text names this field; one inside it, its own.
+            let whole = match &e {
+                dynlog_core::Error::MalformedJson { .. } | dynlog_core::Error::TooLarge { .. } => {
+                    true
+                }
+                dynlog_core::Error::WrongType { field, .. } => {
+                    field == "\"config_json\"" || field == "the config"
+                }
+                _ => false,
+            };
+            let mut error = ApiError::from(e);
+            if whole {
+                error.field = Some("config_json".into());
+            }
+            error
+        })?;
+        Ok((c.create_config(actor, &NewConfig { name, body })?, warnings))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"config": config, "warnings": warnings})))
 }

@@ -18,8 +18,8 @@
 //! ```
 //!
 //! The API is under `<scope>/api/`: `configs` and `triggers` (list, get, create, update with the
-//! version read, delete), `status`, `timeline?from=&to=`, `loggers`, `audit?before=&limit=` and
-//! `preview`. Every route requires `Authorization: Bearer <token>`. Errors are JSON
+//! version read, delete), `status`, `timeline?from=&to=`, `loggers`, `audit?before=&limit=`,
+//! `preview` and `import` (a config as django-dynamic-logging saves it). Every route requires `Authorization: Bearer <token>`. Errors are JSON
 //! (`{"error", "field"}`): 400 malformed, 401 unauthenticated, 404 missing, 409 stale version or
 //! taken name, 413 too large, 422 invalid; nothing is stored on error.
 //!
