@@ -1291,9 +1291,36 @@ fn config_from_form(form: &Form, registry: &dynlog_core::Registry) -> Result<Log
     Ok(config)
 }
 
-fn change_rows(preview: &Preview) -> Vec<ChangeRow> {
-    let view = |v: &dynlog_core::LoggerView| {
-        let mut text = v.level.as_str().to_string();
+/// What decides a level, in words: the baseline, a config (named when known), the default, or
+/// the parent it is inherited from.
+pub(crate) fn decided_by(source: &dynlog_core::LevelSource, config: Option<&str>) -> String {
+    use dynlog_core::{LevelOrigin, LevelSource};
+    let config = || match config {
+        Some(name) => format!("config {name:?}"),
+        None => "the config".to_string(),
+    };
+    let origin = |origin: &LevelOrigin| match origin {
+        LevelOrigin::Baseline => "the baseline".to_string(),
+        LevelOrigin::Config => config(),
+        LevelOrigin::Default => "the default".to_string(),
+    };
+    match source {
+        LevelSource::Baseline => "the baseline".into(),
+        LevelSource::Config => config(),
+        LevelSource::Default => "the default (warn)".into(),
+        LevelSource::Parent { ancestor, set_by } => format!(
+            "inherited from {} (set by {})",
+            form_name(ancestor),
+            origin(set_by)
+        ),
+    }
+}
+
+/// The rows of a preview; `before` and `after` name the configs on each side (`None`: the
+/// baseline alone, or unknown).
+fn change_rows(preview: &Preview, before: Option<&str>, after: Option<&str>) -> Vec<ChangeRow> {
+    let view = |v: &dynlog_core::LoggerView, config: Option<&str>| {
+        let mut text = format!("{} ({})", v.level.as_str(), decided_by(&v.source, config));
         if !v.handlers.is_empty() {
             text.push_str(&format!(" → {}", v.handlers.join(", ")));
         }
@@ -1315,8 +1342,8 @@ fn change_rows(preview: &Preview) -> Vec<ChangeRow> {
         .map(|c| ChangeRow {
             kind: "logger",
             name: form_name(&c.name).to_string(),
-            before: view(&c.before),
-            after: view(&c.after),
+            before: view(&c.before, before),
+            after: view(&c.after, after),
         })
         .chain(preview.handlers.iter().map(|c| ChangeRow {
             kind: "handler",
@@ -1395,6 +1422,12 @@ async fn submit_config(
         }
     };
     if form.get("action") == Some("preview") {
+        let running_name = ctx.controller().status().current.map(|r| r.config.name);
+        let this_name = if name.trim().is_empty() {
+            "this config".to_string()
+        } else {
+            name.clone()
+        };
         let previews = logger
             .preview(&config)
             .and_then(|running| Ok((running, logger.preview_from_baseline(&config)?)));
@@ -1404,8 +1437,12 @@ async fn submit_config(
                 &again(
                     None,
                     Some(PreviewView {
-                        against_running: change_rows(&running),
-                        against_baseline: change_rows(&baseline),
+                        against_running: change_rows(
+                            &running,
+                            running_name.as_deref(),
+                            Some(this_name.as_str()),
+                        ),
+                        against_baseline: change_rows(&baseline, None, Some(this_name.as_str())),
                     }),
                     &config,
                 ),
@@ -1985,20 +2022,20 @@ struct LoggersPage {
 async fn loggers(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     let logger = state.controller.logger();
+    let running = state.controller.status().current.map(|r| r.config.name);
     let rows = logger
         .known_targets()
         .into_iter()
         .map(|target| {
             let view = logger.logger_view(&target);
             TargetRow {
-                configured: if view.logger == target {
-                    view.configured_level
-                        .map_or("inherited".into(), |l| l.as_str().to_string())
-                } else {
-                    "-".into()
+                configured: match view.configured_level {
+                    Some(level) if view.logger == target => level.as_str().to_string(),
+                    _ if view.logger == target => "as the baseline".into(),
+                    _ => "not configured".into(),
                 },
                 effective: view.level.as_str(),
-                decided_by: view.logger,
+                decided_by: decided_by(&view.source, running.as_deref()),
                 handlers: view.handlers.join(", "),
                 target,
             }

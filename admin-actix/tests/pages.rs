@@ -290,7 +290,9 @@ async fn the_config_grid_refuses_bad_input_previews_and_saves() {
     assert!(shown.body.contains("Against what runs now"));
     assert!(shown.body.contains("myapp::import"));
     assert!(
-        shown.body.contains("info → console, memory"),
+        shown
+            .body
+            .contains("info (inherited from root (set by the baseline)) → console, memory"),
         "{}",
         shown.body
     );

@@ -397,3 +397,120 @@ mod round_trip {
         }
     }
 }
+
+#[actix_web::test]
+async fn loggers_show_their_configured_and_effective_level_and_what_decides_it() {
+    use dynlog_core::Level;
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    dynlog_actix::register_token(&c, "setup", "ci", TOKEN).unwrap();
+    // Seen targets, one under a logger the config will name.
+    for target in ["myapp::db::pool", "other"] {
+        log::Log::log(
+            &c.logger(),
+            &log::Record::builder()
+                .level(log::Level::Error)
+                .target(target)
+                .args(format_args!("m"))
+                .build(),
+        );
+    }
+    let body = dynlog_core::LoggingConfig::from_json(
+        r#"{"loggers": {"myapp": {"level": "debug"}, "myapp::db": {"level": "notset"}, "myap::x": {"level": "trace"}}}"#,
+    )
+    .unwrap();
+    let config = c
+        .create_config(
+            "setup",
+            &NewConfig {
+                name: "deep dive".into(),
+                body: body.clone(),
+            },
+        )
+        .unwrap();
+    c.create_trigger(
+        "setup",
+        &NewTrigger {
+            name: "now".into(),
+            config_id: config.id,
+            start: None,
+            end: None,
+            is_active: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(c.logger().effective_level("myapp::db::pool"), Level::Debug);
+
+    let mut client = client(&c, &tail).await;
+    client.login().await;
+    let page = client.get("/admin/loggers").await;
+    for expected in [
+        r#"<td><code>myapp</code></td><td>debug</td>"#,
+        r#"config &#34;deep dive&#34;"#,
+        r#"<td><code>myapp::db</code></td><td>notset</td>"#,
+        r#"inherited from myapp (set by config &#34;deep dive&#34;)"#,
+        r#"<td><code>other</code></td><td>not configured</td>"#,
+        r#"inherited from root (set by the baseline)"#,
+    ] {
+        assert!(page.body.contains(expected), "{expected} in {}", page.body);
+    }
+
+    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    let req = test::TestRequest::get()
+        .uri("/admin/api/loggers")
+        .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+        .to_request();
+    let views: Value = test::read_body_json(test::call_service(&app, req).await).await;
+    let db = views
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "myapp::db")
+        .unwrap();
+    assert_eq!(db["configured_level"], json!("notset"), "{db}");
+    assert_eq!(db["effective_level"], json!("debug"), "{db}");
+    assert_eq!(
+        db["decided_by"],
+        json!("inherited from myapp (set by config \"deep dive\")")
+    );
+
+    // The preview says the same, and warns of the name no target falls under.
+    let req = test::TestRequest::post()
+        .uri("/admin/api/preview")
+        .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(json!({"body": body}).to_string())
+        .to_request();
+    let preview: Value = test::read_body_json(test::call_service(&app, req).await).await;
+    let warnings = preview["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{preview}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"myapp\"")
+    );
+    let csrf = client.get("/admin/configs/new").await.csrf();
+    let shown = client
+        .post(
+            "/admin/configs/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "typo"),
+                ("logger.0.name", "myap::x"),
+                ("logger.0.level", "trace"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert!(
+        shown.body.contains("did you mean &#34;myapp&#34;"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown.body.contains("(config &#34;typo&#34;)"),
+        "{}",
+        shown.body
+    );
+}
