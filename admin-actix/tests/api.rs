@@ -76,6 +76,7 @@ async fn every_route_requires_a_valid_token() {
         ("GET", "/admin/api/loggers"),
         ("GET", "/admin/api/audit"),
         ("POST", "/admin/api/preview"),
+        ("POST", "/admin/api/import"),
     ] {
         for auth in [None, Some("Bearer wrong"), Some("Basic abc")] {
             let mut req = match method {

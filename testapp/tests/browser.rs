@@ -105,7 +105,10 @@ fn an_operator_schedules_debug_for_an_hour_in_the_browser() {
     b.click(&b.find("#preview"));
     let preview = b.text(&b.find("#preview-result"));
     assert!(preview.contains(TARGET), "{preview}");
-    assert!(preview.contains("debug → file"), "{preview}");
+    assert!(
+        preview.contains("debug (config \"import at debug to the file\") → file"),
+        "{preview}"
+    );
     b.screenshot(&shots().join("04-config-preview.png"));
     b.click(&b.find("#save"));
     wait_for(Duration::from_secs(10), "the saved config", || {
