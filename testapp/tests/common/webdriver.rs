@@ -238,22 +238,43 @@ impl Browser {
             .collect()
     }
 
-    /// A PNG of the whole page, saved at `path`.
+    /// A PNG of the whole page, saved at `path`, 1400 px wide.
     pub(crate) fn screenshot(&self, path: &Path) {
-        let height = self
-            .run("return document.documentElement.scrollHeight")
-            .as_u64()
-            .unwrap_or(900)
-            .clamp(600, 4000);
-        self.session_call(
-            "POST",
-            "/window/rect",
-            Some(json!({"width": 1400, "height": height + 120})),
-        );
+        self.screenshot_at(path, 1400);
+    }
+
+    /// A PNG of the whole page laid out `width` px wide, saved at `path`; the window stays that
+    /// wide, as tall as the page.
+    pub(crate) fn screenshot_at(&self, path: &Path, width: u32) {
+        // As tall as the page once it has laid itself out at this width (a taller window can
+        // lay it out taller again: a few rounds).
+        self.resize(width, 900);
+        for _ in 0..4 {
+            let [page, window] = ["scrollHeight", "clientHeight"].map(|p| {
+                self.run(&format!("return document.documentElement.{p}"))
+                    .as_u64()
+                    .unwrap_or(900)
+            });
+            if page <= window {
+                break;
+            }
+            let outer = self.run("return window.outerHeight").as_u64().unwrap_or(0);
+            let chrome = outer.saturating_sub(window);
+            self.resize(width, (page + chrome).clamp(600, 4000) as u32);
+        }
         let png = self.session_call("GET", "/screenshot", None);
         let bytes = decode_base64(png.as_str().unwrap_or_default());
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
+    }
+
+    /// Sets the window's size (the page reflows; what is typed in it stays).
+    pub(crate) fn resize(&self, width: u32, height: u32) {
+        self.session_call(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
     }
 }
 
