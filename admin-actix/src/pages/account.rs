@@ -1,0 +1,170 @@
+//! The account page: the signed-in person's password, and API tokens.
+
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use askama::Template;
+use chrono::Utc;
+
+use super::Page;
+use super::frame::{Ctx, Frame, delete, html, status_of, when, when_opt};
+use crate::AdminState;
+use crate::auth::{self, Session};
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    page: Frame,
+    username: String,
+    min_password: usize,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+    error: Option<String>,
+}
+
+/// The account page, with an error or a token just made.
+async fn account_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+    new_token: Option<String>,
+    notice: Option<String>,
+) -> Page {
+    let tokens = ctx
+        .block(|c| c.store().tokens())
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: when(t.created_at),
+            last_used: when_opt(t.last_used_at, "never"),
+        })
+        .collect();
+    let mut page = ctx.frame("account");
+    page.notice = notice;
+    Ok(html(
+        status,
+        &AccountPage {
+            page,
+            username: ctx.session.username.clone(),
+            min_password: crate::MIN_PASSWORD,
+            tokens,
+            new_token,
+            error,
+        },
+    ))
+}
+
+pub(super) async fn account(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+    let ctx = Ctx::new(&req, &state).await?;
+    account_page(&ctx, StatusCode::OK, None, None, None).await
+}
+
+pub(super) async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    body: Bytes,
+) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let (current, new) = (form.text_raw("current"), form.text_raw("new"));
+    let error = |message: String| {
+        account_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            None,
+            None,
+        )
+    };
+    if new != form.text_raw("confirm") {
+        return error("The two new passwords differ: nothing was changed.".into()).await;
+    }
+    let username = ctx.actor();
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    // Guessing the current password from a stolen session is throttled as logins are.
+    if let Err(wait) = state.throttle.attempt(&username, &peer) {
+        let message = format!(
+            "Too many wrong passwords: wait {} s before trying again.",
+            wait.as_secs().max(1)
+        );
+        return account_page(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(message),
+            None,
+            None,
+        )
+        .await;
+    }
+    let who = username.clone();
+    let changed = ctx
+        .submit(move |c| {
+            if !auth::check_password(c, &who, &current)? {
+                return Ok(None);
+            }
+            auth::put_account(c, &who, &who, &new).map(|a| Some(a.session_epoch))
+        })
+        .await?;
+    if matches!(changed, Ok(Some(_))) {
+        state.throttle.succeeded(&username, &peer);
+    }
+    match changed {
+        Ok(Some(epoch)) => {
+            // The change moved the account's epoch, ending every session; this one goes on.
+            let session = Session {
+                epoch,
+                ..ctx.session.clone()
+            };
+            let ttl = (session.expires - Utc::now()).to_std().unwrap_or_default();
+            let notice = Some("Your password was changed; your other sessions ended.".to_string());
+            let mut page = account_page(&ctx, StatusCode::OK, None, None, notice).await?;
+            page.add_cookie(&state.cookies.session_cookie(&session, ttl))
+                .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Ok(page)
+        }
+        Ok(None) => error("The current password is wrong: nothing was changed.".into()).await,
+        Err(e) => error(e.to_string()).await,
+    }
+}
+
+pub(super) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let name = form.text("name");
+    let token = auth::random_token();
+    let (actor, secret) = (ctx.actor(), token.clone());
+    let made = ctx
+        .submit(move |c| {
+            dynlog_core::validate_name("token name", &name)?;
+            crate::register_token(c, &actor, &name, &secret)
+        })
+        .await?;
+    match made {
+        // Shown once, in this answer; only its hash is kept.
+        Ok(_) => account_page(&ctx, StatusCode::OK, None, Some(token), None).await,
+        Err(e) => account_page(&ctx, status_of(&e), Some(e.to_string()), None, None).await,
+    }
+}
+
+pub(super) async fn revoke_token(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+) -> Page {
+    let id = id.into_inner();
+    delete(req, state, body, "/account", move |c, actor| {
+        c.store().delete_token(actor, id)
+    })
+    .await
+}

@@ -1,0 +1,453 @@
+//! What every page shares: the error page, the frame, a signed-in request ([`Ctx`]), the
+//! posted form and the words for times.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use dynlog_core::{Controller, Error};
+
+use super::Page;
+use crate::AdminState;
+use crate::auth::{self, Session};
+
+/// Why a page is not shown.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// Not signed in: to the login form, then back to `next`.
+    Login { login: String },
+    /// A state change without the session's CSRF token.
+    Csrf { base: String, user: String },
+    /// Anything else, shown on an error page with its status.
+    Shown {
+        status: StatusCode,
+        base: String,
+        message: String,
+    },
+}
+
+impl fmt::Display for PageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PageError::Login { .. } => f.write_str("login required"),
+            PageError::Csrf { .. } => f.write_str("missing or wrong CSRF token"),
+            PageError::Shown { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(super) struct ErrorPage {
+    page: Frame,
+    heading: String,
+    message: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::Login { .. } => StatusCode::SEE_OTHER,
+            PageError::Csrf { .. } => StatusCode::FORBIDDEN,
+            PageError::Shown { status, .. } => *status,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (base, heading, message) = match self {
+            PageError::Login { login } => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, login.as_str()))
+                    .finish();
+            }
+            PageError::Csrf { base, .. } => (
+                base,
+                "Refused".to_string(),
+                "The form's CSRF token is missing or wrong (the page may be from an earlier \
+                 session): reload the page and try again. Nothing was changed."
+                    .to_string(),
+            ),
+            PageError::Shown {
+                status,
+                base,
+                message,
+            } => (
+                base,
+                status.canonical_reason().unwrap_or("Error").to_string(),
+                message.clone(),
+            ),
+        };
+        let user = match self {
+            PageError::Csrf { user, .. } => Some(user.clone()),
+            _ => None,
+        };
+        let page = ErrorPage {
+            page: Frame {
+                base: base.clone(),
+                user,
+                csrf: String::new(),
+                section: "",
+                notice: None,
+            },
+            heading,
+            message,
+        };
+        html(self.status_code(), &page)
+    }
+}
+
+/// What every page's frame shows.
+pub(crate) struct Frame {
+    pub(crate) base: String,
+    pub(crate) user: Option<String>,
+    pub(crate) csrf: String,
+    pub(crate) section: &'static str,
+    pub(crate) notice: Option<String>,
+}
+
+pub(super) fn html(status: StatusCode, template: &impl Template) -> HttpResponse {
+    match template.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type(ContentType::html())
+            .body(body),
+        Err(e) => {
+            log::error!(target: "dynlog::admin", "rendering a page: {e}");
+            HttpResponse::InternalServerError().body("the page could not be rendered")
+        }
+    }
+}
+
+/// A signed-in request: the state, the session, and the frame its page shows.
+pub(super) struct Ctx {
+    pub(super) state: web::Data<AdminState>,
+    pub(super) session: Session,
+}
+
+impl Ctx {
+    /// The request's session, or a redirect to the login form.
+    pub(super) async fn new(
+        req: &HttpRequest,
+        state: &web::Data<AdminState>,
+    ) -> Result<Ctx, PageError> {
+        match current_session(req, state).await? {
+            Some(session) => Ok(Ctx {
+                state: state.clone(),
+                session,
+            }),
+            None => {
+                let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
+                let next = if req.method() == actix_web::http::Method::GET {
+                    next
+                } else {
+                    ""
+                };
+                Err(PageError::Login {
+                    login: format!("{}/login?next={}", state.base, encode(next)),
+                })
+            }
+        }
+    }
+
+    /// The session and the posted form, after checking that the form carries the session's
+    /// CSRF token.
+    pub(super) async fn posted(
+        req: &HttpRequest,
+        state: &web::Data<AdminState>,
+        body: &[u8],
+    ) -> Result<(Ctx, Form), PageError> {
+        let ctx = Ctx::new(req, state).await?;
+        let form = Form::parse(body);
+        match form.get("csrf") {
+            Some(token) if auth::same(token, &ctx.session.csrf) => Ok((ctx, form)),
+            _ => Err(PageError::Csrf {
+                base: state.base.clone(),
+                user: ctx.session.username.clone(),
+            }),
+        }
+    }
+
+    pub(super) fn frame(&self, section: &'static str) -> Frame {
+        Frame {
+            base: self.state.base.clone(),
+            user: Some(self.session.username.clone()),
+            csrf: self.session.csrf.clone(),
+            section,
+            notice: None,
+        }
+    }
+
+    pub(super) fn controller(&self) -> Controller {
+        self.state.controller.clone()
+    }
+
+    pub(super) fn error(&self, status: StatusCode, message: impl Into<String>) -> PageError {
+        PageError::Shown {
+            status,
+            base: self.state.base.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// Runs store work off the async workers; every error becomes an error page (store errors
+    /// 503, missing entities 404).
+    pub(super) async fn block<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Controller) -> dynlog_core::Result<T> + Send + 'static,
+    ) -> Result<T, PageError> {
+        self.submit(f).await?.map_err(|e| self.core_error(&e))
+    }
+
+    /// Runs a change off the async workers: an input error comes back, for the form to show
+    /// again; any other error becomes an error page.
+    pub(super) async fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Controller) -> dynlog_core::Result<T> + Send + 'static,
+    ) -> Result<Result<T, Error>, PageError> {
+        let controller = self.controller();
+        match web::block(move || f(&controller)).await {
+            Ok(Ok(value)) => Ok(Ok(value)),
+            Ok(Err(e)) if e.is_input_error() => Ok(Err(e)),
+            Ok(Err(e)) => Err(self.core_error(&e)),
+            Err(e) => Err(self.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+        }
+    }
+
+    pub(super) fn core_error(&self, error: &Error) -> PageError {
+        let status = status_of(error);
+        if status.is_server_error() {
+            log::error!(target: "dynlog::admin", "{error}");
+        }
+        self.error(status, error.to_string())
+    }
+
+    /// A 303 to `path` under the admin.
+    pub(super) fn redirect(&self, path: &str) -> HttpResponse {
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("{}{path}", self.state.base)))
+            .finish()
+    }
+
+    pub(super) fn actor(&self) -> String {
+        self.session.username.clone()
+    }
+}
+
+/// The session the request carries, if its cookie is genuine and unexpired and its account
+/// still admits it (the account exists and its session epoch has not moved).
+pub(super) async fn current_session(
+    req: &HttpRequest,
+    state: &web::Data<AdminState>,
+) -> Result<Option<Session>, PageError> {
+    let Some(session) = state.cookies.session(req) else {
+        return Ok(None);
+    };
+    match admitted(state.controller.clone(), session).await {
+        Ok(session) => Ok(session),
+        Err(e) => {
+            log::error!(target: "dynlog::admin", "checking a session: {e}");
+            Err(PageError::Shown {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                base: state.base.clone(),
+                message: UNAVAILABLE.into(),
+            })
+        }
+    }
+}
+
+/// `session`, if the store's account still admits it.
+pub(super) async fn admitted(
+    controller: Controller,
+    session: Session,
+) -> Result<Option<Session>, Error> {
+    let username = session.username.clone();
+    let account = web::block(move || controller.store().account(&username))
+        .await
+        .unwrap_or_else(|e| Err(Error::store("looking up an account", e)))?;
+    Ok(session.admitted_by(account.as_ref()).then_some(session))
+}
+
+/// The status a page answers a core error with.
+pub(super) fn status_of(error: &Error) -> StatusCode {
+    match error {
+        Error::ConfigNotFound(_)
+        | Error::TriggerNotFound(_)
+        | Error::TokenNotFound(_)
+        | Error::AccountNotFound(_) => StatusCode::NOT_FOUND,
+        Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
+        e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// An update posted without the version its form was read at.
+pub(super) fn missing_version() -> Error {
+    Error::Invalid {
+        field: "version",
+        value: String::new(),
+        reason: "the form carries no version: reload it".into(),
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs, in order, keys repeated for multiple selects.
+pub(crate) struct Form(pub(super) Vec<(String, String)>);
+
+impl Form {
+    pub(super) fn parse(bytes: &[u8]) -> Form {
+        Form(form_urlencoded::parse(bytes).into_owned().collect())
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value as typed, spaces kept (for passwords).
+    pub(super) fn text_raw(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").to_string()
+    }
+
+    pub(super) fn text(&self, key: &str) -> String {
+        self.get(key).unwrap_or("").trim().to_string()
+    }
+
+    pub(super) fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub(super) fn checked(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+pub(super) fn encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+pub(super) fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+pub(super) fn when_opt(t: Option<DateTime<Utc>>, none: &str) -> String {
+    t.map(when).unwrap_or_else(|| none.to_string())
+}
+
+/// When `to` is, seen from `from`: "in 2 h 5 min", "3 min ago", "now".
+pub(super) fn in_words(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let seconds = (to - from).num_seconds();
+    if seconds == 0 {
+        return "now".into();
+    }
+    let s = seconds.unsigned_abs();
+    let text = if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s / 60)
+    } else if s < 48 * 3600 {
+        format!("{} h {} min", s / 3600, s % 3600 / 60)
+    } else {
+        format!("{} days", s / 86400)
+    };
+    if seconds > 0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// Parses a time typed in UTC: `2026-11-24 10:00`, with a `T`, with seconds, or RFC 3339.
+pub(super) fn parse_time(field: &'static str, value: &str) -> Result<Option<DateTime<Utc>>, Error> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        let t = t.with_timezone(&Utc);
+        return dynlog_core::validate_time(field, t).map(|()| Some(t));
+    }
+    let normalized = value.replacen('T', " ", 1);
+    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&normalized, format) {
+            let t = t.and_utc();
+            return dynlog_core::validate_time(field, t).map(|()| Some(t));
+        }
+    }
+    Err(Error::Invalid {
+        field,
+        value: value.chars().take(64).collect(),
+        reason: "expected a UTC time such as 2026-11-24 14:30".into(),
+    })
+}
+
+/// What anonymous visitors are told when the store fails.
+pub(super) const UNAVAILABLE: &str = "The service is unavailable: try again in a moment.";
+
+/// The root logger is `""` in configs and `root` in the form.
+pub(super) fn form_name(name: &str) -> &str {
+    if name.is_empty() { "root" } else { name }
+}
+
+pub(super) fn config_name(name: &str) -> &str {
+    if name == "root" { "" } else { name }
+}
+
+pub(super) fn minute(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A delete posted from a page: checked, done, and back to the list.
+pub(super) async fn delete(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    body: Bytes,
+    list: &str,
+    f: impl FnOnce(&Controller, &str) -> dynlog_core::Result<()> + Send + 'static,
+) -> Page {
+    let (ctx, _) = Ctx::posted(&req, &state, &body).await?;
+    let actor = ctx.actor();
+    ctx.block(move |c| f(c, &actor)).await?;
+    Ok(ctx.redirect(list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn times_parse_in_the_forms_people_type() {
+        let t = |s| parse_time("start", s).unwrap().map(|t| t.to_rfc3339());
+        assert_eq!(
+            t("2026-11-24 14:30"),
+            Some("2026-11-24T14:30:00+00:00".into())
+        );
+        assert_eq!(
+            t("2026-11-24T14:30:05"),
+            Some("2026-11-24T14:30:05+00:00".into())
+        );
+        assert_eq!(
+            t("2026-11-24T15:30:00+01:00"),
+            Some("2026-11-24T14:30:00+00:00".into())
+        );
+        assert_eq!(t("  "), None);
+        let e = parse_time("end", "tomorrow").unwrap_err().to_string();
+        assert!(e.contains("end") && e.contains("tomorrow"), "{e}");
+    }
+
+    #[test]
+    fn durations_read_as_words() {
+        let now = Utc::now();
+        assert_eq!(in_words(now, now + Duration::minutes(90)), "in 1 h 30 min");
+        assert_eq!(in_words(now, now - Duration::seconds(5)), "5 s ago");
+        assert_eq!(in_words(now, now), "now");
+    }
+}

@@ -1,0 +1,389 @@
+//! Triggers: the list, the form with quick windows, activate or deactivate, delete.
+
+use std::collections::BTreeMap;
+
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use askama::Template;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use dynlog_core::{Config, ConfigId, Error, NewTrigger, Trigger, TriggerId};
+
+use super::Page;
+use super::frame::{
+    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, parse_time, status_of, when,
+    when_opt,
+};
+use crate::AdminState;
+
+pub(super) struct Opt {
+    value: i64,
+    label: String,
+    selected: bool,
+}
+
+struct TriggerRow {
+    id: i64,
+    name: String,
+    config: String,
+    config_id: i64,
+    start: String,
+    start_iso: String,
+    end: String,
+    end_iso: String,
+    window: &'static str,
+    running: bool,
+    active: bool,
+    version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "triggers.html")]
+struct TriggersPage {
+    page: Frame,
+    rows: Vec<TriggerRow>,
+    configs: Vec<Opt>,
+    active: String,
+    filtered: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct TriggerFilter {
+    active: Option<String>,
+    config: Option<String>,
+}
+
+pub(super) fn config_options(configs: &[Config], selected: Option<ConfigId>) -> Vec<Opt> {
+    configs
+        .iter()
+        .map(|c| Opt {
+            value: c.id.0,
+            label: c.name.clone(),
+            selected: Some(c.id) == selected,
+        })
+        .collect()
+}
+
+fn iso(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+pub(super) async fn triggers(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    q: web::Query<TriggerFilter>,
+) -> Page {
+    let ctx = Ctx::new(&req, &state).await?;
+    let (triggers, configs) = ctx
+        .block(|c| Ok((c.store().triggers()?, c.store().configs()?)))
+        .await?;
+    let now = ctx.controller().now();
+    let winner = dynlog_core::schedule::winner_at(&triggers, now).map(|t| t.id);
+    let active = q.active.clone().unwrap_or_default();
+    let config = q
+        .config
+        .as_deref()
+        .and_then(|c| c.parse::<i64>().ok())
+        .map(ConfigId);
+    let names: BTreeMap<ConfigId, String> =
+        configs.iter().map(|c| (c.id, c.name.clone())).collect();
+    let rows = triggers
+        .iter()
+        .filter(|t| match active.as_str() {
+            "yes" => t.is_active,
+            "no" => !t.is_active,
+            _ => true,
+        })
+        .filter(|t| config.is_none_or(|c| t.config_id == c))
+        .map(|t| TriggerRow {
+            id: t.id.0,
+            name: t.name.clone(),
+            config: names.get(&t.config_id).cloned().unwrap_or_default(),
+            config_id: t.config_id.0,
+            start: when_opt(t.start, "always"),
+            start_iso: iso(t.start),
+            end: when_opt(t.end, "never"),
+            end_iso: iso(t.end),
+            window: if t.end.is_some_and(|e| e <= now) {
+                "ended"
+            } else if t.start.is_some_and(|s| s > now) {
+                "to come"
+            } else {
+                "open"
+            },
+            running: winner == Some(t.id),
+            active: t.is_active,
+            version: t.version,
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        &TriggersPage {
+            page: ctx.frame("triggers"),
+            rows,
+            configs: config_options(&configs, config),
+            filtered: !active.is_empty() || config.is_some(),
+            active,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "trigger_form.html")]
+struct TriggerPage {
+    page: Frame,
+    id: Option<i64>,
+    version: Option<i64>,
+    name: String,
+    configs: Vec<Opt>,
+    start: String,
+    end: String,
+    is_active: bool,
+    now: String,
+    error: Option<String>,
+    /// A new form nobody has typed in yet: only there does the end follow the start.
+    fresh: bool,
+    /// The window's length in words, next to the end.
+    duration: String,
+}
+
+/// How long the window typed in `start` and `end` is, in words ("2 h 0 min"); empty when either
+/// is missing or unreadable.
+fn duration_of(start: &str, end: &str) -> String {
+    match (parse_time("start", start), parse_time("end", end)) {
+        (Ok(Some(start)), Ok(Some(end))) if end > start => {
+            in_words(start, end).trim_start_matches("in ").to_string()
+        }
+        (Ok(Some(_)), Ok(Some(_))) => "ends before it starts".into(),
+        (_, Ok(None)) => "until deleted".into(),
+        _ => String::new(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ForConfig {
+    config: Option<i64>,
+}
+
+pub(super) async fn new_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    q: web::Query<ForConfig>,
+) -> Page {
+    let ctx = Ctx::new(&req, &state).await?;
+    let configs = ctx.block(|c| c.store().configs()).await?;
+    let now = ctx.controller().now();
+    let selected = q.config.map(ConfigId);
+    let name = selected
+        .and_then(|id| configs.iter().find(|c| c.id == id))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    // As in the seed: the window starts now and ends two hours later.
+    let start = now.with_timezone(&Utc);
+    Ok(html(
+        StatusCode::OK,
+        &TriggerPage {
+            page: ctx.frame("triggers"),
+            id: None,
+            version: None,
+            name,
+            configs: config_options(&configs, selected),
+            start: minute(start),
+            end: minute(start + Duration::hours(2)),
+            is_active: true,
+            now: minute(now),
+            error: None,
+            fresh: true,
+            duration: "2 h 0 min".into(),
+        },
+    ))
+}
+
+pub(super) async fn edit_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+) -> Page {
+    let ctx = Ctx::new(&req, &state).await?;
+    let id = TriggerId(id.into_inner());
+    let (trigger, configs) = ctx
+        .block(move |c| Ok((c.store().trigger(id)?, c.store().configs()?)))
+        .await?;
+    Ok(html(
+        StatusCode::OK,
+        &trigger_page(&ctx, &trigger, &configs),
+    ))
+}
+
+fn trigger_page(ctx: &Ctx, t: &Trigger, configs: &[Config]) -> TriggerPage {
+    TriggerPage {
+        page: ctx.frame("triggers"),
+        id: Some(t.id.0),
+        version: Some(t.version),
+        name: t.name.clone(),
+        configs: config_options(configs, Some(t.config_id)),
+        start: t.start.map(when).unwrap_or_default(),
+        end: t.end.map(when).unwrap_or_default(),
+        is_active: t.is_active,
+        now: minute(ctx.state.controller.now()),
+        error: None,
+        fresh: false,
+        duration: duration_of(
+            &t.start.map(when).unwrap_or_default(),
+            &t.end.map(when).unwrap_or_default(),
+        ),
+    }
+}
+
+pub(super) async fn save_new_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    body: Bytes,
+) -> Page {
+    submit_trigger(req, state, None, body).await
+}
+
+pub(super) async fn save_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+) -> Page {
+    submit_trigger(req, state, Some(TriggerId(id.into_inner())), body).await
+}
+
+fn trigger_from_form(form: &Form, now: DateTime<Utc>) -> Result<NewTrigger, Error> {
+    let config = form.text("config");
+    let config_id = config.parse::<i64>().map_err(|_| Error::Invalid {
+        field: "config",
+        value: config.clone(),
+        reason: "choose a config (make one first if there is none)".into(),
+    })?;
+    let (start, end) = match form.get("quick").filter(|q| !q.is_empty()) {
+        Some(hours) => {
+            let hours: i64 = hours
+                .parse()
+                .ok()
+                .filter(|h| (1..=24 * 7).contains(h))
+                .ok_or_else(|| Error::Invalid {
+                    field: "quick",
+                    value: hours.to_string(),
+                    reason: "a quick window is 1 to 168 hours".into(),
+                })?;
+            (Some(now), Some(now + Duration::hours(hours)))
+        }
+        None => (
+            parse_time("start", form.get("start").unwrap_or(""))?,
+            parse_time("end", form.get("end").unwrap_or(""))?,
+        ),
+    };
+    Ok(NewTrigger {
+        name: form.text("name"),
+        config_id: ConfigId(config_id),
+        start,
+        end,
+        // A quick window is for running now.
+        is_active: form.checked("is_active") || form.get("quick").is_some(),
+    })
+}
+
+async fn submit_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: Option<TriggerId>,
+    body: Bytes,
+) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let now = ctx.controller().now();
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let parsed = match (id, form.get("quick").filter(|q| !q.is_empty())) {
+        // A quick window replaces the window with one from now: never silently on an existing
+        // trigger, whose edit page offers none.
+        (Some(_), Some(quick)) => Err(Error::Invalid {
+            field: "quick",
+            value: quick.chars().take(8).collect(),
+            reason: "quick windows make new triggers: use Add trigger, or edit start and end"
+                .into(),
+        }),
+        _ => trigger_from_form(&form, now),
+    };
+    let actor = ctx.actor();
+    let saved = ctx
+        .submit(move |c| {
+            let new = parsed?;
+            match id {
+                None => c.create_trigger(&actor, &new),
+                Some(id) => {
+                    c.update_trigger(&actor, id, version.ok_or_else(missing_version)?, &new)
+                }
+            }
+        })
+        .await?;
+    match saved {
+        Ok(trigger) => Ok(ctx.redirect(&format!("/triggers?saved={}", trigger.id.0))),
+        Err(e) => {
+            let configs = ctx.block(|c| c.store().configs()).await?;
+            // A missing config is a bad choice in the form, not a missing page.
+            let status = match e {
+                Error::ConfigNotFound(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => status_of(&e),
+            };
+            let selected = form.text("config").parse::<i64>().ok().map(ConfigId);
+            let page = TriggerPage {
+                page: ctx.frame("triggers"),
+                id: id.map(|i| i.0),
+                version,
+                name: form.text("name"),
+                configs: config_options(&configs, selected),
+                start: form.text("start"),
+                end: form.text("end"),
+                is_active: form.checked("is_active"),
+                now: minute(now),
+                error: Some(e.to_string()),
+                fresh: false,
+                duration: duration_of(&form.text("start"), &form.text("end")),
+            };
+            Ok(html(status, &page))
+        }
+    }
+}
+
+pub(super) async fn toggle_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let id = TriggerId(id.into_inner());
+    let actor = ctx.actor();
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    ctx.block(move |c| {
+        let version = version.ok_or_else(missing_version)?;
+        let t = c.store().trigger(id)?;
+        let new = NewTrigger {
+            name: t.name,
+            config_id: t.config_id,
+            start: t.start,
+            end: t.end,
+            is_active: !t.is_active,
+        };
+        c.update_trigger(&actor, id, version, &new)
+    })
+    .await?;
+    Ok(ctx.redirect("/triggers"))
+}
+
+pub(super) async fn delete_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+) -> Page {
+    let id = TriggerId(id.into_inner());
+    delete(req, state, body, "/triggers", move |c, actor| {
+        c.delete_trigger(actor, id)
+    })
+    .await
+}
