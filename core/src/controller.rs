@@ -1,5 +1,6 @@
 //! The controller: keeps a logger on the config the schedule says, at the right time.
 
+use std::hash::Hasher;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -627,10 +628,13 @@ fn config_hash(config: &LoggingConfig) -> String {
     )
 }
 
+/// FNV-1a from the `fnv` crate, not rustc-hash: FNV is a fixed algorithm, so a config hashes the
+/// same in every process, build and platform, which rustc-hash does not promise (its 2.1.1
+/// changed its output, and it hashes by `usize`).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 fn short_program_name(arg0: String) -> String {

@@ -2,13 +2,14 @@
 //! target to level (per generation), the config itself (per thread), and the targets seen.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeSet;
+use std::hash::Hasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use arc_swap::cache::Cache;
+use rustc_hash::FxHasher;
 
 use super::compiled::Compiled;
 use super::dynamic::DynamicLogger;
@@ -175,63 +176,15 @@ impl SeenTargets {
     }
 }
 
-pub(super) const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-/// FxHash (rustc's hasher) steps over bytes, eight at a time. The tail is read as one
-/// overlapping word (or two overlapping halves), never copied byte by byte.
-#[inline]
-pub(super) fn fx_mix(mut hash: u64, bytes: &[u8]) -> u64 {
-    let step = |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(FX_K);
-    let word =
-        |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
-    let half = |b: &[u8], at: usize| {
-        u64::from(u32::from_le_bytes(
-            b[at..at + 4].try_into().unwrap_or_default(),
-        ))
-    };
-    let len = bytes.len();
-    if len >= 8 {
-        let mut at = 0;
-        while at + 8 < len {
-            hash = step(hash, word(bytes, at));
-            at += 8;
-        }
-        step(hash, word(bytes, len - 8))
-    } else if len >= 4 {
-        step(hash, half(bytes, 0) | half(bytes, len - 4) << 32)
-    } else if len > 0 {
-        let (a, b, c) = (bytes[0], bytes[len / 2], bytes[len - 1]);
-        step(hash, u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16)
-    } else {
-        hash
-    }
-}
-
-/// FxHash of a target with a final mix, so the cache's slot bits and tag bits both depend on
-/// every byte: a few nanoseconds for a module path, against SipHash's tens.
+/// A target's hash for the caches: rustc-hash's `FxHasher` over its bytes, whose string hash
+/// mixes every byte into every bit, so the caches' slot bits and tag bits both depend on the
+/// whole target. A few nanoseconds for a module path, against SipHash's tens.
 #[inline]
 pub(super) fn fx_hash(bytes: &[u8]) -> u64 {
-    let mut hash = fx_mix(bytes.len() as u64, bytes);
-    hash ^= hash >> 29;
-    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    hash ^ (hash >> 32)
+    let mut hasher = FxHasher::default();
+    hasher.write(bytes);
+    hasher.finish()
 }
-
-/// FxHash for the name map of the slow path.
-#[derive(Default)]
-pub(super) struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = fx_mix(self.0, bytes);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub(super) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 #[cfg(test)]
 mod tests {

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use log::LevelFilter;
+use rustc_hash::FxHashMap;
 
-use super::cache::{FxMap, SeenTargets, TargetCache, fx_hash};
+use super::cache::{SeenTargets, TargetCache, fx_hash};
 use super::dynamic::DynamicLogger;
 use super::view::{LevelOrigin, LevelSource};
 use crate::level::{Level, LoggerLevel};
@@ -150,14 +151,14 @@ impl Span {
 /// hash another name already has (never seen, but possible) are kept aside and scanned.
 #[derive(Default)]
 pub(super) struct NameIndex {
-    pub(super) by_hash: FxMap<u64, u16>,
+    pub(super) by_hash: FxHashMap<u64, u16>,
     pub(super) collided: Vec<u16>,
 }
 
 impl NameIndex {
     pub(super) fn with_capacity(n: usize) -> Self {
         NameIndex {
-            by_hash: FxMap::with_capacity_and_hasher(n, Default::default()),
+            by_hash: FxHashMap::with_capacity_and_hasher(n, Default::default()),
             collided: Vec::new(),
         }
     }
