@@ -13,7 +13,7 @@ use dynlog_core::{
 };
 use serde::Serialize;
 
-use crate::connection::{AnyConnection, Backend, DbPool, open_pool};
+use crate::connection::{AnyConnection, Backend, DbPool, MultiBackend, open_pool};
 use crate::schema::{
     dynlog_accounts, dynlog_api_tokens, dynlog_audit, dynlog_configs, dynlog_revision,
     dynlog_triggers,
@@ -61,163 +61,214 @@ impl From<Error> for TxError {
 type Conn = PooledConnection<ConnectionManager<AnyConnection>>;
 type TxResult<T> = std::result::Result<T, TxError>;
 
-type ConfigRow = (i64, String, String, i64, At);
-type TriggerRow = (i64, String, bool, Option<At>, Option<At>, i64, i64, At);
-type AuditRow = (
-    i64,
-    At,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-);
-type TokenRow = (i64, String, String, At, Option<At>);
-type AccountRow = (String, String, At, i64);
-
-const CONFIG_COLUMNS: (
-    dynlog_configs::id,
-    dynlog_configs::name,
-    dynlog_configs::body,
-    dynlog_configs::version,
-    dynlog_configs::updated_at,
-) = (
-    dynlog_configs::id,
-    dynlog_configs::name,
-    dynlog_configs::body,
-    dynlog_configs::version,
-    dynlog_configs::updated_at,
-);
-
-const TRIGGER_COLUMNS: (
-    dynlog_triggers::id,
-    dynlog_triggers::name,
-    dynlog_triggers::is_active,
-    dynlog_triggers::start_at,
-    dynlog_triggers::end_at,
-    dynlog_triggers::config_id,
-    dynlog_triggers::version,
-    dynlog_triggers::updated_at,
-) = (
-    dynlog_triggers::id,
-    dynlog_triggers::name,
-    dynlog_triggers::is_active,
-    dynlog_triggers::start_at,
-    dynlog_triggers::end_at,
-    dynlog_triggers::config_id,
-    dynlog_triggers::version,
-    dynlog_triggers::updated_at,
-);
-
-const TOKEN_COLUMNS: (
-    dynlog_api_tokens::id,
-    dynlog_api_tokens::name,
-    dynlog_api_tokens::token_hash,
-    dynlog_api_tokens::created_at,
-    dynlog_api_tokens::last_used_at,
-) = (
-    dynlog_api_tokens::id,
-    dynlog_api_tokens::name,
-    dynlog_api_tokens::token_hash,
-    dynlog_api_tokens::created_at,
-    dynlog_api_tokens::last_used_at,
-);
-
-const ACCOUNT_COLUMNS: (
-    dynlog_accounts::username,
-    dynlog_accounts::password_hash,
-    dynlog_accounts::created_at,
-    dynlog_accounts::session_epoch,
-) = (
-    dynlog_accounts::username,
-    dynlog_accounts::password_hash,
-    dynlog_accounts::created_at,
-    dynlog_accounts::session_epoch,
-);
-
-const AUDIT_COLUMNS: (
-    dynlog_audit::id,
-    dynlog_audit::at,
-    dynlog_audit::actor,
-    dynlog_audit::action,
-    dynlog_audit::entity,
-    dynlog_audit::entity_id,
-    dynlog_audit::before,
-    dynlog_audit::after,
-) = (
-    dynlog_audit::id,
-    dynlog_audit::at,
-    dynlog_audit::actor,
-    dynlog_audit::action,
-    dynlog_audit::entity,
-    dynlog_audit::entity_id,
-    dynlog_audit::before,
-    dynlog_audit::after,
-);
-
-fn config_of(row: ConfigRow) -> Result<Config> {
-    let (id, name, body, version, updated_at) = row;
-    let body = LoggingConfig::from_json(&body).map_err(|e| Error::Store {
-        message: format!("config {id} has a body this version cannot read: {e}"),
-        source: Some(Box::new(e)),
-    })?;
-    Ok(Config {
-        id: ConfigId(id),
-        name,
-        body,
-        version,
-        updated_at: updated_at.0,
-    })
+/// A row of `dynlog_configs` as it is read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dynlog_configs, check_for_backend(MultiBackend))]
+struct ConfigRow {
+    id: i64,
+    name: String,
+    body: String,
+    version: i64,
+    updated_at: At,
 }
 
-fn trigger_of(row: TriggerRow) -> Trigger {
-    let (id, name, is_active, start, end, config_id, version, updated_at) = row;
-    Trigger {
-        id: TriggerId(id),
-        name,
-        is_active,
-        start: start.map(|at| at.0),
-        end: end.map(|at| at.0),
-        config_id: ConfigId(config_id),
-        version,
-        updated_at: updated_at.0,
+/// What a config's create or update writes to `dynlog_configs`.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = dynlog_configs)]
+struct ConfigChange<'a> {
+    name: &'a str,
+    body: &'a str,
+    version: i64,
+    updated_at: At,
+}
+
+/// A new row of `dynlog_configs`.
+#[derive(Insertable)]
+#[diesel(table_name = dynlog_configs)]
+struct NewConfigRow<'a> {
+    #[diesel(embed)]
+    change: ConfigChange<'a>,
+    created_at: At,
+}
+
+/// A row of `dynlog_triggers` as it is read.
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = dynlog_triggers, check_for_backend(MultiBackend))]
+struct TriggerRow {
+    id: i64,
+    name: String,
+    is_active: bool,
+    start_at: Option<At>,
+    end_at: Option<At>,
+    config_id: i64,
+    version: i64,
+    updated_at: At,
+}
+
+/// What a trigger's create or update writes to `dynlog_triggers`. A missing bound is written as
+/// NULL, in an update too.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = dynlog_triggers)]
+#[diesel(treat_none_as_null = true, treat_none_as_default_value = false)]
+struct TriggerChange<'a> {
+    name: &'a str,
+    is_active: bool,
+    start_at: Option<At>,
+    end_at: Option<At>,
+    config_id: i64,
+    version: i64,
+    updated_at: At,
+}
+
+impl<'a> TriggerChange<'a> {
+    fn of(new: &'a NewTrigger, version: i64) -> Self {
+        TriggerChange {
+            name: &new.name,
+            is_active: new.is_active,
+            start_at: new.start.map(At),
+            end_at: new.end.map(At),
+            config_id: new.config_id.0,
+            version,
+            updated_at: At::now(),
+        }
     }
 }
 
-fn token_of(row: TokenRow) -> ApiToken {
-    let (id, name, token_hash, created_at, last_used_at) = row;
-    ApiToken {
-        id,
-        name,
-        token_hash,
-        created_at: created_at.0,
-        last_used_at: last_used_at.map(|at| at.0),
+/// A new row of `dynlog_triggers`.
+#[derive(Insertable)]
+#[diesel(table_name = dynlog_triggers)]
+struct NewTriggerRow<'a> {
+    #[diesel(embed)]
+    change: TriggerChange<'a>,
+    created_at: At,
+}
+
+/// A row of `dynlog_audit` as it is read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dynlog_audit, check_for_backend(MultiBackend))]
+struct AuditRow {
+    id: i64,
+    at: At,
+    actor: String,
+    action: String,
+    entity: String,
+    entity_id: i64,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// A new row of `dynlog_audit`.
+#[derive(Insertable)]
+#[diesel(table_name = dynlog_audit, treat_none_as_default_value = false)]
+struct NewAuditRow<'a> {
+    at: At,
+    actor: &'a str,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: i64,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// A row of `dynlog_api_tokens` as it is read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dynlog_api_tokens, check_for_backend(MultiBackend))]
+struct TokenRow {
+    id: i64,
+    name: String,
+    token_hash: String,
+    created_at: At,
+    last_used_at: Option<At>,
+}
+
+/// A new row of `dynlog_api_tokens`.
+#[derive(Insertable)]
+#[diesel(table_name = dynlog_api_tokens)]
+struct NewTokenRow<'a> {
+    name: &'a str,
+    token_hash: &'a str,
+    created_at: At,
+}
+
+/// A row of `dynlog_accounts`, as it is read and as it is created.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = dynlog_accounts, check_for_backend(MultiBackend))]
+struct AccountRow {
+    username: String,
+    password_hash: String,
+    created_at: At,
+    session_epoch: i64,
+}
+
+impl TryFrom<ConfigRow> for Config {
+    type Error = Error;
+
+    fn try_from(row: ConfigRow) -> Result<Config> {
+        let body = LoggingConfig::from_json(&row.body).map_err(|e| Error::Store {
+            message: format!("config {} has a body this version cannot read: {e}", row.id),
+            source: Some(Box::new(e)),
+        })?;
+        Ok(Config {
+            id: ConfigId(row.id),
+            name: row.name,
+            body,
+            version: row.version,
+            updated_at: row.updated_at.0,
+        })
     }
 }
 
-fn account_of(row: AccountRow) -> Account {
-    let (username, password_hash, created_at, session_epoch) = row;
-    Account {
-        username,
-        password_hash,
-        created_at: created_at.0,
-        session_epoch,
+impl From<TriggerRow> for Trigger {
+    fn from(row: TriggerRow) -> Trigger {
+        Trigger {
+            id: TriggerId(row.id),
+            name: row.name,
+            is_active: row.is_active,
+            start: row.start_at.map(|at| at.0),
+            end: row.end_at.map(|at| at.0),
+            config_id: ConfigId(row.config_id),
+            version: row.version,
+            updated_at: row.updated_at.0,
+        }
     }
 }
 
-fn audit_of(row: AuditRow) -> AuditEntry {
-    let (id, at, actor, action, entity, entity_id, before, after) = row;
-    let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
-    AuditEntry {
-        id,
-        at: at.0,
-        actor,
-        action,
-        entity,
-        entity_id,
-        before: parse(before),
-        after: parse(after),
+impl From<TokenRow> for ApiToken {
+    fn from(row: TokenRow) -> ApiToken {
+        ApiToken {
+            id: row.id,
+            name: row.name,
+            token_hash: row.token_hash,
+            created_at: row.created_at.0,
+            last_used_at: row.last_used_at.map(|at| at.0),
+        }
+    }
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Account {
+        Account {
+            username: row.username,
+            password_hash: row.password_hash,
+            created_at: row.created_at.0,
+            session_epoch: row.session_epoch,
+        }
+    }
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> AuditEntry {
+        let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+        AuditEntry {
+            id: row.id,
+            at: row.at.0,
+            actor: row.actor,
+            action: row.action,
+            entity: row.entity,
+            entity_id: row.entity_id,
+            before: parse(row.before),
+            after: parse(row.after),
+        }
     }
 }
 
@@ -253,15 +304,15 @@ fn audit<T: Serialize>(
     after: Option<&T>,
 ) -> QueryResult<()> {
     diesel::insert_into(dynlog_audit::table)
-        .values((
-            dynlog_audit::at.eq(At::now()),
-            dynlog_audit::actor.eq(actor),
-            dynlog_audit::action.eq(action),
-            dynlog_audit::entity.eq(entity),
-            dynlog_audit::entity_id.eq(entity_id),
-            dynlog_audit::before.eq(json(before)),
-            dynlog_audit::after.eq(json(after)),
-        ))
+        .values(NewAuditRow {
+            at: At::now(),
+            actor,
+            action,
+            entity,
+            entity_id,
+            before: json(before),
+            after: json(after),
+        })
         .execute(conn)
         .map(drop)
 }
@@ -269,19 +320,19 @@ fn audit<T: Serialize>(
 fn find_config(conn: &mut AnyConnection, id: ConfigId) -> TxResult<Config> {
     let row = dynlog_configs::table
         .find(id.0)
-        .select(CONFIG_COLUMNS)
-        .first::<ConfigRow>(conn)
+        .select(ConfigRow::as_select())
+        .first(conn)
         .optional()?;
-    Ok(config_of(row.ok_or(Error::ConfigNotFound(id))?)?)
+    Ok(Config::try_from(row.ok_or(Error::ConfigNotFound(id))?)?)
 }
 
 fn find_trigger(conn: &mut AnyConnection, id: TriggerId) -> TxResult<Trigger> {
     let row = dynlog_triggers::table
         .find(id.0)
-        .select(TRIGGER_COLUMNS)
-        .first::<TriggerRow>(conn)
+        .select(TriggerRow::as_select())
+        .first(conn)
         .optional()?;
-    Ok(trigger_of(row.ok_or(Error::TriggerNotFound(id))?))
+    Ok(Trigger::from(row.ok_or(Error::TriggerNotFound(id))?))
 }
 
 /// A unique-name violation as the typed error; anything else as it is.
@@ -387,10 +438,10 @@ impl Store for DieselStore {
             };
             let triggers = dynlog_triggers::table
                 .filter(can_win())
-                .select(TRIGGER_COLUMNS)
-                .load::<TriggerRow>(conn)?
+                .select(TriggerRow::as_select())
+                .load(conn)?
                 .into_iter()
-                .map(trigger_of)
+                .map(Trigger::from)
                 .collect();
             let configs = dynlog_configs::table
                 .filter(
@@ -400,10 +451,10 @@ impl Store for DieselStore {
                             .select(dynlog_triggers::config_id),
                     ),
                 )
-                .select(CONFIG_COLUMNS)
-                .load::<ConfigRow>(conn)?
+                .select(ConfigRow::as_select())
+                .load(conn)?
                 .into_iter()
-                .map(|row| config_of(row).map(|config| (config.id, config)))
+                .map(|row| Config::try_from(row).map(|config| (config.id, config)))
                 .collect::<Result<BTreeMap<_, _>>>()?;
             Ok(Snapshot {
                 revision,
@@ -422,11 +473,11 @@ impl Store for DieselStore {
         self.read("listing configs", |conn| {
             let rows = dynlog_configs::table
                 .order(dynlog_configs::name.asc())
-                .select(CONFIG_COLUMNS)
-                .load::<ConfigRow>(conn)?;
+                .select(ConfigRow::as_select())
+                .load(conn)?;
             Ok(rows
                 .into_iter()
-                .map(config_of)
+                .map(Config::try_from)
                 .collect::<Result<Vec<_>>>()?)
         })
     }
@@ -440,21 +491,24 @@ impl Store for DieselStore {
         let body = serde_json::to_string(&new.body).unwrap_or_default();
         self.write("creating a config", |conn| {
             let at = At::now();
+            let change = ConfigChange {
+                name: &new.name,
+                body: &body,
+                version: 1,
+                updated_at: at,
+            };
             diesel::insert_into(dynlog_configs::table)
-                .values((
-                    dynlog_configs::name.eq(&new.name),
-                    dynlog_configs::body.eq(&body),
-                    dynlog_configs::version.eq(1),
-                    dynlog_configs::created_at.eq(at),
-                    dynlog_configs::updated_at.eq(at),
-                ))
+                .values(NewConfigRow {
+                    change,
+                    created_at: at,
+                })
                 .execute(conn)
                 .map_err(unique_name(&new.name))?;
-            let config = config_of(
+            let config = Config::try_from(
                 dynlog_configs::table
                     .filter(dynlog_configs::name.eq(&new.name))
-                    .select(CONFIG_COLUMNS)
-                    .first::<ConfigRow>(conn)?,
+                    .select(ConfigRow::as_select())
+                    .first(conn)?,
             )?;
             audit(
                 conn,
@@ -488,12 +542,12 @@ impl Store for DieselStore {
                     .filter(dynlog_configs::id.eq(id.0))
                     .filter(dynlog_configs::version.eq(version)),
             )
-            .set((
-                dynlog_configs::name.eq(&new.name),
-                dynlog_configs::body.eq(&body),
-                dynlog_configs::version.eq(version + 1),
-                dynlog_configs::updated_at.eq(At::now()),
-            ))
+            .set(ConfigChange {
+                name: &new.name,
+                body: &body,
+                version: version + 1,
+                updated_at: At::now(),
+            })
             .execute(conn)
             .map_err(unique_name(&new.name))?;
             let after = find_config(conn, id)?;
@@ -519,9 +573,9 @@ impl Store for DieselStore {
             let triggers = dynlog_triggers::table
                 .filter(dynlog_triggers::config_id.eq(id.0))
                 .order(dynlog_triggers::id.asc())
-                .select(TRIGGER_COLUMNS)
-                .load::<TriggerRow>(conn)?;
-            for trigger in triggers.into_iter().map(trigger_of) {
+                .select(TriggerRow::as_select())
+                .load(conn)?;
+            for trigger in triggers.into_iter().map(Trigger::from) {
                 audit(
                     conn,
                     actor,
@@ -545,10 +599,10 @@ impl Store for DieselStore {
     fn triggers(&self) -> Result<Vec<Trigger>> {
         self.read("listing triggers", |conn| {
             let mut triggers: Vec<Trigger> = dynlog_triggers::table
-                .select(TRIGGER_COLUMNS)
-                .load::<TriggerRow>(conn)?
+                .select(TriggerRow::as_select())
+                .load(conn)?
                 .into_iter()
-                .map(trigger_of)
+                .map(Trigger::from)
                 .collect();
             // Latest start first, a missing start being the earliest; NULL ordering differs
             // between the backends, so sort here.
@@ -564,21 +618,17 @@ impl Store for DieselStore {
     fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger> {
         self.write("creating a trigger", |conn| {
             check_trigger(conn, new)?;
-            let at = At::now();
+            let change = TriggerChange::of(new, 1);
             let row = diesel::insert_into(dynlog_triggers::table)
-                .values((
-                    dynlog_triggers::name.eq(&new.name),
-                    dynlog_triggers::is_active.eq(new.is_active),
-                    dynlog_triggers::start_at.eq(new.start.map(At)),
-                    dynlog_triggers::end_at.eq(new.end.map(At)),
-                    dynlog_triggers::config_id.eq(new.config_id.0),
-                    dynlog_triggers::version.eq(1),
-                    dynlog_triggers::created_at.eq(at),
-                    dynlog_triggers::updated_at.eq(at),
-                ))
-                .returning(TRIGGER_COLUMNS)
+                .values(NewTriggerRow {
+                    created_at: change.updated_at,
+                    change,
+                })
+                // The columns themselves: the multi-connection passes a RETURNING clause on to
+                // the backend's own query builder, which knows no `SelectBy` of the multi-backend.
+                .returning(<TriggerRow as Selectable<MultiBackend>>::construct_selection())
                 .get_result::<TriggerRow>(conn)?;
-            let trigger = trigger_of(row);
+            let trigger = Trigger::from(row);
             audit(
                 conn,
                 actor,
@@ -608,15 +658,7 @@ impl Store for DieselStore {
                     .filter(dynlog_triggers::id.eq(id.0))
                     .filter(dynlog_triggers::version.eq(version)),
             )
-            .set((
-                dynlog_triggers::name.eq(&new.name),
-                dynlog_triggers::is_active.eq(new.is_active),
-                dynlog_triggers::start_at.eq(new.start.map(At)),
-                dynlog_triggers::end_at.eq(new.end.map(At)),
-                dynlog_triggers::config_id.eq(new.config_id.0),
-                dynlog_triggers::version.eq(version + 1),
-                dynlog_triggers::updated_at.eq(At::now()),
-            ))
+            .set(TriggerChange::of(new, version + 1))
             .execute(conn)?;
             let after = find_trigger(conn, id)?;
             if changed == 0 {
@@ -660,11 +702,11 @@ impl Store for DieselStore {
             let doomed = dynlog_triggers::table
                 .filter(ended)
                 .order(dynlog_triggers::id.asc())
-                .select(TRIGGER_COLUMNS)
-                .load::<TriggerRow>(conn)?;
+                .select(TriggerRow::as_select())
+                .load(conn)?;
             // Writers queue on the revision, so these are the rows the DELETE removes.
             diesel::delete(dynlog_triggers::table.filter(ended)).execute(conn)?;
-            for trigger in doomed.iter().cloned().map(trigger_of) {
+            for trigger in doomed.iter().cloned().map(Trigger::from) {
                 audit(
                     conn,
                     actor,
@@ -684,13 +726,13 @@ impl Store for DieselStore {
             let mut select = dynlog_audit::table
                 .order(dynlog_audit::id.desc())
                 .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
-                .select(AUDIT_COLUMNS)
+                .select(AuditRow::as_select())
                 .into_boxed();
             if let Some(before) = query.before {
                 select = select.filter(dynlog_audit::id.lt(before));
             }
-            let rows = select.load::<AuditRow>(conn)?;
-            Ok(rows.into_iter().map(audit_of).collect())
+            let rows = select.load(conn)?;
+            Ok(rows.into_iter().map(AuditEntry::from).collect())
         })
     }
 
@@ -698,9 +740,9 @@ impl Store for DieselStore {
         self.read("listing accounts", |conn| {
             let rows = dynlog_accounts::table
                 .order(dynlog_accounts::username.asc())
-                .select(ACCOUNT_COLUMNS)
-                .load::<AccountRow>(conn)?;
-            Ok(rows.into_iter().map(account_of).collect())
+                .select(AccountRow::as_select())
+                .load(conn)?;
+            Ok(rows.into_iter().map(Account::from).collect())
         })
     }
 
@@ -708,10 +750,10 @@ impl Store for DieselStore {
         self.read("reading an account", |conn| {
             let row = dynlog_accounts::table
                 .find(username)
-                .select(ACCOUNT_COLUMNS)
-                .first::<AccountRow>(conn)
+                .select(AccountRow::as_select())
+                .first(conn)
                 .optional()?;
-            Ok(row.map(account_of))
+            Ok(row.map(Account::from))
         })
     }
 
@@ -720,10 +762,10 @@ impl Store for DieselStore {
         self.write("writing an account", |conn| {
             let before = dynlog_accounts::table
                 .find(username)
-                .select(ACCOUNT_COLUMNS)
-                .first::<AccountRow>(conn)
+                .select(AccountRow::as_select())
+                .first(conn)
                 .optional()?
-                .map(account_of);
+                .map(Account::from);
             let account = Account {
                 username: username.to_string(),
                 password_hash: password_hash.to_string(),
@@ -742,12 +784,12 @@ impl Store for DieselStore {
                     .execute(conn)?;
             } else {
                 diesel::insert_into(dynlog_accounts::table)
-                    .values((
-                        dynlog_accounts::username.eq(username),
-                        dynlog_accounts::password_hash.eq(password_hash),
-                        dynlog_accounts::created_at.eq(At(account.created_at)),
-                        dynlog_accounts::session_epoch.eq(account.session_epoch),
-                    ))
+                    .values(AccountRow {
+                        username: account.username.clone(),
+                        password_hash: account.password_hash.clone(),
+                        created_at: At(account.created_at),
+                        session_epoch: account.session_epoch,
+                    })
                     .execute(conn)?;
             }
             let action = if before.is_some() { "update" } else { "create" };
@@ -768,10 +810,10 @@ impl Store for DieselStore {
         self.write("ending an account's sessions", |conn| {
             let before = dynlog_accounts::table
                 .find(username)
-                .select(ACCOUNT_COLUMNS)
-                .first::<AccountRow>(conn)
+                .select(AccountRow::as_select())
+                .first(conn)
                 .optional()?
-                .map(account_of)
+                .map(Account::from)
                 .ok_or_else(|| Error::AccountNotFound(username.to_string()))?;
             let after = Account {
                 session_epoch: before.session_epoch + 1,
@@ -798,17 +840,17 @@ impl Store for DieselStore {
         validate_name("token name", name)?;
         self.write("creating a token", |conn| {
             diesel::insert_into(dynlog_api_tokens::table)
-                .values((
-                    dynlog_api_tokens::name.eq(name),
-                    dynlog_api_tokens::token_hash.eq(token_hash),
-                    dynlog_api_tokens::created_at.eq(At::now()),
-                ))
+                .values(NewTokenRow {
+                    name,
+                    token_hash,
+                    created_at: At::now(),
+                })
                 .execute(conn)?;
-            let token = token_of(
+            let token = ApiToken::from(
                 dynlog_api_tokens::table
                     .filter(dynlog_api_tokens::token_hash.eq(token_hash))
-                    .select(TOKEN_COLUMNS)
-                    .first::<TokenRow>(conn)?,
+                    .select(TokenRow::as_select())
+                    .first(conn)?,
             );
             audit(conn, actor, "create", "token", token.id, None, Some(&token))?;
             Ok(token)
@@ -828,10 +870,10 @@ impl Store for DieselStore {
             }
             let row = dynlog_api_tokens::table
                 .filter(dynlog_api_tokens::token_hash.eq(token_hash))
-                .select(TOKEN_COLUMNS)
-                .first::<TokenRow>(conn)
+                .select(TokenRow::as_select())
+                .first(conn)
                 .optional()?;
-            Ok(row.map(token_of))
+            Ok(row.map(ApiToken::from))
         })
     }
 
@@ -839,9 +881,9 @@ impl Store for DieselStore {
         self.read("listing tokens", |conn| {
             let rows = dynlog_api_tokens::table
                 .order(dynlog_api_tokens::id.desc())
-                .select(TOKEN_COLUMNS)
-                .load::<TokenRow>(conn)?;
-            Ok(rows.into_iter().map(token_of).collect())
+                .select(TokenRow::as_select())
+                .load(conn)?;
+            Ok(rows.into_iter().map(ApiToken::from).collect())
         })
     }
 
@@ -849,10 +891,10 @@ impl Store for DieselStore {
         self.write("deleting a token", |conn| {
             let row = dynlog_api_tokens::table
                 .find(id)
-                .select(TOKEN_COLUMNS)
-                .first::<TokenRow>(conn)
+                .select(TokenRow::as_select())
+                .first(conn)
                 .optional()?;
-            let before = token_of(row.ok_or(Error::TokenNotFound(id))?);
+            let before = ApiToken::from(row.ok_or(Error::TokenNotFound(id))?);
             diesel::delete(dynlog_api_tokens::table.find(id)).execute(conn)?;
             audit(conn, actor, "delete", "token", id, Some(&before), None)?;
             Ok(())
