@@ -1,4 +1,8 @@
-//! Helpers for the tests of stores and applications (feature `testing`).
+//! Helpers for the tests of stores, propagators and applications (feature `testing`).
+//!
+//! The [`Propagator`](crate::Propagator) contract is written here too
+//! ([`propagator_contract_tests!`](crate::propagator_contract_tests)), with [`reloader`], a
+//! [`Reloader`](crate::Reloader) whose requests a test can watch without a controller.
 //!
 //! The [`Store`](crate::Store) contract is written once here; a store's tests run all of it with
 //! one macro call, each case on a fresh store:
@@ -11,6 +15,9 @@
 //! ```
 
 pub mod contract;
+pub mod propagator;
+
+pub use propagator::{ReloadProbe, reloader};
 
 /// Defines one `#[test]` per case of the [`Store`](crate::Store) contract, each calling `$make`
 /// for a fresh, empty store: an `Option` of anything that derefs to a `Store`, `None` to skip the
@@ -42,6 +49,46 @@ macro_rules! store_contract_tests {
             fn $case() {
                 if let Some(store) = $make {
                     $crate::testing::contract::$case(&*store);
+                }
+            }
+        )*
+    };
+}
+
+/// Defines one `#[test]` per case of the [`Propagator`](crate::Propagator) contract. `$make`
+/// is an `Option` of a maker (`Fn() -> Box<dyn Propagator>`) whose instances share one fleet
+/// (the same broker and channel), `None` to skip (a broker that is not there); it is evaluated
+/// once per case, so a maker that owns a test broker gives each case its own.
+///
+/// `fan_out:` runs every case, for propagators that carry changes between processes (Redis, a
+/// message broker); `local:` runs those that hold for any propagator.
+///
+/// ```
+/// # #[cfg(feature = "testing")] mod t {
+/// use dynlog_core::{LocalPropagator, Propagator};
+/// dynlog_core::propagator_contract_tests!(local: Some(|| Box::new(LocalPropagator) as Box<dyn Propagator>));
+/// # }
+/// ```
+#[macro_export]
+macro_rules! propagator_contract_tests {
+    (local: $make:expr) => {
+        $crate::propagator_contract_tests!(@cases $make; names_itself_and_starts, stops_promptly);
+    };
+    (fan_out: $make:expr) => {
+        $crate::propagator_contract_tests!(@cases $make;
+            names_itself_and_starts,
+            stops_promptly,
+            rings_once_listening,
+            announcements_ring_the_others_only,
+            reports_reach_the_fleet,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                if let Some(make) = $make {
+                    $crate::testing::propagator::$case(&make);
                 }
             }
         )*
