@@ -34,7 +34,6 @@ mod model;
 mod propagate;
 mod redact;
 pub mod schedule;
-mod seed;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

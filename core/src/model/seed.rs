@@ -2,12 +2,11 @@
 
 use serde_json::{Map, Value};
 
+use super::config::LoggingConfig;
+use super::json::{HANDLER_FIELDS, LOGGER_FIELDS, as_object, invalid_level, parse_body};
+use super::validate::{logger_field, validate_logger_name};
 use crate::error::{Error, Result};
 use crate::level::{Level, LoggerLevel};
-use crate::model::{
-    HANDLER_FIELDS, LOGGER_FIELDS, LoggingConfig, as_object, invalid_level, logger_field,
-    parse_body, validate_logger_name,
-};
 
 impl LoggingConfig {
     /// Reads a config as django-dynamic-logging's editor saves its `config_json`, or a dynlog
