@@ -13,7 +13,8 @@ use dynlog_core::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Error};
+use crate::sync;
 use crate::token_hash;
 
 type Reply = Result<HttpResponse, ApiError>;
@@ -21,12 +22,12 @@ type Reply = Result<HttpResponse, ApiError>;
 /// The API's routes, to be mounted under `api`.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| {
-        let mut error = ApiError::new(
+        ApiError::new(
             StatusCode::NOT_FOUND,
             format!("ids in the path are integers ({e})"),
-        );
-        error.field = Some("id".into());
-        error.into()
+        )
+        .with_field("id")
+        .into()
     }))
     .app_data(web::QueryConfig::default().error_handler(|e, _| {
         ApiError::new(StatusCode::BAD_REQUEST, format!("bad query string: {e}")).into()
@@ -78,7 +79,7 @@ pub(crate) async fn json_errors(
 async fn with_actor<T: Send + 'static>(
     req: &HttpRequest,
     controller: &web::Data<Controller>,
-    f: impl FnOnce(&Controller, &str) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Controller, &str) -> Result<T, Error> + Send + 'static,
 ) -> Result<T, ApiError> {
     let token = req
         .headers()
@@ -87,27 +88,20 @@ async fn with_actor<T: Send + 'static>(
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string())
         .ok_or_else(ApiError::unauthorized)?;
-    let controller = controller.clone();
-    web::block(move || {
+    Ok(sync::run(controller, move |c| {
         // Until the token is known, a failing store is only "unavailable": its details (user,
         // host, database) go to the log, not to an anonymous client.
-        let found = match controller.store().use_token(&token_hash(&token)) {
-            Ok(found) => found.ok_or_else(ApiError::unauthorized)?,
-            Err(e) => {
-                log::error!(target: "dynlog::admin", "checking an API token: {e}");
-                return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the service is unavailable: try again in a moment",
-                ));
-            }
-        };
-        f(&controller, &format!("token:{}", found.name))
+        let found = c
+            .store()
+            .use_token(&token_hash(&token))
+            .map_err(|e| Error::Unavailable(Box::new(e.into())))?
+            .ok_or(Error::Unauthenticated)?;
+        f(c, &format!("token:{}", found.name))
     })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .await?)
 }
 
-fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
     if bytes.len() > MAX_BODY + 16 * 1024 {
         return Err(dynlog_core::Error::TooLarge {
             field: "request body",
@@ -116,12 +110,7 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
         }
         .into());
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("request body is not UTF-8: {e}"),
-        )
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(Error::NotUtf8)?;
     let value: Value =
         serde_json::from_str(text).map_err(|e| dynlog_core::Error::MalformedJson {
             message: e.to_string(),
@@ -130,16 +119,16 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
         })?;
     match value {
         Value::Object(object) => Ok(object),
-        other => Err(ApiError::invalid(
+        other => Err(Error::field(
             "request body",
             format!("expected a JSON object, not {other}"),
         )),
     }
 }
 
-fn check_fields(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+fn check_fields(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), Error> {
     match object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(ApiError::invalid(
+        Some(key) => Err(Error::field(
             key,
             format!("unknown field {key:?} (expected: {})", allowed.join(", ")),
         )),
@@ -147,40 +136,36 @@ fn check_fields(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), Api
     }
 }
 
-fn string(object: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
+fn string(object: &Map<String, Value>, key: &str) -> Result<String, Error> {
     match object.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
-        None | Some(Value::Null) => {
-            Err(ApiError::invalid(key, format!("field {key:?} is required")))
-        }
-        Some(other) => Err(ApiError::invalid(
+        None | Some(Value::Null) => Err(Error::field(key, format!("field {key:?} is required"))),
+        Some(other) => Err(Error::field(
             key,
             format!("field {key:?} must be a string, not {other}"),
         )),
     }
 }
 
-fn integer(object: &Map<String, Value>, key: &str) -> Result<i64, ApiError> {
+fn integer(object: &Map<String, Value>, key: &str) -> Result<i64, Error> {
     match object.get(key) {
         Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or_default()),
-        None | Some(Value::Null) => {
-            Err(ApiError::invalid(key, format!("field {key:?} is required")))
-        }
-        Some(other) => Err(ApiError::invalid(
+        None | Some(Value::Null) => Err(Error::field(key, format!("field {key:?} is required"))),
+        Some(other) => Err(Error::field(
             key,
             format!("field {key:?} must be an integer, not {other}"),
         )),
     }
 }
 
-fn time(object: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+fn time(object: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>, Error> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
             let t = DateTime::parse_from_rfc3339(s)
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|e| {
-                    ApiError::invalid(
+                    Error::field(
                         key,
                         format!(
                             "field {key:?} must be an RFC 3339 time, not {:?} ({e})",
@@ -189,11 +174,11 @@ fn time(object: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>,
                     )
                 })?;
             if let Err(e) = dynlog_core::validate_time("time", t) {
-                return Err(ApiError::invalid(key, e.to_string()));
+                return Err(Error::field(key, e.to_string()));
             }
             Ok(Some(t))
         }
-        Some(other) => Err(ApiError::invalid(
+        Some(other) => Err(Error::field(
             key,
             format!("field {key:?} must be an RFC 3339 time or null, not {other}"),
         )),
@@ -221,7 +206,7 @@ fn with_warnings(config: dynlog_core::Config, warnings: Vec<String>) -> Value {
 
 /// `{"name", "body"}` (plus `version` for updates; `id`, `updated_at` and `warnings` as read are
 /// ignored).
-fn config_input(bytes: &[u8]) -> Result<(NewConfig, Option<i64>), ApiError> {
+fn config_input(bytes: &[u8]) -> Result<(NewConfig, Option<i64>), Error> {
     let object = parse_object(bytes)?;
     check_fields(
         &object,
@@ -255,7 +240,7 @@ const DEFAULT_WINDOW: Duration = Duration::hours(2);
 fn trigger_input(
     bytes: &[u8],
     now: Option<DateTime<Utc>>,
-) -> Result<(NewTrigger, Option<i64>), ApiError> {
+) -> Result<(NewTrigger, Option<i64>), Error> {
     let object = parse_object(bytes)?;
     check_fields(
         &object,
@@ -274,7 +259,7 @@ fn trigger_input(
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            return Err(ApiError::invalid(
+            return Err(Error::field(
                 "is_active",
                 format!("field \"is_active\" must be true or false, not {other}"),
             ));
@@ -289,7 +274,7 @@ fn trigger_input(
         (true, _) => time(&object, "end")?,
         (false, Some(now)) => start.unwrap_or(now).checked_add_signed(DEFAULT_WINDOW),
         (false, None) => {
-            return Err(ApiError::invalid(
+            return Err(Error::field(
                 "end",
                 "field \"end\" is required when updating a trigger (null for \"until deleted\")",
             ));
@@ -305,9 +290,9 @@ fn trigger_input(
     Ok((trigger, version))
 }
 
-fn required_version(version: Option<i64>) -> Result<i64, ApiError> {
+fn required_version(version: Option<i64>) -> Result<i64, Error> {
     version.ok_or_else(|| {
-        ApiError::invalid(
+        Error::field(
             "version",
             "field \"version\" is required: send the version you read",
         )
@@ -416,7 +401,7 @@ struct Range {
 }
 
 async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<Range>) -> Reply {
-    let parse = |key: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, ApiError> {
+    let parse = |key: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, Error> {
         let mut object = Map::new();
         if let Some(v) = value {
             object.insert(key.to_string(), Value::String(v.clone()));
@@ -429,7 +414,7 @@ async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<
         let from = from.unwrap_or_else(|| c.now());
         let to = to.unwrap_or(from + Duration::days(7));
         if to <= from {
-            return Err(ApiError::invalid(
+            return Err(Error::field(
                 "to",
                 format!("\"to\" ({to}) must be after \"from\" ({from})"),
             ));
@@ -499,7 +484,7 @@ async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -
 }
 
 /// `{"body": {...}}`: the config to preview.
-fn config_input_for_preview(bytes: &[u8]) -> Result<(LoggingConfig, ()), ApiError> {
+fn config_input_for_preview(bytes: &[u8]) -> Result<(LoggingConfig, ()), Error> {
     let object = parse_object(bytes)?;
     check_fields(&object, &["body", "name"])?;
     let body = object
@@ -535,7 +520,7 @@ async fn import(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) ->
         let name = string(&object, "name")?;
         let json = match object.get("config_json") {
             None | Some(Value::Null) => {
-                return Err(ApiError::invalid(
+                return Err(Error::field(
                     "config_json",
                     "field \"config_json\" is required",
                 ));
@@ -553,11 +538,14 @@ async fn import(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) ->
                 }
                 _ => false,
             };
-            let mut error = ApiError::from(e);
             if whole {
-                error.field = Some("config_json".into());
+                Error::CoreIn {
+                    field: "config_json",
+                    error: e,
+                }
+            } else {
+                Error::Core(e)
             }
-            error
         })?;
         Ok((c.create_config(actor, &NewConfig { name, body })?, warnings))
     })

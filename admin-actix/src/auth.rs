@@ -2,7 +2,7 @@
 //! token, and a throttle on failed logins.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
@@ -11,7 +11,13 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use chrono::{DateTime, Utc};
-use dynlog_core::{Account, Controller, Error, Result};
+use dynlog_core::{Account, Controller};
+
+use crate::error::Error;
+use crate::sync::lock;
+
+/// Core's `Result`, for the crate's public functions.
+type Result<T, E = dynlog_core::Error> = std::result::Result<T, E>;
 
 /// The session cookie's name.
 pub(crate) const SESSION_COOKIE: &str = "dynlog_session";
@@ -39,11 +45,6 @@ impl Session {
     }
 }
 
-/// The guarded value even if a panic poisoned the mutex: counters stay usable.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// 32 random bytes in hex.
 pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -68,20 +69,34 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 ///
 /// The work runs on the admin's password hashing threads, so it may wait for a free one.
 pub fn hash_password(password: &str) -> Result<String> {
+    hash(password).map_err(into_core)
+}
+
+/// [`hash_password`] with the admin's error.
+fn hash(password: &str) -> Result<String, Error> {
     let password = password.to_string();
     hashing(move || hash_now(&password))?
 }
 
-fn hash_now(password: &str) -> Result<String> {
+fn hash_now(password: &str) -> Result<String, Error> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| Error::Invalid {
+        .map_err(|e| Error::Hashing(e.to_string()))
+}
+
+/// The admin's error as the public functions answer it: core's, with a failed hash as core's
+/// `Invalid` password (core has no word for it), never as a store error.
+fn into_core(error: Error) -> dynlog_core::Error {
+    match error {
+        Error::Core(error) => error,
+        other => dynlog_core::Error::Invalid {
             field: "password",
             value: String::new(),
-            reason: format!("it could not be hashed: {e}"),
-        })
+            reason: other.to_string(),
+        },
+    }
 }
 
 /// The most argon2 memory a stored hash may ask of a verification (64 MiB), whatever its PHC
@@ -142,6 +157,7 @@ fn verify(password: &str, phc: &str) -> bool {
 /// Checks a new account's username and password: `username` of 1 to 64 letters, digits and
 /// `._@-`, a password of at least [`MIN_PASSWORD`] characters.
 pub fn check_account(username: &str, password: &str) -> Result<()> {
+    use dynlog_core::Error;
     let valid = !username.is_empty()
         && username.len() <= 64
         && username
@@ -173,10 +189,20 @@ pub fn put_account(
     username: &str,
     password: &str,
 ) -> Result<Account> {
+    set_password(controller, actor, username, password).map_err(into_core)
+}
+
+/// [`put_account`] with the admin's error.
+pub(crate) fn set_password(
+    controller: &Controller,
+    actor: &str,
+    username: &str,
+    password: &str,
+) -> Result<Account, Error> {
     check_account(username, password)?;
-    controller
+    Ok(controller
         .store()
-        .put_account(actor, username, &hash_password(password)?)
+        .put_account(actor, username, &hash(password)?)?)
 }
 
 /// Makes sure the account `username` exists with `password`: creates it, or sets the password
@@ -190,13 +216,17 @@ pub fn ensure_account(
 ) -> Result<bool> {
     check_account(username, password)?;
     match controller.store().account(username)? {
-        Some(account) if verified(password, account.password_hash.clone())? => Ok(false),
+        Some(account)
+            if verified(password, account.password_hash.clone()).map_err(into_core)? =>
+        {
+            Ok(false)
+        }
         _ => put_account(controller, actor, username, password).map(|_| true),
     }
 }
 
 /// `verify` on the hashing pool.
-fn verified(password: &str, phc: String) -> Result<bool> {
+fn verified(password: &str, phc: String) -> Result<bool, Error> {
     let password = password.to_string();
     hashing(move || verify(&password, &phc))
 }
@@ -253,7 +283,7 @@ fn pool() -> &'static Pool {
 }
 
 /// Runs `f` on the hashing pool and waits for it (for callers off the async workers).
-fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
     let (done, result) = std::sync::mpsc::sync_channel(1);
     submit(Box::new(move || {
         let _ = done.send(f());
@@ -264,7 +294,7 @@ fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<
 /// Runs `f` on the hashing pool without holding an async worker.
 pub(crate) async fn hashing_async<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T> {
+) -> Result<T, Error> {
     let (done, result) = tokio::sync::oneshot::channel();
     submit(Box::new(move || {
         let _ = done.send(f());
@@ -272,16 +302,12 @@ pub(crate) async fn hashing_async<T: Send + 'static>(
     result.await.map_err(|_| pool_gone())
 }
 
-fn submit(job: Job) -> Result<()> {
+fn submit(job: Job) -> Result<(), Error> {
     lock(&pool().jobs).send(job).map_err(|_| pool_gone())
 }
 
 fn pool_gone() -> Error {
-    Error::Invalid {
-        field: "password",
-        value: String::new(),
-        reason: "the password hashing threads are not running".into(),
-    }
+    Error::Hashing("the password hashing threads are not running".into())
 }
 
 /// Whether `password` is `username`'s, checked on the hashing pool (this waits for it: call it
@@ -290,7 +316,7 @@ pub(crate) fn check_password(
     controller: &Controller,
     username: &str,
     password: &str,
-) -> Result<bool> {
+) -> Result<bool, Error> {
     let account = controller.store().account(username)?;
     let password = password.to_string();
     hashing(move || check_login(account, &password))
@@ -298,7 +324,10 @@ pub(crate) fn check_password(
 
 /// Checks a login. An unknown username costs the same argon2 work as a known one, so timing
 /// does not tell which names exist.
-pub(crate) async fn authenticate(account: Option<Account>, password: String) -> Result<bool> {
+pub(crate) async fn authenticate(
+    account: Option<Account>,
+    password: String,
+) -> Result<bool, Error> {
     hashing_async(move || check_login(account, &password)).await
 }
 

@@ -1,17 +1,150 @@
-//! Errors as the API answers them: JSON with a 4xx status naming the field and the value.
+//! The admin's errors: one type for what the pages and the API can fail with, the one mapping
+//! from an error to its HTTP status and field, and the API's JSON answer.
 
 use std::fmt;
 
+use actix_web::error::BlockingError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use dynlog_core::Error;
+
+/// What a page or an API call can fail with. The pages answer it as an error page (or the form
+/// again), the API as JSON ([`ApiError`]); [`Error::status`] is the status of both.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum Error {
+    /// What core refused (validation, a missing entity, a stale version) or failed at (the
+    /// store, the broker).
+    #[error(transparent)]
+    Core(#[from] dynlog_core::Error),
+
+    /// A core error about the whole value of one field of a request, named by that field (an
+    /// import's `config_json` that is not JSON at all).
+    #[error("{error}")]
+    CoreIn {
+        /// The request's field, such as `config_json`.
+        field: &'static str,
+        /// What core said of its value.
+        error: dynlog_core::Error,
+    },
+
+    /// A field of a request that the admin refused before core saw it: unknown, missing or of
+    /// the wrong type.
+    #[error("{message}")]
+    Field {
+        /// The field, as the request named it.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A request body that is not UTF-8.
+    #[error("request body is not UTF-8: {0}")]
+    NotUtf8(#[source] std::str::Utf8Error),
+
+    /// No credential, or one that matches no token.
+    #[error("authentication required: send `Authorization: Bearer <token>`")]
+    Unauthenticated,
+
+    /// The store failed before the caller was known: a stranger learns only this, the log gets
+    /// the rest.
+    #[error("the service is unavailable: try again in a moment")]
+    Unavailable(#[source] Box<Error>),
+
+    /// Hashing or verifying a password failed (its threads are gone): neither the input's nor
+    /// the store's fault.
+    #[error("the password could not be hashed: {0}")]
+    Hashing(String),
+
+    /// Work sent off the async workers never came back (its thread panicked).
+    #[error("background work failed: {0}")]
+    Blocking(#[from] BlockingError),
+}
+
+impl Error {
+    /// A field of a request refused with `message`.
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Field {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The status it is answered with, by pages and API alike.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Error::Core(error) | Error::CoreIn { error, .. } => status_of(error),
+            Error::Field { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::NotUtf8(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Hashing(_) | Error::Blocking(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The field of the request it is about, if one.
+    pub(crate) fn field_name(&self) -> Option<String> {
+        match self {
+            Error::Core(error) => field_of(error),
+            Error::CoreIn { field, .. } => Some((*field).to_string()),
+            Error::Field { field, .. } => Some(field.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the request was at fault, so that a form shows it again with the message.
+    pub(crate) fn is_input_error(&self) -> bool {
+        match self {
+            Error::Core(error) | Error::CoreIn { error, .. } => error.is_input_error(),
+            Error::Field { .. } | Error::NotUtf8(_) | Error::Unauthenticated => true,
+            Error::Unavailable(_) | Error::Hashing(_) | Error::Blocking(_) => false,
+        }
+    }
+}
+
+/// The status of a core error, for pages and API alike.
+pub(crate) fn status_of(error: &dynlog_core::Error) -> StatusCode {
+    use dynlog_core::Error;
+    match error {
+        Error::MalformedJson { .. } => StatusCode::BAD_REQUEST,
+        Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::ConfigNotFound(_)
+        | Error::TriggerNotFound(_)
+        | Error::TokenNotFound(_)
+        | Error::AccountNotFound(_) => StatusCode::NOT_FOUND,
+        Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
+        e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Store { .. } | Error::Propagation { .. } | Error::Io { .. } => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The field a core error is about, as the API names it.
+fn field_of(error: &dynlog_core::Error) -> Option<String> {
+    use dynlog_core::Error;
+    match error {
+        Error::TooLarge { field, .. }
+        | Error::InvalidName { field, .. }
+        | Error::Invalid { field, .. } => Some((*field).to_string()),
+        Error::Conflict { .. } => Some("version".into()),
+        Error::DuplicateName(_) => Some("name".into()),
+        Error::InvalidLevel { field, .. }
+        | Error::UnknownHandler { field, .. }
+        | Error::UnknownFilter { field, .. }
+        | Error::UnknownField { field, .. }
+        | Error::WrongType { field, .. } => Some(field.clone()),
+        Error::EmptyWindow { .. } => Some("end".into()),
+        _ => None,
+    }
+}
 
 /// An error answered as `{"error": message, "field": ...}` with its status.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     message: String,
-    pub(crate) field: Option<String>,
+    field: Option<String>,
 }
 
 impl ApiError {
@@ -26,24 +159,23 @@ impl ApiError {
 
     /// 401: no or a bad credential.
     pub fn unauthorized() -> Self {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication required: send `Authorization: Bearer <token>`",
-        )
+        Error::Unauthenticated.into()
     }
 
     /// 422 about one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            message: message.into(),
-            field: Some(field.into()),
-        }
+        Error::field(field, message).into()
     }
 
     /// The status it answers with.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The same error about `field`.
+    pub(crate) fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 }
 
@@ -68,41 +200,23 @@ impl ResponseError for ApiError {
 
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
-        let (status, field) = match &error {
-            Error::MalformedJson { .. } => (StatusCode::BAD_REQUEST, None),
-            Error::TooLarge { field, .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, Some(field.to_string()))
-            }
-            Error::ConfigNotFound(_)
-            | Error::TriggerNotFound(_)
-            | Error::TokenNotFound(_)
-            | Error::AccountNotFound(_) => (StatusCode::NOT_FOUND, None),
-            Error::Conflict { .. } => (StatusCode::CONFLICT, Some("version".to_string())),
-            Error::DuplicateName(_) => (StatusCode::CONFLICT, Some("name".to_string())),
-            Error::InvalidLevel { field, .. }
-            | Error::UnknownHandler { field, .. }
-            | Error::UnknownFilter { field, .. }
-            | Error::UnknownField { field, .. }
-            | Error::WrongType { field, .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, Some(field.clone()))
-            }
-            Error::InvalidName { field, .. } | Error::Invalid { field, .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, Some(field.to_string()))
-            }
-            Error::EmptyWindow { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, Some("end".to_string()))
-            }
-            Error::Store { .. } => (StatusCode::SERVICE_UNAVAILABLE, None),
-            e if e.is_input_error() => (StatusCode::UNPROCESSABLE_ENTITY, None),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
-        };
+        let status = error.status();
         if status.is_server_error() {
-            log::error!(target: "dynlog::admin", "{error}");
+            match &error {
+                Error::Unavailable(cause) => log::error!(target: "dynlog::admin", "{cause}"),
+                _ => log::error!(target: "dynlog::admin", "{error}"),
+            }
         }
         ApiError {
             status,
             message: error.to_string(),
-            field,
+            field: error.field_name(),
         }
+    }
+}
+
+impl From<dynlog_core::Error> for ApiError {
+    fn from(error: dynlog_core::Error) -> Self {
+        Error::Core(error).into()
     }
 }

@@ -32,6 +32,7 @@ mod auth;
 mod error;
 mod pages;
 mod svg;
+mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::Utc;
 
 use super::Page;
-use super::frame::{Ctx, Frame, delete, html, status_of, when, when_opt};
+use super::frame::{Ctx, Frame, delete, html, when, when_opt};
 use crate::AdminState;
 use crate::auth::{self, Session};
 
@@ -113,7 +113,7 @@ pub(super) async fn change_password(
             if !auth::check_password(c, &who, &current)? {
                 return Ok(None);
             }
-            auth::put_account(c, &who, &who, &new).map(|a| Some(a.session_epoch))
+            auth::set_password(c, &who, &who, &new).map(|a| Some(a.session_epoch))
         })
         .await?;
     if matches!(changed, Ok(Some(_))) {
@@ -152,7 +152,7 @@ pub(super) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, bo
     match made {
         // Shown once, in this answer; only its hash is kept.
         Ok(_) => account_page(&ctx, StatusCode::OK, None, Some(token), None).await,
-        Err(e) => account_page(&ctx, status_of(&e), Some(e.to_string()), None, None).await,
+        Err(e) => account_page(&ctx, e.status(), Some(e.to_string()), None, None).await,
     }
 }
 

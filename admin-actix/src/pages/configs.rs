@@ -12,9 +12,7 @@ use dynlog_core::{
     ConfigId, Error, HandlerOverride, Level, LoggerSpec, LoggingConfig, NewConfig, Preview,
 };
 
-use super::frame::{
-    Ctx, Form, Frame, config_name, delete, form_name, html, missing_version, status_of, when,
-};
+use super::frame::{Ctx, Form, Frame, config_name, delete, form_name, html, missing_version, when};
 use super::{LEVELS, Page};
 use crate::AdminState;
 
@@ -568,7 +566,7 @@ async fn submit_config(
         .await?;
     Ok(match saved {
         Ok(saved) => ctx.redirect(&format!("/configs/{}?saved=1", saved.id.0)),
-        Err(e) => html(status_of(&e), &again(Some(e.to_string()), None, &config)),
+        Err(e) => html(e.status(), &again(Some(e.to_string()), None, &config)),
     })
 }
 

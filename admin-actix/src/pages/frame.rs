@@ -14,6 +14,8 @@ use dynlog_core::{Controller, Error};
 use super::Page;
 use crate::AdminState;
 use crate::auth::{self, Session};
+use crate::error::Error as AdminError;
+use crate::sync;
 
 /// Why a page is not shown.
 #[derive(Debug)]
@@ -192,32 +194,38 @@ impl Ctx {
         }
     }
 
-    /// Runs store work off the async workers; every error becomes an error page (store errors
-    /// 503, missing entities 404).
+    /// Runs store work off the async workers; every error becomes an error page with its
+    /// status.
     pub(super) async fn block<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Controller) -> dynlog_core::Result<T> + Send + 'static,
     ) -> Result<T, PageError> {
-        self.submit(f).await?.map_err(|e| self.core_error(&e))
+        sync::run(&self.state.controller, f)
+            .await
+            .map_err(|e| self.page_error(e))
     }
 
     /// Runs a change off the async workers: an input error comes back, for the form to show
     /// again; any other error becomes an error page.
-    pub(super) async fn submit<T: Send + 'static>(
+    pub(super) async fn submit<T, E>(
         &self,
-        f: impl FnOnce(&Controller) -> dynlog_core::Result<T> + Send + 'static,
-    ) -> Result<Result<T, Error>, PageError> {
-        let controller = self.controller();
-        match web::block(move || f(&controller)).await {
-            Ok(Ok(value)) => Ok(Ok(value)),
-            Ok(Err(e)) if e.is_input_error() => Ok(Err(e)),
-            Ok(Err(e)) => Err(self.core_error(&e)),
-            Err(e) => Err(self.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+        f: impl FnOnce(&Controller) -> Result<T, E> + Send + 'static,
+    ) -> Result<Result<T, AdminError>, PageError>
+    where
+        T: Send + 'static,
+        E: Into<AdminError> + Send + 'static,
+    {
+        match sync::run(&self.state.controller, f).await {
+            Ok(value) => Ok(Ok(value)),
+            Err(e) if e.is_input_error() => Ok(Err(e)),
+            Err(e) => Err(self.page_error(e)),
         }
     }
 
-    pub(super) fn core_error(&self, error: &Error) -> PageError {
-        let status = status_of(error);
+    /// The error page of `error`, with its status; what failed on the server is logged.
+    pub(super) fn page_error(&self, error: impl Into<AdminError>) -> PageError {
+        let error = error.into();
+        let status = error.status();
         if status.is_server_error() {
             log::error!(target: "dynlog::admin", "{error}");
         }
@@ -250,7 +258,7 @@ pub(super) async fn current_session(
         Err(e) => {
             log::error!(target: "dynlog::admin", "checking a session: {e}");
             Err(PageError::Shown {
-                status: StatusCode::SERVICE_UNAVAILABLE,
+                status: e.status(),
                 base: state.base.clone(),
                 message: UNAVAILABLE.into(),
             })
@@ -262,25 +270,10 @@ pub(super) async fn current_session(
 pub(super) async fn admitted(
     controller: Controller,
     session: Session,
-) -> Result<Option<Session>, Error> {
+) -> Result<Option<Session>, AdminError> {
     let username = session.username.clone();
-    let account = web::block(move || controller.store().account(&username))
-        .await
-        .unwrap_or_else(|e| Err(Error::store("looking up an account", e)))?;
+    let account = sync::run(&controller, move |c| c.store().account(&username)).await?;
     Ok(session.admitted_by(account.as_ref()).then_some(session))
-}
-
-/// The status a page answers a core error with.
-pub(super) fn status_of(error: &Error) -> StatusCode {
-    match error {
-        Error::ConfigNotFound(_)
-        | Error::TriggerNotFound(_)
-        | Error::TokenNotFound(_)
-        | Error::AccountNotFound(_) => StatusCode::NOT_FOUND,
-        Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
-        e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    }
 }
 
 /// An update posted without the version its form was read at.

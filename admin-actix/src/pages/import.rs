@@ -77,7 +77,7 @@ pub(super) async fn import(req: HttpRequest, state: web::Data<AdminState>, body:
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let name = form.text("name");
     let json = form.get("json").unwrap_or("").to_string();
-    let again = |e: &Error| {
+    let again = |e: &dyn std::fmt::Display| {
         html(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ImportPage {

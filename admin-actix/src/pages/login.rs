@@ -8,12 +8,12 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{Duration, Utc};
-use dynlog_core::Error;
 
 use super::Page;
 use super::frame::{Ctx, Form, Frame, PageError, UNAVAILABLE, current_session, html};
 use crate::AdminState;
 use crate::auth::{self, LOGIN_COOKIE, SESSION_COOKIE, Session};
+use crate::sync;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -149,11 +149,8 @@ pub(super) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: 
     let account = if username.len() > auth::MAX_USERNAME {
         Ok(None)
     } else {
-        let controller = state.controller.clone();
         let who = username.clone();
-        web::block(move || controller.store().account(&who))
-            .await
-            .unwrap_or_else(|e| Err(Error::store("looking up an account", e)))
+        sync::run(&state.controller, move |c| c.store().account(&who)).await
     };
     let epoch = account
         .as_ref()
@@ -198,11 +195,7 @@ pub(super) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: 
         Err(e) => {
             // Anonymous visitors learn nothing of the store; the details go to the log.
             log::error!(target: "dynlog::admin", "login unavailable: {e}");
-            Ok(again(
-                StatusCode::SERVICE_UNAVAILABLE,
-                UNAVAILABLE.into(),
-                token,
-            ))
+            Ok(again(e.status(), UNAVAILABLE.into(), token))
         }
     }
 }

@@ -13,6 +13,7 @@ use super::frame::{Ctx, Frame, admitted, html};
 use super::{LEVELS, Page};
 use crate::AdminState;
 use crate::auth::Session;
+use crate::sync::lock;
 
 struct TailRow {
     seq: u64,
@@ -128,9 +129,7 @@ impl TailGuard {
     /// Counts a stream for `session`, unless it already has [`MAX_TAILS`]; the check and the
     /// count happen under one lock.
     fn open(counts: &TailCounts, session: &str) -> Option<TailGuard> {
-        let mut open = counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = lock(counts);
         let n = open.entry(session.to_string()).or_default();
         if *n >= MAX_TAILS {
             return None;
@@ -145,10 +144,7 @@ impl TailGuard {
 
 impl Drop for TailGuard {
     fn drop(&mut self) {
-        let mut open = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = lock(&self.counts);
         if let Some(n) = open.get_mut(&self.session) {
             *n = n.saturating_sub(1);
             if *n == 0 {

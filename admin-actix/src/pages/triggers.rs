@@ -11,10 +11,10 @@ use dynlog_core::{Config, ConfigId, Error, NewTrigger, Trigger, TriggerId};
 
 use super::Page;
 use super::frame::{
-    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, parse_time, status_of, when,
-    when_opt,
+    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, parse_time, when, when_opt,
 };
 use crate::AdminState;
+use crate::error::Error as AdminError;
 
 pub(super) struct Opt {
     value: i64,
@@ -326,8 +326,8 @@ async fn submit_trigger(
             let configs = ctx.block(|c| c.store().configs()).await?;
             // A missing config is a bad choice in the form, not a missing page.
             let status = match e {
-                Error::ConfigNotFound(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                _ => status_of(&e),
+                AdminError::Core(Error::ConfigNotFound(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => e.status(),
             };
             let selected = form.text("config").parse::<i64>().ok().map(ConfigId);
             let page = TriggerPage {

@@ -1,0 +1,30 @@
+//! Running store work off the async workers, and locks that outlive a panic: what the pages and
+//! the API share.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use actix_web::web;
+use dynlog_core::Controller;
+
+use crate::error::Error;
+
+/// Runs `f` with the controller on actix's blocking threads, so that a slow store never holds
+/// an async worker; its error, and a thread that panicked, come back as the admin's [`Error`].
+pub(crate) async fn run<T, E>(
+    controller: &Controller,
+    f: impl FnOnce(&Controller) -> Result<T, E> + Send + 'static,
+) -> Result<T, Error>
+where
+    T: Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    let controller = controller.clone();
+    web::block(move || f(&controller))
+        .await?
+        .map_err(Into::into)
+}
+
+/// The guarded value even if a panic poisoned the mutex: counters and queues stay usable.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
