@@ -1,8 +1,16 @@
 //! Reading a config from JSON: the seed's `config_json` shape, every error naming its field and
 //! value.
+//!
+//! serde reads the shape (log4rs's `config/raw.rs` way: structs that `deny_unknown_fields`), and
+//! `serde_path_to_error` says where it stopped, which [`error_at`] says in the model's words;
+//! turning the raw structs into the model then parses levels and checks logger names.
 
+use std::collections::BTreeMap;
+
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use serde_path_to_error::{Path, Segment};
 
 use super::config::{HandlerOverride, LoggerSpec, LoggingConfig};
 use super::validate::{MAX_BODY, logger_field, validate_logger_name};
@@ -12,30 +20,42 @@ use crate::level::{Level, LoggerLevel};
 impl LoggingConfig {
     /// Parses a config from JSON, refusing bodies over [`MAX_BODY`], malformed JSON (with line and
     /// column), unknown fields, bad levels and bad logger names. Handler and filter names are
-    /// checked against the application's [`Registry`] by [`LoggingConfig::validate`].
+    /// checked against the application's [`Registry`](super::Registry) by
+    /// [`LoggingConfig::validate`].
     pub fn from_json(text: &str) -> Result<LoggingConfig> {
         LoggingConfig::from_value(&parse_body(text)?)
     }
 
     /// Reads a config from a JSON value, with the checks of [`LoggingConfig::from_json`] but the size.
     pub fn from_value(value: &Value) -> Result<LoggingConfig> {
-        let root = as_object(value, || "the config".to_string())?;
-        check_fields(root, &["loggers", "handlers"], || "the config".to_string())?;
+        let Object(raw) = serde_path_to_error::deserialize::<_, Object<RawConfig>>(value)
+            .map_err(|e| error_at(e.path(), value))?;
         let mut config = LoggingConfig::default();
-        if let Some(loggers) = root.get("loggers").filter(|v| !v.is_null()) {
-            for (name, spec) in as_object(loggers, || "\"loggers\"".to_string())? {
-                validate_logger_name(name)?;
-                config
-                    .loggers
-                    .insert(name.clone(), logger_from_value(name, spec)?);
-            }
+        for (name, Object(spec)) in raw.loggers.into_iter().flatten() {
+            validate_logger_name(&name)?;
+            let field = logger_field(&name);
+            let level = match spec.level {
+                Some(level) => LoggerLevel::parse_optional(&level, &field)?,
+                None => None,
+            };
+            let spec = LoggerSpec {
+                level,
+                handlers: spec.handlers.map(first_of_each),
+                filters: spec.filters.map(first_of_each),
+                propagate: spec.propagate,
+            };
+            config.loggers.insert(name, spec);
         }
-        if let Some(handlers) = root.get("handlers").filter(|v| !v.is_null()) {
-            for (name, spec) in as_object(handlers, || "\"handlers\"".to_string())? {
-                config
-                    .handlers
-                    .insert(name.clone(), handler_from_value(name, spec)?);
-            }
+        for (name, Object(spec)) in raw.handlers.into_iter().flatten() {
+            let level = match spec.level {
+                Some(level) => Level::parse_optional(&level, &format!("handler {name:?}"))?,
+                None => None,
+            };
+            let spec = HandlerOverride {
+                level,
+                filters: spec.filters.map(first_of_each),
+            };
+            config.handlers.insert(name, spec);
         }
         Ok(config)
     }
@@ -86,37 +106,129 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// The fields of a config, of a logger and of a handler, as [`RawConfig`], [`RawLogger`] and
+/// [`RawHandler`] name them (a test keeps them in step).
+pub(crate) const CONFIG_FIELDS: &[&str] = &["loggers", "handlers"];
 pub(crate) const LOGGER_FIELDS: &[&str] = &["level", "handlers", "filters", "propagate"];
 pub(crate) const HANDLER_FIELDS: &[&str] = &["level", "filters"];
 
-fn logger_from_value(name: &str, value: &Value) -> Result<LoggerSpec> {
-    let field = || logger_field(name);
-    let object = as_object(value, field)?;
-    check_fields(object, LOGGER_FIELDS, field)?;
-    Ok(LoggerSpec {
-        level: match object.get("level") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => LoggerLevel::parse_optional(s, &field())?,
-            Some(other) => return Err(invalid_level(&field(), other)),
-        },
-        handlers: names_field(object, "handlers", &field())?,
-        filters: names_field(object, "filters", &field())?,
-        propagate: match object.get("propagate") {
-            None | Some(Value::Null) => None,
-            Some(Value::Bool(b)) => Some(*b),
-            Some(other) => return Err(wrong_type(&field(), "propagate", "true or false", other)),
-        },
-    })
+/// A config as JSON writes it. `null` is as good as left out, everywhere.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    loggers: Option<BTreeMap<String, Object<RawLogger>>>,
+    handlers: Option<BTreeMap<String, Object<RawHandler>>>,
 }
 
-fn handler_from_value(name: &str, value: &Value) -> Result<HandlerOverride> {
-    let field = || format!("handler {name:?}");
-    let object = as_object(value, field)?;
-    check_fields(object, HANDLER_FIELDS, field)?;
-    Ok(HandlerOverride {
-        level: level_field(object, &field())?,
-        filters: names_field(object, "filters", &field())?,
-    })
+/// A logger as JSON writes it; its level is parsed once its name is known, for the message.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogger {
+    level: Option<String>,
+    handlers: Option<Vec<String>>,
+    filters: Option<Vec<String>>,
+    propagate: Option<bool>,
+}
+
+/// A handler override as JSON writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHandler {
+    level: Option<String>,
+    filters: Option<Vec<String>>,
+}
+
+/// A JSON object read as `T`. A derived struct also reads a JSON array, field by field, which no
+/// config means (`["debug"]` is not a logger at debug): this one takes only objects.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(MapOnly(deserializer)).map(Object)
+    }
+}
+
+/// A deserializer that reads whatever is asked of it as a map.
+struct MapOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for MapOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
+/// A name listed twice would mean nothing more; keep the first.
+fn first_of_each(names: Vec<String>) -> Vec<String> {
+    let mut kept = Vec::with_capacity(names.len());
+    for name in names {
+        if !kept.contains(&name) {
+            kept.push(name);
+        }
+    }
+    kept
+}
+
+/// Where serde stopped reading `root`, said in the model's words: the field (`logger "a" field
+/// "handlers"`) and the value found there. serde stops at the first key the shape does not
+/// have, or at the first value of the wrong type.
+fn error_at(path: &Path, root: &Value) -> Error {
+    let mut keys: Vec<&str> = Vec::new();
+    let mut found = root;
+    for segment in path {
+        found = match segment {
+            Segment::Map { key } => {
+                keys.push(key);
+                found.get(key.as_str())
+            }
+            Segment::Seq { index } => found.get(*index),
+            Segment::Enum { .. } | Segment::Unknown => Some(found),
+        }
+        .unwrap_or(&Value::Null);
+    }
+    let entry = |section: &str, name: &str| match section {
+        "loggers" => logger_field(name),
+        _ => format!("handler {name:?}"),
+    };
+    let wrong_type = |field: String, expected| Error::WrongType {
+        field,
+        expected,
+        found: short_json(found),
+    };
+    let unknown = |field: String, name: &str, expected: &[&'static str]| Error::UnknownField {
+        field,
+        name: name.to_string(),
+        expected: expected.to_vec(),
+    };
+    match keys[..] {
+        [] => wrong_type("the config".to_string(), "an object"),
+        [key] if !CONFIG_FIELDS.contains(&key) => {
+            unknown("the config".to_string(), key, CONFIG_FIELDS)
+        }
+        [section] => wrong_type(format!("{section:?}"), "an object"),
+        [section, name] => wrong_type(entry(section, name), "an object"),
+        [section, name, key] => {
+            let (field, fields) = match section {
+                "loggers" => (entry(section, name), LOGGER_FIELDS),
+                _ => (entry(section, name), HANDLER_FIELDS),
+            };
+            match key {
+                _ if !fields.contains(&key) => unknown(field, key, fields),
+                "level" => invalid_level(&field, found),
+                "propagate" => wrong_type(format!("{field} field {key:?}"), "true or false"),
+                _ => wrong_type(format!("{field} field {key:?}"), "a list of names"),
+            }
+        }
+        // The shape is three objects deep: serde cannot stop below that.
+        _ => wrong_type(path.to_string(), "what the config takes"),
+    }
 }
 
 pub(crate) fn as_object(
@@ -130,59 +242,10 @@ pub(crate) fn as_object(
     })
 }
 
-fn check_fields(
-    object: &Map<String, Value>,
-    expected: &[&'static str],
-    field: impl FnOnce() -> String,
-) -> Result<()> {
-    match object.keys().find(|key| !expected.contains(&key.as_str())) {
-        None => Ok(()),
-        Some(key) => Err(Error::UnknownField {
-            field: field(),
-            name: key.clone(),
-            expected: expected.to_vec(),
-        }),
-    }
-}
-
-fn level_field(object: &Map<String, Value>, field: &str) -> Result<Option<Level>> {
-    match object.get("level") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Level::parse_optional(s, field),
-        Some(other) => Err(invalid_level(field, other)),
-    }
-}
-
 pub(crate) fn invalid_level(field: &str, found: &Value) -> Error {
     Error::InvalidLevel {
         field: field.to_string(),
         value: short_json(found),
-    }
-}
-
-fn names_field(object: &Map<String, Value>, key: &str, field: &str) -> Result<Option<Vec<String>>> {
-    let items = match object.get(key) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Array(items)) => items,
-        Some(other) => return Err(wrong_type(field, key, "a list of names", other)),
-    };
-    let mut names = Vec::with_capacity(items.len());
-    for item in items {
-        match item {
-            Value::String(s) if !names.contains(s) => names.push(s.clone()),
-            // A name listed twice would mean nothing more; keep the first.
-            Value::String(_) => {}
-            other => return Err(wrong_type(field, key, "a list of names", other)),
-        }
-    }
-    Ok(Some(names))
-}
-
-fn wrong_type(field: &str, key: &str, expected: &'static str, found: &Value) -> Error {
-    Error::WrongType {
-        field: format!("{field} field {key:?}"),
-        expected,
-        found: short_json(found),
     }
 }
 
@@ -368,6 +431,55 @@ mod tests {
         assert!(
             matches!(err, Error::TooLarge { max: MAX_BODY, .. }),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn field_lists_are_the_raw_structs_fields() {
+        let all = |fields: &[&str]| {
+            let object: Map<String, Value> = fields
+                .iter()
+                .map(|f| (f.to_string(), Value::Null))
+                .collect();
+            Value::Object(object)
+        };
+        serde_json::from_value::<RawConfig>(all(CONFIG_FIELDS)).unwrap();
+        serde_json::from_value::<RawLogger>(all(LOGGER_FIELDS)).unwrap();
+        serde_json::from_value::<RawHandler>(all(HANDLER_FIELDS)).unwrap();
+    }
+
+    #[test]
+    fn arrays_are_not_objects_and_names_are_kept_once() {
+        for (text, want) in [
+            (r#"[]"#, "the config must be an object, not []"),
+            (
+                r#"{"loggers": {"a": ["debug"]}}"#,
+                r#"logger "a" must be an object, not ["debug"]"#,
+            ),
+            (
+                r#"{"handlers": {"file": []}}"#,
+                r#"handler "file" must be an object, not []"#,
+            ),
+            (
+                r#"{"loggers": {"": {"handlers": ["a", 1]}}}"#,
+                r#"the root logger field "handlers" must be a list of names, not 1"#,
+            ),
+            (
+                r#"{"handlers": {"file": {"filters": {"a": 1}}}}"#,
+                r#"handler "file" field "filters" must be a list of names, not {"a":1}"#,
+            ),
+            (
+                r#"{"handlers": []}"#,
+                r#""handlers" must be an object, not []"#,
+            ),
+        ] {
+            assert_eq!(parse(text).unwrap_err().to_string(), want, "{text}");
+        }
+        let config =
+            parse(r#"{"loggers": {"a": {"handlers": ["file", "console", "file"]}}}"#).unwrap();
+        assert_eq!(
+            config.loggers["a"].handlers.as_deref(),
+            Some(&["file".to_string(), "console".to_string()][..])
         );
     }
 }
