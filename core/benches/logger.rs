@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dynlog_core::{ConsoleHandler, DynamicLogger, LoggingConfig, parse_spec};
+use dynlog_core::{ConsoleHandler, DynamicLogger, LoggingConfig};
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 /// `n` directives: the root at warn, then `appK` alternately at info and debug.
@@ -186,7 +186,7 @@ fn threads(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let logger = dynlog(10);
-                let other = parse_spec("app1=debug").unwrap();
+                let other = LoggingConfig::from_spec("app1=debug").unwrap();
                 let stop = Arc::new(AtomicBool::new(false));
                 let applier = applying.then(|| {
                     let (logger, stop) = (logger.clone(), stop.clone());

@@ -49,7 +49,7 @@ pub use handler::{
 pub use level::{Level, LoggerLevel};
 pub use logger::{
     Builder, DynamicLogger, Filter, HandlerChange, HandlerView, Hook, LevelOrigin, LevelSource,
-    LoggerChange, LoggerView, Preview, Unmatched, parse_spec,
+    LoggerChange, LoggerView, Preview, Unmatched,
 };
 pub use memory::MemoryStore;
 pub use model::{
@@ -62,3 +62,9 @@ pub use propagate::{
 };
 pub use redact::redact_url;
 pub use store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, check_version};
+
+/// Parses a RUST_LOG-style spec into a config; kept so that code written against it builds.
+#[deprecated(note = "use `LoggingConfig::from_spec`")]
+pub fn parse_spec(spec: &str) -> Result<LoggingConfig> {
+    LoggingConfig::from_spec(spec)
+}

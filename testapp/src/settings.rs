@@ -142,7 +142,7 @@ impl Settings {
         })?;
         let baseline = get("DYNLOG_BASELINE");
         if let Some(spec) = &baseline {
-            dynlog_core::parse_spec(spec)
+            dynlog_core::LoggingConfig::from_spec(spec)
                 .map_err(|e| bad("DYNLOG_BASELINE", spec, &e.to_string()))?;
         }
         let admin = match (get("DYNLOG_ADMIN_USER"), get("DYNLOG_ADMIN_PASSWORD")) {

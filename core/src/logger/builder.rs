@@ -11,8 +11,7 @@ use super::dynamic::{DynamicLogger, Shared};
 use super::{Filter, Hook};
 use crate::error::{Error, Result};
 use crate::handler::{Handler, HandlerSlot};
-use crate::level::Level;
-use crate::model::{LoggerSpec, LoggingConfig, Registry, validate_logger_name};
+use crate::model::{LoggerSpec, LoggingConfig, Registry};
 
 /// Builds a [`DynamicLogger`]: its handlers, filters, baseline loggers and hooks.
 ///
@@ -71,7 +70,7 @@ impl Builder {
     /// info and `myapp::db` at debug. The root goes on the `console` handler unless the baseline
     /// already gives the root handlers, which the spec then leaves as they are.
     pub fn baseline_spec(mut self, spec: &str) -> Result<Self> {
-        let mut over = parse_spec(spec)?;
+        let mut over = LoggingConfig::from_spec(spec)?;
         let root_has_handlers = self
             .baseline
             .loggers
@@ -189,39 +188,4 @@ impl DynamicLogger {
             seen_capacity: 1000,
         }
     }
-}
-
-/// Parses a RUST_LOG-style spec into a config: bare levels set the root (on `console`),
-/// `target=level` sets a logger.
-pub fn parse_spec(spec: &str) -> Result<LoggingConfig> {
-    let invalid = |reason: String| Error::InvalidSpec {
-        spec: spec.to_string(),
-        reason,
-    };
-    let mut config = LoggingConfig::default();
-    for item in spec
-        .split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-    {
-        let (name, level) = match item.split_once('=') {
-            Some((name, level)) => (name.trim(), level.trim()),
-            None if Level::parse_optional(item, "").is_ok() => ("", item),
-            // `RUST_LOG=myapp` means everything of myapp.
-            None => (item, "trace"),
-        };
-        validate_logger_name(name).map_err(|e| invalid(e.to_string()))?;
-        let field = if name.is_empty() {
-            "the root logger".to_string()
-        } else {
-            format!("logger {name:?}")
-        };
-        let level = Level::parse(level, &field).map_err(|e| invalid(e.to_string()))?;
-        let entry = config.loggers.entry(name.to_string()).or_default();
-        entry.level = Some(level.into());
-        if name.is_empty() {
-            entry.handlers = Some(vec!["console".to_string()]);
-        }
-    }
-    Ok(config)
 }

@@ -21,7 +21,7 @@ use log::Record;
 
 use crate::model::LoggingConfig;
 
-pub use builder::{Builder, parse_spec};
+pub use builder::Builder;
 pub use dynamic::DynamicLogger;
 pub use view::{
     HandlerChange, HandlerView, LevelOrigin, LevelSource, LoggerChange, LoggerView, Preview,

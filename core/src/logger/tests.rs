@@ -270,27 +270,6 @@ fn a_spec_over_a_baseline_keeps_the_roots_handlers() {
 }
 
 #[test]
-fn spec_parsing() {
-    let spec = parse_spec("info, myapp::db=debug,hyper=WARNING,quiet").unwrap();
-    assert_eq!(spec.loggers[""].level, Some(Level::Info.into()));
-    assert_eq!(
-        spec.loggers[""].handlers.as_deref(),
-        Some(&["console".to_string()][..])
-    );
-    assert_eq!(spec.loggers["myapp::db"].level, Some(Level::Debug.into()));
-    assert_eq!(spec.loggers["hyper"].level, Some(Level::Warn.into()));
-    assert_eq!(spec.loggers["quiet"].level, Some(Level::Trace.into()));
-    let err = parse_spec("info,a=loud").unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with(r#"invalid logging spec "info,a=loud": invalid level "loud""#),
-        "{err}"
-    );
-    assert!(parse_spec("a b=info").is_err());
-    assert!(parse_spec("").unwrap().is_empty());
-}
-
-#[test]
 fn hooks_run_after_each_apply_and_unknown_names_fail() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&seen);

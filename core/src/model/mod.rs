@@ -4,11 +4,13 @@
 //! - `json`: reading a config from JSON, every error naming its field and value;
 //! - `validate`: names, sizes and times;
 //! - `stored`: [`Config`] and [`Trigger`] as stored, and what creating one takes;
-//! - `seed`: importing django-dynamic-logging's `config_json`.
+//! - `seed`: importing django-dynamic-logging's `config_json`;
+//! - `spec`: reading a RUST_LOG-style spec.
 
 mod config;
 mod json;
 mod seed;
+mod spec;
 mod stored;
 mod validate;
 
