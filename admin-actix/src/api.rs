@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Error};
-use crate::sync;
 use crate::token_hash;
+use crate::{input, sync};
 
 type Reply = Result<HttpResponse, ApiError>;
 
@@ -158,26 +158,10 @@ fn integer(object: &Map<String, Value>, key: &str) -> Result<i64, Error> {
     }
 }
 
-fn time(object: &Map<String, Value>, key: &str) -> Result<Option<DateTime<Utc>>, Error> {
+fn time(object: &Map<String, Value>, key: &'static str) -> Result<Option<DateTime<Utc>>, Error> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            let t = DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| {
-                    Error::field(
-                        key,
-                        format!(
-                            "field {key:?} must be an RFC 3339 time, not {:?} ({e})",
-                            s.chars().take(64).collect::<String>()
-                        ),
-                    )
-                })?;
-            if let Err(e) = dynlog_core::validate_time("time", t) {
-                return Err(Error::field(key, e.to_string()));
-            }
-            Ok(Some(t))
-        }
+        Some(Value::String(s)) => Ok(Some(input::time(key, s)?)),
         Some(other) => Err(Error::field(
             key,
             format!("field {key:?} must be an RFC 3339 time or null, not {other}"),
@@ -401,13 +385,8 @@ struct Range {
 }
 
 async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<Range>) -> Reply {
-    let parse = |key: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, Error> {
-        let mut object = Map::new();
-        if let Some(v) = value {
-            object.insert(key.to_string(), Value::String(v.clone()));
-        }
-        time(&object, key)
-    };
+    let parse =
+        |key, value: &Option<String>| value.as_deref().map(|v| input::time(key, v)).transpose();
     let range = range.into_inner();
     let spans = with_actor(&req, &c, move |c, _| {
         let (from, to) = (parse("from", &range.from)?, parse("to", &range.to)?);

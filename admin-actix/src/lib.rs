@@ -30,6 +30,7 @@
 mod api;
 mod auth;
 mod error;
+mod input;
 mod pages;
 mod svg;
 mod sync;

@@ -12,9 +12,10 @@ use dynlog_core::{
     ConfigId, Error, HandlerOverride, Level, LoggerSpec, LoggingConfig, NewConfig, Preview,
 };
 
-use super::frame::{Ctx, Form, Frame, config_name, delete, form_name, html, missing_version, when};
+use super::frame::{Ctx, Form, Frame, delete, html, missing_version, when};
 use super::{LEVELS, Page};
 use crate::AdminState;
+use crate::input::{config_name, form_name};
 
 struct ConfigRow {
     id: i64,

@@ -9,8 +9,9 @@ use chrono::Duration;
 use dynlog_core::{Config, ConfigId, LoggingConfig, Trigger};
 
 use super::Page;
-use super::frame::{Ctx, Frame, form_name, html, in_words, when, when_opt};
+use super::frame::{Ctx, Frame, html, in_words, when, when_opt};
 use crate::AdminState;
+use crate::input::form_name;
 use crate::svg;
 
 struct PanelView {

@@ -8,7 +8,7 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use dynlog_core::{Controller, Error};
 
 use super::Page;
@@ -357,41 +357,8 @@ pub(super) fn in_words(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     }
 }
 
-/// Parses a time typed in UTC: `2026-11-24 10:00`, with a `T`, with seconds, or RFC 3339.
-pub(super) fn parse_time(field: &'static str, value: &str) -> Result<Option<DateTime<Utc>>, Error> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        let t = t.with_timezone(&Utc);
-        return dynlog_core::validate_time(field, t).map(|()| Some(t));
-    }
-    let normalized = value.replacen('T', " ", 1);
-    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(&normalized, format) {
-            let t = t.and_utc();
-            return dynlog_core::validate_time(field, t).map(|()| Some(t));
-        }
-    }
-    Err(Error::Invalid {
-        field,
-        value: value.chars().take(64).collect(),
-        reason: "expected a UTC time such as 2026-11-24 14:30".into(),
-    })
-}
-
 /// What anonymous visitors are told when the store fails.
 pub(super) const UNAVAILABLE: &str = "The service is unavailable: try again in a moment.";
-
-/// The root logger is `""` in configs and `root` in the form.
-pub(super) fn form_name(name: &str) -> &str {
-    if name.is_empty() { "root" } else { name }
-}
-
-pub(super) fn config_name(name: &str) -> &str {
-    if name == "root" { "" } else { name }
-}
 
 pub(super) fn minute(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
@@ -415,26 +382,6 @@ pub(super) async fn delete(
 mod tests {
     use super::*;
     use chrono::Duration;
-
-    #[test]
-    fn times_parse_in_the_forms_people_type() {
-        let t = |s| parse_time("start", s).unwrap().map(|t| t.to_rfc3339());
-        assert_eq!(
-            t("2026-11-24 14:30"),
-            Some("2026-11-24T14:30:00+00:00".into())
-        );
-        assert_eq!(
-            t("2026-11-24T14:30:05"),
-            Some("2026-11-24T14:30:05+00:00".into())
-        );
-        assert_eq!(
-            t("2026-11-24T15:30:00+01:00"),
-            Some("2026-11-24T14:30:00+00:00".into())
-        );
-        assert_eq!(t("  "), None);
-        let e = parse_time("end", "tomorrow").unwrap_err().to_string();
-        assert!(e.contains("end") && e.contains("tomorrow"), "{e}");
-    }
 
     #[test]
     fn durations_read_as_words() {

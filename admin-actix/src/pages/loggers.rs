@@ -11,8 +11,9 @@ use dynlog_core::{
 
 use super::Page;
 use super::configs::decided_by;
-use super::frame::{Ctx, Frame, config_name, form_name, html, minute};
+use super::frame::{Ctx, Frame, html, minute};
 use crate::AdminState;
+use crate::input::{config_name, form_name};
 
 struct TargetRow {
     target: String,

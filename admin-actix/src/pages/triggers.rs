@@ -11,10 +11,11 @@ use dynlog_core::{Config, ConfigId, Error, NewTrigger, Trigger, TriggerId};
 
 use super::Page;
 use super::frame::{
-    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, parse_time, when, when_opt,
+    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, when, when_opt,
 };
 use crate::AdminState;
 use crate::error::Error as AdminError;
+use crate::input::typed_time;
 
 pub(super) struct Opt {
     value: i64,
@@ -151,7 +152,7 @@ struct TriggerPage {
 /// How long the window typed in `start` and `end` is, in words ("2 h 0 min"); empty when either
 /// is missing or unreadable.
 fn duration_of(start: &str, end: &str) -> String {
-    match (parse_time("start", start), parse_time("end", end)) {
+    match (typed_time("start", start), typed_time("end", end)) {
         (Ok(Some(start)), Ok(Some(end))) if end > start => {
             in_words(start, end).trim_start_matches("in ").to_string()
         }
@@ -274,8 +275,8 @@ fn trigger_from_form(form: &Form, now: DateTime<Utc>) -> Result<NewTrigger, Erro
             (Some(now), Some(now + Duration::hours(hours)))
         }
         None => (
-            parse_time("start", form.get("start").unwrap_or(""))?,
-            parse_time("end", form.get("end").unwrap_or(""))?,
+            typed_time("start", form.get("start").unwrap_or(""))?,
+            typed_time("end", form.get("end").unwrap_or(""))?,
         ),
     };
     Ok(NewTrigger {
