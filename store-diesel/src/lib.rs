@@ -2,8 +2,8 @@
 //!
 //! [`DieselStore`] keeps configs, triggers, the audit, the admin's accounts and API tokens in
 //! tables prefixed `dynlog_`, in a SQLite file next to the application (libsqlite3 is bundled:
-//! nothing to install) or in PostgreSQL (libpq is bundled too, without OpenSSL). Migrations for
-//! each backend are embedded and run on open.
+//! nothing to install) or in PostgreSQL (libpq is bundled too, without OpenSSL), each behind a
+//! feature (see below). Migrations for each backend are embedded and run on open.
 //!
 //! # Usage
 //!
@@ -11,6 +11,7 @@
 //! use dynlog_core::{NewConfig, Store};
 //! use dynlog_diesel::DieselStore;
 //!
+//! # #[cfg(feature = "sqlite")] {
 //! // A SQLite file path, ":memory:", or a postgres:// URL.
 //! let store = DieselStore::open(":memory:")?;
 //! let config = store.create_config(
@@ -18,6 +19,7 @@
 //!     &NewConfig { name: "debug import".into(), body: r#"{"loggers": {"myapp::import": {"level": "debug"}}}"#.parse()? },
 //! )?;
 //! assert_eq!(store.config(config.id)?.version, 1);
+//! # }
 //! # Ok::<(), dynlog_core::Error>(())
 //! ```
 //!
@@ -26,7 +28,19 @@
 //!
 //! # Feature flags
 //!
-//! None: both backends are always built.
+//! - `sqlite` (default): SQLite, with libsqlite3 bundled.
+//! - `postgres` (default): PostgreSQL, with libpq bundled (without OpenSSL).
+//!
+//! An application on one backend leaves the other out, and does not build its C library:
+//!
+//! ```toml
+//! dynlog-diesel = { version = "0.1", default-features = false, features = ["sqlite"] }
+//! ```
+//!
+//! A URL of a backend left out is refused on open with an [`Error::Invalid`] that names its
+//! scheme and the feature. At least one backend is needed.
+//!
+//! [`Error::Invalid`]: dynlog_core::Error::Invalid
 
 mod connection;
 mod queries;

@@ -5,19 +5,20 @@ use chrono::{DateTime, SubsecRound, Utc};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
-use diesel::pg::Pg;
 use diesel::query_builder::QueryId;
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{BigInt, HasSqlType, SqlType, Timestamptz};
-use diesel::sqlite::Sqlite;
+use diesel::sql_types::{HasSqlType, SqlType};
 
 use crate::connection::MultiBackend;
 
 /// A UTC instant: `TIMESTAMPTZ` on PostgreSQL; on SQLite microseconds since the Unix epoch in
 /// a `BIGINT`, which keeps every microsecond and sorts as time does (SQLite has no time type).
 #[derive(Clone, Copy, Debug, Default, SqlType, QueryId)]
-#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
-#[diesel(sqlite_type(name = "Long"))]
+#[cfg_attr(
+    feature = "postgres",
+    diesel(postgres_type(oid = 1184, array_oid = 1185))
+)]
+#[cfg_attr(feature = "sqlite", diesel(sqlite_type(name = "Long")))]
 #[allow(unreachable_pub)] // as visible as the `pub` columns that `diesel::table!` declares
 pub struct UtcTime;
 
@@ -52,30 +53,46 @@ impl FromSql<UtcTime, MultiBackend> for At {
     }
 }
 
-impl ToSql<UtcTime, Pg> for At {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        ToSql::<Timestamptz, Pg>::to_sql(&self.0, out)
+#[cfg(feature = "postgres")]
+mod pg {
+    use diesel::pg::Pg;
+    use diesel::sql_types::Timestamptz;
+
+    use super::*;
+
+    impl ToSql<UtcTime, Pg> for At {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            ToSql::<Timestamptz, Pg>::to_sql(&self.0, out)
+        }
+    }
+
+    impl FromSql<UtcTime, Pg> for At {
+        fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+            FromSql::<Timestamptz, Pg>::from_sql(bytes).map(At)
+        }
     }
 }
 
-impl FromSql<UtcTime, Pg> for At {
-    fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        FromSql::<Timestamptz, Pg>::from_sql(bytes).map(At)
-    }
-}
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use diesel::sql_types::BigInt;
+    use diesel::sqlite::Sqlite;
 
-impl ToSql<UtcTime, Sqlite> for At {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.0.timestamp_micros());
-        Ok(IsNull::No)
-    }
-}
+    use super::*;
 
-impl FromSql<UtcTime, Sqlite> for At {
-    fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        let micros = <i64 as FromSql<BigInt, Sqlite>>::from_sql(bytes)?;
-        DateTime::from_timestamp_micros(micros)
-            .map(At)
-            .ok_or_else(|| format!("{micros} microseconds since 1970 is out of range").into())
+    impl ToSql<UtcTime, Sqlite> for At {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.0.timestamp_micros());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl FromSql<UtcTime, Sqlite> for At {
+        fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+            let micros = <i64 as FromSql<BigInt, Sqlite>>::from_sql(bytes)?;
+            DateTime::from_timestamp_micros(micros)
+                .map(At)
+                .ok_or_else(|| format!("{micros} microseconds since 1970 is out of range").into())
+        }
     }
 }

@@ -11,6 +11,7 @@ mod tokens;
 mod triggers;
 
 use chrono::{DateTime, Utc};
+#[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
@@ -82,7 +83,8 @@ fn read_revision(conn: &mut AnyConnection) -> QueryResult<i64> {
 impl DieselStore {
     /// Opens the store at `url`: a SQLite file path (created if missing), `:memory:`, or a
     /// `postgres://` URL; runs the migrations. An unreachable database is an
-    /// [`Error::Store`] with the driver's message.
+    /// [`Error::Store`] with the driver's message; a URL of a backend whose feature this build
+    /// leaves out is an [`Error::Invalid`] naming the scheme and the feature.
     pub fn open(url: &str) -> Result<DieselStore> {
         let (pool, backend) = open_pool(url)?;
         Ok(DieselStore {
@@ -123,6 +125,8 @@ impl DieselStore {
         conn.transaction(|conn| {
             // SQLite's transactions are snapshots already; PostgreSQL's default lets each
             // statement see what was committed since the last.
+            #[cfg(feature = "postgres")]
+            #[allow(irrefutable_let_patterns)] // in a PostgreSQL-only build
             if let AnyConnection::Postgresql(pg) = conn {
                 pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
             }
