@@ -4,7 +4,19 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{ConfigId, TriggerId};
+use crate::id::{ConfigId, TriggerId};
+
+/// The level names `Level` and `LoggerLevel` parse, for messages (kept here so that the error
+/// needs nothing of the level module; a test there keeps the two in step).
+pub(crate) const LEVEL_NAMES: &[&str] = &[
+    "off",
+    "error",
+    "warn",
+    "info",
+    "debug",
+    "trace",
+    "notset (inherit)",
+];
 
 /// What went wrong, with the offending value.
 ///
@@ -15,7 +27,7 @@ use crate::model::{ConfigId, TriggerId};
 #[non_exhaustive]
 pub enum Error {
     /// A level name that is not one of the known levels or their aliases.
-    #[error("invalid level {value:?} in {field} (expected one of: {})", crate::level::LEVEL_NAMES.join(", "))]
+    #[error("invalid level {value:?} in {field} (expected one of: {})", LEVEL_NAMES.join(", "))]
     InvalidLevel {
         /// Where the level was given, such as `logger "myapp::import"`.
         field: String,

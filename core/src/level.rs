@@ -6,17 +6,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 
-/// The level names accepted, for error messages.
-pub(crate) const LEVEL_NAMES: &[&str] = &[
-    "off",
-    "error",
-    "warn",
-    "info",
-    "debug",
-    "trace",
-    "notset (inherit)",
-];
-
 /// How verbose a logger or handler is, from `Off` (nothing) to `Trace` (everything).
 ///
 /// Ordered by verbosity: `Off < Error < Warn < Info < Debug < Trace`, as `log::LevelFilter` is.
@@ -339,6 +328,24 @@ mod tests {
         assert!(msg.contains("logger \"a\""), "{msg}");
         assert!(msg.contains("debug"), "{msg}");
         assert!(Level::parse("notset", "level").is_err());
+    }
+
+    #[test]
+    fn the_error_lists_the_names_parsing_takes() {
+        let listed: Vec<&str> = crate::error::LEVEL_NAMES
+            .iter()
+            .map(|name| name.split(' ').next().unwrap_or(name))
+            .collect();
+        for level in Level::ALL
+            .map(LoggerLevel::from)
+            .into_iter()
+            .chain([LoggerLevel::Inherit])
+        {
+            assert!(listed.contains(&level.as_str()), "{level} is not listed");
+        }
+        for name in listed {
+            LoggerLevel::parse(name, "level").unwrap();
+        }
     }
 
     #[test]

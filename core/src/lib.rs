@@ -27,6 +27,7 @@
 mod controller;
 mod error;
 mod handler;
+mod id;
 mod level;
 mod logger;
 mod memory;

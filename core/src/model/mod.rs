@@ -14,8 +14,9 @@ mod spec;
 mod stored;
 mod validate;
 
+pub use crate::id::{ConfigId, TriggerId};
 pub use config::{FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig, Registry};
-pub use stored::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId};
+pub use stored::{Config, NewConfig, NewTrigger, Trigger};
 pub use validate::{
     MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, is_hidden_char, validate_logger_name, validate_name,
     validate_time,

@@ -1,35 +1,12 @@
 //! Configs and triggers as stored: their ids, versions and windows, and what creating one takes.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::config::{LoggingConfig, Registry};
 use super::validate::{MAX_BODY, validate_name, validate_time};
 use crate::error::{Error, Result};
-
-/// The id of a stored config.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ConfigId(pub i64);
-
-/// The id of a stored trigger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TriggerId(pub i64);
-
-impl fmt::Display for ConfigId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-impl fmt::Display for TriggerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
+use crate::id::{ConfigId, TriggerId};
 
 /// A stored, named logging config.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
