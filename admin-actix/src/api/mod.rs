@@ -1,21 +1,24 @@
 //! The JSON API: configs, triggers, status, timeline, loggers, audit, preview and import.
 
+mod input;
+
+pub(crate) use input::seed_config;
+
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use chrono::{DateTime, Duration, Utc};
-use dynlog_core::{
-    AuditQuery, ConfigId, Controller, LoggingConfig, MAX_BODY, NewConfig, NewTrigger, TriggerId,
-};
+use chrono::Duration;
+use dynlog_core::{AuditQuery, ConfigId, Controller, LoggingConfig, TriggerId};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{ApiError, Error};
+use crate::sync;
 use crate::token_hash;
-use crate::{input, sync};
+use input::{ConfigInput, ImportInput, PreviewInput, TriggerInput};
 
 type Reply = Result<HttpResponse, ApiError>;
 
@@ -101,74 +104,6 @@ async fn with_actor<T: Send + 'static>(
     .await?)
 }
 
-fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
-    if bytes.len() > MAX_BODY + 16 * 1024 {
-        return Err(dynlog_core::Error::TooLarge {
-            field: "request body",
-            size: bytes.len(),
-            max: MAX_BODY,
-        }
-        .into());
-    }
-    let text = std::str::from_utf8(bytes).map_err(Error::NotUtf8)?;
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| dynlog_core::Error::MalformedJson {
-            message: e.to_string(),
-            line: e.line(),
-            column: e.column(),
-        })?;
-    match value {
-        Value::Object(object) => Ok(object),
-        other => Err(Error::field(
-            "request body",
-            format!("expected a JSON object, not {other}"),
-        )),
-    }
-}
-
-fn check_fields(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), Error> {
-    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(Error::field(
-            key,
-            format!("unknown field {key:?} (expected: {})", allowed.join(", ")),
-        )),
-        None => Ok(()),
-    }
-}
-
-fn string(object: &Map<String, Value>, key: &str) -> Result<String, Error> {
-    match object.get(key) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        None | Some(Value::Null) => Err(Error::field(key, format!("field {key:?} is required"))),
-        Some(other) => Err(Error::field(
-            key,
-            format!("field {key:?} must be a string, not {other}"),
-        )),
-    }
-}
-
-fn integer(object: &Map<String, Value>, key: &str) -> Result<i64, Error> {
-    match object.get(key) {
-        Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64().unwrap_or_default()),
-        None | Some(Value::Null) => Err(Error::field(key, format!("field {key:?} is required"))),
-        Some(other) => Err(Error::field(
-            key,
-            format!("field {key:?} must be an integer, not {other}"),
-        )),
-    }
-}
-
-fn time(object: &Map<String, Value>, key: &'static str) -> Result<Option<DateTime<Utc>>, Error> {
-    match object.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(input::time(key, s)?)),
-        Some(other) => Err(Error::field(
-            key,
-            format!("field {key:?} must be an RFC 3339 time or null, not {other}"),
-        )),
-    }
-}
-
 /// What to tell about a config that is valid but may not do what was meant: loggers that no
 /// target seen so far falls under, with the closest name.
 fn warnings(c: &Controller, body: &LoggingConfig) -> Vec<String> {
@@ -186,92 +121,6 @@ fn with_warnings(config: dynlog_core::Config, warnings: Vec<String>) -> Value {
         object.insert("warnings".into(), warnings.into());
     }
     value
-}
-
-/// `{"name", "body"}` (plus `version` for updates; `id`, `updated_at` and `warnings` as read are
-/// ignored).
-fn config_input(bytes: &[u8]) -> Result<(NewConfig, Option<i64>), Error> {
-    let object = parse_object(bytes)?;
-    check_fields(
-        &object,
-        &["name", "body", "version", "id", "updated_at", "warnings"],
-    )?;
-    let body = match object.get("body") {
-        None | Some(Value::Null) => LoggingConfig::default(),
-        Some(body) => LoggingConfig::from_value(body)?,
-    };
-    let version = object
-        .contains_key("version")
-        .then(|| integer(&object, "version"))
-        .transpose()?;
-    Ok((
-        NewConfig {
-            name: string(&object, "name")?,
-            body,
-        },
-        version,
-    ))
-}
-
-/// How long a window created without an `end` lasts, as in the form (and the seed).
-const DEFAULT_WINDOW: Duration = Duration::hours(2);
-
-/// `{"name", "config_id", "start", "end", "is_active"}` (plus `version` for updates).
-///
-/// `end` left out: on a creation (`now` given), the window ends [`DEFAULT_WINDOW`] after its
-/// start (or after `now` when it has no start); on an update it is an error, so that a partial
-/// update never moves a window. `"end": null` means "until deleted".
-fn trigger_input(
-    bytes: &[u8],
-    now: Option<DateTime<Utc>>,
-) -> Result<(NewTrigger, Option<i64>), Error> {
-    let object = parse_object(bytes)?;
-    check_fields(
-        &object,
-        &[
-            "name",
-            "config_id",
-            "start",
-            "end",
-            "is_active",
-            "version",
-            "id",
-            "updated_at",
-        ],
-    )?;
-    let is_active = match object.get("is_active") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(Error::field(
-                "is_active",
-                format!("field \"is_active\" must be true or false, not {other}"),
-            ));
-        }
-    };
-    let version = object
-        .contains_key("version")
-        .then(|| integer(&object, "version"))
-        .transpose()?;
-    let start = time(&object, "start")?;
-    let end = match (object.contains_key("end"), now) {
-        (true, _) => time(&object, "end")?,
-        (false, Some(now)) => start.unwrap_or(now).checked_add_signed(DEFAULT_WINDOW),
-        (false, None) => {
-            return Err(Error::field(
-                "end",
-                "field \"end\" is required when updating a trigger (null for \"until deleted\")",
-            ));
-        }
-    };
-    let trigger = NewTrigger {
-        name: string(&object, "name")?,
-        config_id: ConfigId(integer(&object, "config_id")?),
-        start,
-        end,
-        is_active,
-    };
-    Ok((trigger, version))
 }
 
 fn required_version(version: Option<i64>) -> Result<i64, Error> {
@@ -296,7 +145,7 @@ async fn get_config(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i6
 
 async fn create_config(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let config = with_actor(&req, &c, move |c, actor| {
-        let (new, _) = config_input(&body)?;
+        let (new, _) = input::read::<ConfigInput>(&body)?.config()?;
         let warnings = warnings(c, &new.body);
         Ok(with_warnings(c.create_config(actor, &new)?, warnings))
     })
@@ -312,7 +161,7 @@ async fn update_config(
 ) -> Reply {
     let id = ConfigId(id.into_inner());
     let config = with_actor(&req, &c, move |c, actor| {
-        let (new, version) = config_input(&body)?;
+        let (new, version) = input::read::<ConfigInput>(&body)?.config()?;
         let warnings = warnings(c, &new.body);
         Ok(with_warnings(
             c.update_config(actor, id, required_version(version)?, &new)?,
@@ -342,7 +191,7 @@ async fn get_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i
 
 async fn create_trigger(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let trigger = with_actor(&req, &c, move |c, actor| {
-        let (new, _) = trigger_input(&body, Some(c.now()))?;
+        let (new, _) = input::read::<TriggerInput>(&body)?.trigger(Some(c.now()))?;
         Ok(c.create_trigger(actor, &new)?)
     })
     .await?;
@@ -357,7 +206,7 @@ async fn update_trigger(
 ) -> Reply {
     let id = TriggerId(id.into_inner());
     let trigger = with_actor(&req, &c, move |c, actor| {
-        let (new, version) = trigger_input(&body, None)?;
+        let (new, version) = input::read::<TriggerInput>(&body)?.trigger(None)?;
         Ok(c.update_trigger(actor, id, required_version(version)?, &new)?)
     })
     .await?;
@@ -385,8 +234,12 @@ struct Range {
 }
 
 async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<Range>) -> Reply {
-    let parse =
-        |key, value: &Option<String>| value.as_deref().map(|v| input::time(key, v)).transpose();
+    let parse = |key, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| crate::input::time(key, v))
+            .transpose()
+    };
     let range = range.into_inner();
     let spans = with_actor(&req, &c, move |c, _| {
         let (from, to) = (parse("from", &range.from)?, parse("to", &range.to)?);
@@ -450,7 +303,7 @@ async fn audit(req: HttpRequest, c: web::Data<Controller>, page: web::Query<Page
 
 async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let previews = with_actor(&req, &c, move |c, _| {
-        let (new, _) = config_input_for_preview(&body)?;
+        let new = input::read::<PreviewInput>(&body)?.config()?;
         let logger = c.logger();
         Ok(serde_json::json!({
             "against_running": logger.preview(&new)?,
@@ -462,71 +315,12 @@ async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -
     Ok(HttpResponse::Ok().json(previews))
 }
 
-/// `{"body": {...}}`: the config to preview.
-fn config_input_for_preview(bytes: &[u8]) -> Result<(LoggingConfig, ()), Error> {
-    let object = parse_object(bytes)?;
-    check_fields(&object, &["body", "name"])?;
-    let body = object
-        .get("body")
-        .cloned()
-        .unwrap_or(Value::Object(Map::new()));
-    Ok((LoggingConfig::from_value(&body)?, ()))
-}
-
-/// Reads `value`, the `field` of an import, as [`LoggingConfig::from_seed_json`] does: a JSON
-/// object, or a string holding one (the seed stores `config_json` as text).
-pub(crate) fn seed_config(
-    field: &str,
-    value: &Value,
-) -> dynlog_core::Result<(LoggingConfig, Vec<String>)> {
-    match value {
-        Value::String(text) => LoggingConfig::from_seed_json(text),
-        Value::Object(_) => LoggingConfig::from_seed_json(&value.to_string()),
-        other => Err(dynlog_core::Error::WrongType {
-            field: format!("{field:?}"),
-            expected: "a JSON object or a string holding one",
-            found: other.to_string().chars().take(64).collect(),
-        }),
-    }
-}
-
 /// `{"name", "config_json"}`: a config as django-dynamic-logging's editor saves it, or as dynlog
 /// writes it; created as `POST /configs` creates one, answered with the conversion's warnings.
 async fn import(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let (config, warnings) = with_actor(&req, &c, move |c, actor| {
-        let object = parse_object(&body)?;
-        check_fields(&object, &["name", "config_json"])?;
-        let name = string(&object, "name")?;
-        let json = match object.get("config_json") {
-            None | Some(Value::Null) => {
-                return Err(Error::field(
-                    "config_json",
-                    "field \"config_json\" is required",
-                ));
-            }
-            Some(json) => json,
-        };
-        let (body, warnings) = seed_config("config_json", json).map_err(|e| {
-            // An error about the whole text names this field; one inside it, its own.
-            let whole = match &e {
-                dynlog_core::Error::MalformedJson { .. } | dynlog_core::Error::TooLarge { .. } => {
-                    true
-                }
-                dynlog_core::Error::WrongType { field, .. } => {
-                    field == "\"config_json\"" || field == "the config"
-                }
-                _ => false,
-            };
-            if whole {
-                Error::CoreIn {
-                    field: "config_json",
-                    error: e,
-                }
-            } else {
-                Error::Core(e)
-            }
-        })?;
-        Ok((c.create_config(actor, &NewConfig { name, body })?, warnings))
+        let (new, warnings) = input::read::<ImportInput>(&body)?.config()?;
+        Ok((c.create_config(actor, &new)?, warnings))
     })
     .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({"config": config, "warnings": warnings})))
