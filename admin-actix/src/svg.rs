@@ -1,9 +1,11 @@
 //! The dashboard's timeline, drawn on the server as SVG: a row per trigger with its window, and
-//! on top a row of who wins when.
+//! on top a row of who wins when. The geometry is computed here; `templates/timeline.svg` lays
+//! it out, and askama escapes every name in it.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::fmt;
 
+use askama::Template;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use dynlog_core::schedule;
 use dynlog_core::{ConfigId, Trigger, TriggerId};
@@ -15,20 +17,62 @@ const AXIS: f64 = 22.0;
 /// Triggers drawn at most; the rest are summed up in one line.
 const MAX_ROWS: usize = 14;
 
-/// Escapes text for SVG (XML) content and attributes.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+/// A coordinate, written to a tenth of a pixel.
+#[derive(Clone, Copy)]
+struct Px(f64);
+
+impl fmt::Display for Px {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.1}", self.0)
     }
-    out
+}
+
+/// A line every 6 hours, labelled with the day at UTC midnights.
+struct Tick {
+    x: Px,
+    label_x: Px,
+    midnight: bool,
+    label: String,
+}
+
+/// A span of the winner row: a trigger's or the baseline's.
+struct Span {
+    class: &'static str,
+    x: Px,
+    y: Px,
+    width: Px,
+    height: Px,
+    title: String,
+    /// The name on the bar, where it is wide enough for one.
+    label: Option<String>,
+    label_x: Px,
+}
+
+/// A trigger's row and its window.
+struct Row {
+    label: String,
+    label_y: Px,
+    x: Px,
+    y: Px,
+    width: Px,
+    height: Px,
+    title: String,
+}
+
+/// The timeline as an SVG element, ready to be placed in a page.
+#[derive(Template)]
+#[template(path = "timeline.svg", escape = "html")]
+pub(crate) struct Timeline {
+    width: f64,
+    height: f64,
+    axis: f64,
+    ticks: Vec<Tick>,
+    winner_y: Px,
+    spans: Vec<Span>,
+    rows: Vec<Row>,
+    hidden: usize,
+    hidden_y: Option<Px>,
+    now_x: Option<Px>,
 }
 
 /// The winners over `[from, to)` on top, then each active trigger whose window meets it.
@@ -38,7 +82,7 @@ pub(crate) fn timeline(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> String {
+) -> Timeline {
     let span = (to - from).num_seconds().max(1) as f64;
     let x = |t: DateTime<Utc>| {
         let t = t.clamp(from, to);
@@ -61,120 +105,86 @@ pub(crate) fn timeline(
     };
     let by_id: BTreeMap<TriggerId, &Trigger> = triggers.iter().map(|t| (t.id, t)).collect();
 
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-label="timeline of trigger windows" id="timeline-svg">"#
-    );
     // Day lines and labels (UTC midnights), and every 6 hours a faint line.
+    let mut ticks = Vec::new();
     let mut tick = from.duration_trunc(Duration::hours(6)).unwrap_or(from);
     while tick <= to {
         if tick >= from {
-            let tx = x(tick);
             let midnight = tick.format("%H").to_string() == "00";
-            let _ = write!(
-                svg,
-                r#"<line class="{}" x1="{tx:.1}" y1="{AXIS}" x2="{tx:.1}" y2="{height}"/>"#,
-                if midnight { "day" } else { "hour" }
-            );
-            if midnight {
-                let _ = write!(
-                    svg,
-                    r#"<text class="axis" x="{:.1}" y="14">{}</text>"#,
-                    tx + 3.0,
-                    tick.format("%a %d %b")
-                );
-            } else {
-                let _ = write!(
-                    svg,
-                    r#"<text class="axis minor" x="{:.1}" y="14">{}</text>"#,
-                    tx + 3.0,
-                    tick.format("%H:%M")
-                );
-            }
+            ticks.push(Tick {
+                x: Px(x(tick)),
+                label_x: Px(x(tick) + 3.0),
+                midnight,
+                label: tick
+                    .format(if midnight { "%a %d %b" } else { "%H:%M" })
+                    .to_string(),
+            });
         }
         tick += Duration::hours(6);
     }
-    // The winner row.
     let y0 = AXIS;
-    let _ = write!(
-        svg,
-        r#"<text class="label winner" x="4" y="{:.1}">running</text>"#,
-        y0 + 16.0
-    );
-    for s in schedule::timeline(triggers, from, to) {
-        let (class, text) = match s.winner.and_then(|id| by_id.get(&id)) {
-            Some(t) => ("win", label(t)),
-            None => ("baseline", "baseline".to_string()),
-        };
-        let _ = write!(
-            svg,
-            r#"<rect class="{class}" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3"><title>{} · {} to {} UTC</title></rect>"#,
-            x(s.start),
-            y0 + 3.0,
-            (x(s.end) - x(s.start)).max(1.0),
-            ROW - 6.0,
-            esc(&text),
-            s.start.format("%a %H:%M"),
-            s.end.format("%a %H:%M"),
-        );
-        if x(s.end) - x(s.start) > 60.0 {
-            let chars = ((x(s.end) - x(s.start) - 8.0) / 6.5) as usize;
-            let short: String = text.chars().take(chars).collect();
-            let _ = write!(
-                svg,
-                r#"<text class="bar-label {class}" x="{:.1}" y="{:.1}">{}</text>"#,
-                x(s.start) + 4.0,
-                y0 + 16.0,
-                esc(&short)
-            );
-        }
+    let spans = schedule::timeline(triggers, from, to)
+        .into_iter()
+        .map(|s| {
+            let (class, text) = match s.winner.and_then(|id| by_id.get(&id)) {
+                Some(t) => ("win", label(t)),
+                None => ("baseline", "baseline".to_string()),
+            };
+            let wide = x(s.end) - x(s.start);
+            Span {
+                class,
+                x: Px(x(s.start)),
+                y: Px(y0 + 3.0),
+                width: Px(wide.max(1.0)),
+                height: Px(ROW - 6.0),
+                title: format!(
+                    "{text} · {} to {} UTC",
+                    s.start.format("%a %H:%M"),
+                    s.end.format("%a %H:%M")
+                ),
+                label: (wide > 60.0)
+                    .then(|| text.chars().take(((wide - 8.0) / 6.5) as usize).collect()),
+                label_x: Px(x(s.start) + 4.0),
+            }
+        })
+        .collect();
+    let rows = shown
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let y = AXIS + ROW * (i + 1) as f64;
+            let text = label(t);
+            let start = t.start.unwrap_or(from);
+            let end = t.end.unwrap_or(to);
+            Row {
+                label: text.chars().take(32).collect(),
+                label_y: Px(y + 16.0),
+                x: Px(x(start)),
+                y: Px(y + 5.0),
+                width: Px((x(end) - x(start)).max(2.0)),
+                height: Px(ROW - 10.0),
+                title: format!(
+                    "{text} · {} to {} UTC",
+                    t.start
+                        .map_or("always".into(), |s| s.format("%a %d %H:%M").to_string()),
+                    t.end
+                        .map_or("never".into(), |e| e.format("%a %d %H:%M").to_string()),
+                ),
+            }
+        })
+        .collect();
+    Timeline {
+        width: WIDTH,
+        height,
+        axis: AXIS,
+        ticks,
+        winner_y: Px(y0 + 16.0),
+        spans,
+        rows,
+        hidden,
+        hidden_y: (hidden > 0).then(|| Px(AXIS + ROW * (shown.len() + 1) as f64 + 16.0)),
+        now_x: (now >= from && now <= to).then(|| Px(x(now))),
     }
-    // One row per trigger.
-    for (i, t) in shown.iter().enumerate() {
-        let y = AXIS + ROW * (i + 1) as f64;
-        let text = label(t);
-        let short: String = text.chars().take(32).collect();
-        let _ = write!(
-            svg,
-            r#"<text class="label" x="4" y="{:.1}">{}</text>"#,
-            y + 16.0,
-            esc(&short)
-        );
-        let start = t.start.unwrap_or(from);
-        let end = t.end.unwrap_or(to);
-        let _ = write!(
-            svg,
-            r#"<rect class="window" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3"><title>{} · {} to {} UTC</title></rect>"#,
-            x(start),
-            y + 5.0,
-            (x(end) - x(start)).max(2.0),
-            ROW - 10.0,
-            esc(&text),
-            t.start
-                .map_or("always".into(), |s| s.format("%a %d %H:%M").to_string()),
-            t.end
-                .map_or("never".into(), |e| e.format("%a %d %H:%M").to_string()),
-        );
-    }
-    if hidden > 0 {
-        let y = AXIS + ROW * (shown.len() + 1) as f64;
-        let _ = write!(
-            svg,
-            r#"<text class="label" x="4" y="{:.1}">and {hidden} more</text>"#,
-            y + 16.0
-        );
-    }
-    if now >= from && now <= to {
-        let _ = write!(
-            svg,
-            r#"<line class="now" x1="{:.1}" y1="{AXIS}" x2="{:.1}" y2="{height}"><title>now</title></line>"#,
-            x(now),
-            x(now)
-        );
-    }
-    svg.push_str("</svg>");
-    svg
 }
 
 #[cfg(test)]
@@ -201,11 +211,17 @@ mod tests {
             now - Duration::hours(6),
             now + Duration::days(3),
             now,
-        );
+        )
+        .render()
+        .unwrap();
         assert!(!svg.contains("<script>"), "{svg}");
-        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt; (a &amp; b)"));
+        assert!(
+            svg.contains("&#60;script&#62;alert(1)&#60;/script&#62; (a &#38; b)"),
+            "{svg}"
+        );
         assert_eq!(svg.matches(r#"class="window""#).count(), 1);
         assert_eq!(svg.matches(r#"class="win""#).count(), 1);
         assert!(svg.contains(r#"class="now""#));
+        assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
     }
 }

@@ -116,7 +116,7 @@ struct DashboardPage {
     open_ended: Vec<OpenEndedView>,
     current: Option<RunView>,
     next: Option<NextView>,
-    timeline_svg: String,
+    timeline_svg: svg::Timeline,
     timeline_range: String,
     revision: i64,
     fleet: Vec<FleetRow>,
