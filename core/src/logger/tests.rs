@@ -1,3 +1,4 @@
+// Over 600 lines: the logger's behaviour tests share one world of handlers and filters.
 //! The logger's behaviour through its public face: routing, propagation, filters, applies,
 //! hooks, previews and views.
 
