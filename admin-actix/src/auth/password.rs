@@ -4,9 +4,9 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use dynlog_core::{Account, Controller};
+use subtle::ConstantTimeEq;
 
 use super::pool::{hashing, hashing_async};
-use super::session::same_bytes;
 use crate::error::Error;
 
 /// Core's `Result`, for the crate's public functions.
@@ -101,7 +101,7 @@ fn verify(password: &str, phc: &str) -> bool {
             )
             .is_ok()
     });
-    computed && same_bytes(&out, expected.as_bytes())
+    computed && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// Checks a new account's username and password: `username` of 1 to 64 letters, digits and

@@ -7,6 +7,7 @@ use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Utc};
 use dynlog_core::Account;
+use subtle::ConstantTimeEq;
 
 /// The session cookie's name.
 pub(crate) const SESSION_COOKIE: &str = "dynlog_session";
@@ -44,11 +45,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Compares in time independent of where the strings differ.
 pub(crate) fn same(a: &str, b: &str) -> bool {
-    same_bytes(a.as_bytes(), b.as_bytes())
-}
-
-pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// Signs and reads cookies with one key.
