@@ -10,7 +10,7 @@ use dynlog_core::{
 };
 
 use super::Page;
-use super::configs::decided_by;
+use super::config_form::decided_by;
 use super::frame::{Ctx, Frame, html, minute};
 use crate::AdminState;
 use crate::input::{config_name, form_name};

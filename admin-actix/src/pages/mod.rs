@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod config_form;
 mod configs;
 mod dashboard;
 mod frame;
@@ -14,7 +15,7 @@ mod triggers;
 
 use actix_web::{HttpResponse, web};
 
-pub(crate) use configs::decided_by;
+pub(crate) use config_form::decided_by;
 pub(crate) use frame::PageError;
 pub use tail::MAX_TAILS;
 pub(crate) use tail::TailCounts;
