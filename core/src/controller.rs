@@ -196,9 +196,9 @@ impl ControllerBuilder {
             let handle = std::thread::Builder::new()
                 .name("dynlog-scheduler".into())
                 .spawn(move || scheduler(weak, mailbox))
-                .map_err(|source| crate::Error::Io {
+                .map_err(|cause| crate::Error::Io {
                     context: "starting the scheduler thread".into(),
-                    source,
+                    cause,
                 })?;
             *lock(&controller.inner.thread) = Some(handle);
         }

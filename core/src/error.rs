@@ -200,33 +200,36 @@ pub enum Error {
     },
 
     /// The store failed (the database is down, a query failed).
+    ///
+    /// The driver's message is part of this error's own, so a report that walks
+    /// [`source`](std::error::Error::source) chains would print it twice: the driver's error is
+    /// kept in `cause` instead, for code that inspects it.
     #[error("store error: {message}")]
     Store {
         /// What the store was doing, with the driver's message.
         message: String,
         /// The driver's error.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
-    /// The propagator failed (the broker is down).
+    /// The propagator failed (the broker is down). As with [`Error::Store`], the driver's
+    /// message is part of this one's and its error is kept in `cause`.
     #[error("propagation error: {message}")]
     Propagation {
         /// What the propagator was doing, with the driver's message.
         message: String,
         /// The driver's error.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
-    /// An I/O error, such as a log file that cannot be opened.
-    #[error("{context}: {source}")]
+    /// An I/O error, such as a log file that cannot be opened. As with [`Error::Store`], the
+    /// I/O error's message is part of this one's and the error is kept in `cause`.
+    #[error("{context}: {cause}")]
     Io {
         /// What was being done, such as `opening log file "/var/log/app.log"`.
         context: String,
         /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// `log::set_logger` was already called by someone else.
@@ -235,25 +238,27 @@ pub enum Error {
 }
 
 impl Error {
-    /// A store error with the driver's error as its source.
+    /// A store error: what the store was doing and the driver's error, whose message it
+    /// includes once.
     pub fn store(
         message: impl fmt::Display,
-        source: impl std::error::Error + Send + Sync + 'static,
+        cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Error::Store {
-            message: format!("{message}: {source}"),
-            source: Some(Box::new(source)),
+            message: format!("{message}: {cause}"),
+            cause: Some(Box::new(cause)),
         }
     }
 
-    /// A propagation error with the driver's error as its source.
+    /// A propagation error: what the propagator was doing and the driver's error, whose
+    /// message it includes once.
     pub fn propagation(
         message: impl fmt::Display,
-        source: impl std::error::Error + Send + Sync + 'static,
+        cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Error::Propagation {
-            message: format!("{message}: {source}"),
-            source: Some(Box::new(source)),
+            message: format!("{message}: {cause}"),
+            cause: Some(Box::new(cause)),
         }
     }
 
@@ -281,3 +286,38 @@ fn known_or_none(known: &[String]) -> String {
 
 /// `Result` with [`Error`] as its default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report that prints an error and then each source prints the driver's words once.
+    fn report(error: &dyn std::error::Error) -> String {
+        let mut text = error.to_string();
+        let mut next = error.source();
+        while let Some(cause) = next {
+            text.push_str(&format!(": {cause}"));
+            next = cause.source();
+        }
+        text
+    }
+
+    #[test]
+    fn a_drivers_message_is_told_once() {
+        let driver = std::io::Error::other("connection refused");
+        let error = Error::store("connecting to postgres://db/app", driver);
+        assert_eq!(
+            report(&error),
+            "store error: connecting to postgres://db/app: connection refused"
+        );
+        let Error::Store { cause, .. } = &error else {
+            unreachable!()
+        };
+        assert!(cause.is_some(), "the driver's error is kept");
+        let error = Error::Io {
+            context: "opening log file \"/x\"".into(),
+            cause: std::io::Error::other("denied"),
+        };
+        assert_eq!(report(&error), "opening log file \"/x\": denied");
+    }
+}

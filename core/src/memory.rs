@@ -100,7 +100,7 @@ impl MemoryStore {
         if self.failing.load(Ordering::Relaxed) {
             return Err(Error::Store {
                 message: "memory store set to fail".into(),
-                source: None,
+                cause: None,
             });
         }
         // A panic while holding the lock cannot leave State half-written: every write checks

@@ -133,7 +133,7 @@ impl RedisPropagator {
         let Some(conn) = slot.as_mut() else {
             return Err(Error::Propagation {
                 message: format!("{what}: no connection"),
-                source: None,
+                cause: None,
             });
         };
         f(conn).map_err(|e| {
@@ -183,9 +183,9 @@ impl Propagator for RedisPropagator {
         let handle = std::thread::Builder::new()
             .name("dynlog-redis".into())
             .spawn(move || listen(&client, &url, &channel, &shared, &reloader))
-            .map_err(|source| Error::Io {
+            .map_err(|cause| Error::Io {
                 context: "starting the Redis listener thread".into(),
-                source,
+                cause,
             })?;
         *lock(&self.shared.listener) = Some(handle);
         Ok(())

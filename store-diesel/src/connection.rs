@@ -176,7 +176,7 @@ pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
     };
     migrated.map_err(|e| Error::Store {
         message: format!("migrating {shown}: {e}"),
-        source: Some(e),
+        cause: Some(e),
     })?;
     Ok((pool, backend))
 }

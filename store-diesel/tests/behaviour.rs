@@ -79,10 +79,12 @@ fn an_unreachable_database_is_a_typed_error_with_the_drivers_message() {
     let err =
         DieselStore::open(&format!("postgres://postgres@127.0.0.1:{port}/nothing")).unwrap_err();
     let message = err.to_string();
-    let Error::Store { source, .. } = &err else {
+    let Error::Store { cause, .. } = &err else {
         panic!("expected a store error, got {message}")
     };
-    assert!(source.is_some(), "{message}");
+    assert!(cause.is_some(), "{message}");
+    // Its text is in the message once, and not given again as a source.
+    assert!(std::error::Error::source(&err).is_none());
     // libpq's own words, not the pool's "failed to connect".
     assert!(
         message.contains(&format!("port {port} failed")) && message.contains("refused"),

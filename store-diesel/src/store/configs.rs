@@ -46,7 +46,7 @@ impl TryFrom<ConfigRow> for Config {
     fn try_from(row: ConfigRow) -> Result<Config> {
         let body = LoggingConfig::from_json(&row.body).map_err(|e| Error::Store {
             message: format!("config {} has a body this version cannot read: {e}", row.id),
-            source: Some(Box::new(e)),
+            cause: Some(Box::new(e)),
         })?;
         Ok(Config {
             id: ConfigId(row.id),
