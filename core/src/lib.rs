@@ -40,7 +40,7 @@ mod store;
 pub mod testing;
 
 pub use controller::{
-    Clock, Controller, ControllerBuilder, ManualClock, Running, Status, SystemClock, Upcoming,
+    Clock, Controller, ControllerBuilder, MAX_DEBUG_WINDOW, Running, Status, SystemClock, Upcoming,
 };
 pub use error::{Error, Result};
 pub use handler::{
@@ -62,7 +62,10 @@ pub use propagate::{
     InstanceStatus, LocalPropagator, NoopPropagator, PollingPropagator, Propagator, Reloader,
 };
 pub use redact::redact_url;
-pub use store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, check_version};
+pub use store::{
+    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
+    check_version,
+};
 
 /// Parses a RUST_LOG-style spec into a config; kept so that code written against it builds.
 #[deprecated(note = "use `LoggingConfig::from_spec`")]

@@ -9,7 +9,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId, validate_name};
-use crate::store::{Account, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, check_version};
+use crate::store::{
+    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
+    check_version,
+};
 
 /// A store in memory: for tests, demos and single processes whose configs need not outlive them.
 ///
@@ -63,6 +66,14 @@ impl State {
         });
     }
 
+    /// What a write returns: its value and the revision it moved to.
+    fn written<T>(&self, value: T) -> Written<T> {
+        Written {
+            value,
+            revision: self.revision,
+        }
+    }
+
     fn check_unique_name(&self, name: &str, except: Option<ConfigId>) -> Result<()> {
         if self
             .configs
@@ -75,7 +86,6 @@ impl State {
     }
 
     fn check_trigger(&self, new: &NewTrigger) -> Result<()> {
-        new.validate()?;
         if !self.configs.contains_key(&new.config_id) {
             return Err(Error::ConfigNotFound(new.config_id));
         }
@@ -116,7 +126,7 @@ fn trigger_order(a: &Trigger, b: &Trigger) -> std::cmp::Ordering {
     (b.start, b.id).cmp(&(a.start, a.id))
 }
 
-impl Store for MemoryStore {
+impl StoreRead for MemoryStore {
     fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
         let state = self.state()?;
         let triggers: Vec<Trigger> = state
@@ -155,8 +165,35 @@ impl Store for MemoryStore {
             .ok_or(Error::ConfigNotFound(id))
     }
 
-    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Config> {
-        validate_name("config name", &new.name)?;
+    fn triggers(&self) -> Result<Vec<Trigger>> {
+        let mut triggers: Vec<Trigger> = self.state()?.triggers.values().cloned().collect();
+        triggers.sort_by(trigger_order);
+        Ok(triggers)
+    }
+
+    fn trigger(&self, id: TriggerId) -> Result<Trigger> {
+        self.state()?
+            .triggers
+            .get(&id)
+            .cloned()
+            .ok_or(Error::TriggerNotFound(id))
+    }
+
+    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        let state = self.state()?;
+        Ok(state
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| query.before.is_none_or(|before| e.id < before))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+}
+
+impl Store for MemoryStore {
+    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>> {
         let mut state = self.state()?;
         state.check_unique_name(&new.name, None)?;
         let id = ConfigId(state.next_id());
@@ -169,7 +206,7 @@ impl Store for MemoryStore {
         };
         state.configs.insert(id, config.clone());
         state.record(actor, "create", "config", id.0, None, Some(&config));
-        Ok(config)
+        Ok(state.written(config))
     }
 
     fn update_config(
@@ -178,8 +215,7 @@ impl Store for MemoryStore {
         id: ConfigId,
         version: i64,
         new: &NewConfig,
-    ) -> Result<Config> {
-        validate_name("config name", &new.name)?;
+    ) -> Result<Written<Config>> {
         let mut state = self.state()?;
         let before = state
             .configs
@@ -197,10 +233,10 @@ impl Store for MemoryStore {
         };
         state.configs.insert(id, after.clone());
         state.record(actor, "update", "config", id.0, Some(&before), Some(&after));
-        Ok(after)
+        Ok(state.written(after))
     }
 
-    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<()> {
+    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<Written<()>> {
         let mut state = self.state()?;
         let before = state.configs.remove(&id).ok_or(Error::ConfigNotFound(id))?;
         let doomed: Vec<Trigger> = state
@@ -221,31 +257,54 @@ impl Store for MemoryStore {
             );
         }
         state.record(actor, "delete", "config", id.0, Some(&before), None);
-        Ok(())
+        Ok(state.written(()))
     }
 
-    fn triggers(&self) -> Result<Vec<Trigger>> {
-        let mut triggers: Vec<Trigger> = self.state()?.triggers.values().cloned().collect();
-        triggers.sort_by(trigger_order);
-        Ok(triggers)
-    }
-
-    fn trigger(&self, id: TriggerId) -> Result<Trigger> {
-        self.state()?
-            .triggers
-            .get(&id)
-            .cloned()
-            .ok_or(Error::TriggerNotFound(id))
-    }
-
-    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger> {
+    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Written<Trigger>> {
         let mut state = self.state()?;
         state.check_trigger(new)?;
         let id = TriggerId(state.next_id());
         let trigger = new.to_trigger(id, 1, Utc::now());
         state.triggers.insert(id, trigger.clone());
         state.record(actor, "create", "trigger", id.0, None, Some(&trigger));
-        Ok(trigger)
+        Ok(state.written(trigger))
+    }
+
+    fn create_config_with_trigger(
+        &self,
+        actor: &str,
+        config: &NewConfig,
+        trigger: &NewTrigger,
+    ) -> Result<Written<(Config, Trigger)>> {
+        // One lock for both: another writer sees both or neither.
+        let mut state = self.state()?;
+        state.check_unique_name(&config.name, None)?;
+        let id = ConfigId(state.next_id());
+        let config = Config {
+            id,
+            name: config.name.clone(),
+            body: config.body.clone(),
+            version: 1,
+            updated_at: Utc::now(),
+        };
+        state.configs.insert(id, config.clone());
+        state.record(actor, "create", "config", id.0, None, Some(&config));
+        let trigger_id = TriggerId(state.next_id());
+        let trigger = NewTrigger {
+            config_id: id,
+            ..trigger.clone()
+        }
+        .to_trigger(trigger_id, 1, Utc::now());
+        state.triggers.insert(trigger_id, trigger.clone());
+        state.record(
+            actor,
+            "create",
+            "trigger",
+            trigger_id.0,
+            None,
+            Some(&trigger),
+        );
+        Ok(state.written((config, trigger)))
     }
 
     fn update_trigger(
@@ -254,7 +313,7 @@ impl Store for MemoryStore {
         id: TriggerId,
         version: i64,
         new: &NewTrigger,
-    ) -> Result<Trigger> {
+    ) -> Result<Written<Trigger>> {
         let mut state = self.state()?;
         let before = state
             .triggers
@@ -273,20 +332,20 @@ impl Store for MemoryStore {
             Some(&before),
             Some(&after),
         );
-        Ok(after)
+        Ok(state.written(after))
     }
 
-    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<()> {
+    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
         let mut state = self.state()?;
         let before = state
             .triggers
             .remove(&id)
             .ok_or(Error::TriggerNotFound(id))?;
         state.record(actor, "delete", "trigger", id.0, Some(&before), None);
-        Ok(())
+        Ok(state.written(()))
     }
 
-    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<usize> {
+    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>> {
         let mut state = self.state()?;
         let doomed: Vec<Trigger> = state
             .triggers
@@ -298,21 +357,11 @@ impl Store for MemoryStore {
             state.triggers.remove(&trigger.id);
             state.record(actor, "prune", "trigger", trigger.id.0, Some(trigger), None);
         }
-        Ok(doomed.len())
+        Ok(state.written(doomed.len()))
     }
+}
 
-    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
-        let state = self.state()?;
-        Ok(state
-            .audit
-            .iter()
-            .rev()
-            .filter(|e| query.before.is_none_or(|before| e.id < before))
-            .take(query.limit)
-            .cloned()
-            .collect())
-    }
-
+impl AccountStore for MemoryStore {
     fn accounts(&self) -> Result<Vec<Account>> {
         Ok(self.state()?.accounts.values().cloned().collect())
     }

@@ -107,26 +107,21 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-/// Where configs, triggers, the audit and the admin's accounts are kept.
+/// What a write committed: its result, and the store revision it moved to (so the writer can
+/// announce it without asking the store again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written<T> {
+    /// What was written: the entity as stored, or how many were removed.
+    pub value: T,
+    /// The store's revision once the write committed.
+    pub revision: i64,
+}
+
+/// Reading configs, triggers and the audit: what everybody may do.
 ///
-/// # For implementors
-///
-/// Depend on `dynlog-core` only, and run the contract suite of the `testing` feature
-/// (`dynlog_core::store_contract_tests!`) against your store: it states the rules below as tests.
-///
-/// - Every successful write bumps the store's revision by at least one, in the same transaction,
-///   and appends an audit entry naming the actor with the entity before and after. A failed
-///   write changes nothing: no row, no revision, no audit entry.
-/// - Updates carry the version they read; a stale one fails with
-///   [`Error::Conflict`](crate::Error::Conflict). A successful update bumps the version.
-/// - Names and windows are checked with [`NewConfig`] and [`NewTrigger`]'s own checks (the
-///   controller checks handler and filter names against the application's registry before it
-///   calls the store); a trigger pointing at a missing config fails with
-///   [`Error::ConfigNotFound`](crate::Error::ConfigNotFound); config names are unique
-///   ([`Error::DuplicateName`](crate::Error::DuplicateName)).
-/// - Deleting a config deletes its triggers, each recorded in the audit.
-/// - Driver errors are [`Error::Store`](crate::Error::Store) with the driver's message.
-pub trait Store: Send + Sync + 'static {
+/// The controller hands this view out ([`Controller::store`](crate::Controller::store)); the
+/// writes of [`Store`] are its own, so that every change is validated, announced and applied.
+pub trait StoreRead: Send + Sync + 'static {
     /// The triggers that can still win at or after `now`, their configs, and the revision.
     fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot>;
 
@@ -139,8 +134,41 @@ pub trait Store: Send + Sync + 'static {
     /// One config.
     fn config(&self, id: ConfigId) -> Result<Config>;
 
+    /// Every trigger, latest start first.
+    fn triggers(&self) -> Result<Vec<Trigger>>;
+
+    /// One trigger.
+    fn trigger(&self, id: TriggerId) -> Result<Trigger>;
+
+    /// Audit entries, newest first.
+    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>>;
+}
+
+/// Where configs and triggers are kept and changed, with the audit of every change.
+///
+/// Only the [`Controller`](crate::Controller) writes: it validates what it writes (names,
+/// windows, handler and filter names against the application's registry) before it calls the
+/// store, announces the change and applies it. A store does not validate again.
+///
+/// # For implementors
+///
+/// Depend on `dynlog-core` only, and run the contract suite of the `testing` feature
+/// (`dynlog_core::store_contract_tests!`) against your store: it states the rules below as tests.
+///
+/// - Every successful write bumps the store's revision by at least one, in the same transaction,
+///   returns it ([`Written::revision`]), and appends an audit entry naming the actor with the
+///   entity before and after. A failed write changes nothing: no row, no revision, no audit
+///   entry.
+/// - Updates carry the version they read; a stale one fails with
+///   [`Error::Conflict`](crate::Error::Conflict). A successful update bumps the version.
+/// - A trigger pointing at a missing config fails with
+///   [`Error::ConfigNotFound`](crate::Error::ConfigNotFound); config names are unique
+///   ([`Error::DuplicateName`](crate::Error::DuplicateName)).
+/// - Deleting a config deletes its triggers, each recorded in the audit.
+/// - Driver errors are [`Error::Store`](crate::Error::Store) with the driver's message.
+pub trait Store: StoreRead {
     /// Creates a config.
-    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Config>;
+    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>>;
 
     /// Replaces a config's name and body, if its stored version is still `version`.
     fn update_config(
@@ -149,19 +177,22 @@ pub trait Store: Send + Sync + 'static {
         id: ConfigId,
         version: i64,
         new: &NewConfig,
-    ) -> Result<Config>;
+    ) -> Result<Written<Config>>;
 
     /// Deletes a config and its triggers.
-    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<()>;
-
-    /// Every trigger, latest start first.
-    fn triggers(&self) -> Result<Vec<Trigger>>;
-
-    /// One trigger.
-    fn trigger(&self, id: TriggerId) -> Result<Trigger>;
+    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<Written<()>>;
 
     /// Creates a trigger.
-    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger>;
+    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Written<Trigger>>;
+
+    /// Creates a config and a trigger running it, in one transaction: both or neither. The
+    /// trigger's `config_id` is ignored (the new config's is used).
+    fn create_config_with_trigger(
+        &self,
+        actor: &str,
+        config: &NewConfig,
+        trigger: &NewTrigger,
+    ) -> Result<Written<(Config, Trigger)>>;
 
     /// Replaces a trigger's fields, if its stored version is still `version`.
     fn update_trigger(
@@ -170,17 +201,25 @@ pub trait Store: Send + Sync + 'static {
         id: TriggerId,
         version: i64,
         new: &NewTrigger,
-    ) -> Result<Trigger>;
+    ) -> Result<Written<Trigger>>;
 
     /// Deletes a trigger.
-    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<()>;
+    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>>;
 
-    /// Deletes the triggers whose window ended before `ended_before`; returns how many.
-    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<usize>;
+    /// Deletes the triggers whose window ended before `ended_before`; returns how many. With
+    /// none to delete it changes nothing (the revision stays).
+    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>>;
+}
 
-    /// Audit entries, newest first.
-    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>>;
-
+/// The admin's accounts (usernames and password hashes) and API tokens (hashed), kept by the
+/// same stores as configs but behind their own trait, so that a store for configs alone needs
+/// none of it, and the admin depends on no database crate.
+///
+/// # For implementors
+///
+/// Account and token changes are audited like any write (and bump the revision); the contract
+/// suite covers them (`accounts`, `session_epochs`, `tokens`).
+pub trait AccountStore: Send + Sync + 'static {
     /// Every account, by username.
     fn accounts(&self) -> Result<Vec<Account>>;
 
@@ -207,4 +246,102 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a token.
     fn delete_token(&self, actor: &str, id: i64) -> Result<()>;
+}
+
+/// A shared store reads as the store itself.
+impl<T: StoreRead + ?Sized> StoreRead for std::sync::Arc<T> {
+    fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
+        (**self).snapshot(now)
+    }
+    fn revision(&self) -> Result<i64> {
+        (**self).revision()
+    }
+    fn configs(&self) -> Result<Vec<Config>> {
+        (**self).configs()
+    }
+    fn config(&self, id: ConfigId) -> Result<Config> {
+        (**self).config(id)
+    }
+    fn triggers(&self) -> Result<Vec<Trigger>> {
+        (**self).triggers()
+    }
+    fn trigger(&self, id: TriggerId) -> Result<Trigger> {
+        (**self).trigger(id)
+    }
+    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        (**self).audit(query)
+    }
+}
+
+/// A shared store writes as the store itself.
+impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
+    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>> {
+        (**self).create_config(actor, new)
+    }
+    fn update_config(
+        &self,
+        actor: &str,
+        id: ConfigId,
+        version: i64,
+        new: &NewConfig,
+    ) -> Result<Written<Config>> {
+        (**self).update_config(actor, id, version, new)
+    }
+    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<Written<()>> {
+        (**self).delete_config(actor, id)
+    }
+    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Written<Trigger>> {
+        (**self).create_trigger(actor, new)
+    }
+    fn create_config_with_trigger(
+        &self,
+        actor: &str,
+        config: &NewConfig,
+        trigger: &NewTrigger,
+    ) -> Result<Written<(Config, Trigger)>> {
+        (**self).create_config_with_trigger(actor, config, trigger)
+    }
+    fn update_trigger(
+        &self,
+        actor: &str,
+        id: TriggerId,
+        version: i64,
+        new: &NewTrigger,
+    ) -> Result<Written<Trigger>> {
+        (**self).update_trigger(actor, id, version, new)
+    }
+    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
+        (**self).delete_trigger(actor, id)
+    }
+    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>> {
+        (**self).prune_triggers(actor, ended_before)
+    }
+}
+
+/// A shared account store is the store itself.
+impl<T: AccountStore + ?Sized> AccountStore for std::sync::Arc<T> {
+    fn accounts(&self) -> Result<Vec<Account>> {
+        (**self).accounts()
+    }
+    fn account(&self, username: &str) -> Result<Option<Account>> {
+        (**self).account(username)
+    }
+    fn put_account(&self, actor: &str, username: &str, password_hash: &str) -> Result<Account> {
+        (**self).put_account(actor, username, password_hash)
+    }
+    fn end_sessions(&self, actor: &str, username: &str) -> Result<i64> {
+        (**self).end_sessions(actor, username)
+    }
+    fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
+        (**self).create_token(actor, name, token_hash)
+    }
+    fn use_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        (**self).use_token(token_hash)
+    }
+    fn tokens(&self) -> Result<Vec<ApiToken>> {
+        (**self).tokens()
+    }
+    fn delete_token(&self, actor: &str, id: i64) -> Result<()> {
+        (**self).delete_token(actor, id)
+    }
 }

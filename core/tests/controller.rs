@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use dynlog_core::testing::ManualClock;
 use dynlog_core::{
-    Controller, DynamicLogger, Level, LoggingConfig, ManualClock, MemoryHandler, MemoryStore,
-    NewConfig, NewTrigger, NoopPropagator, PollingPropagator, Store,
+    Controller, DynamicLogger, Level, LoggingConfig, MemoryHandler, MemoryStore, NewConfig,
+    NewTrigger, NoopPropagator, PollingPropagator, Store, StoreRead,
 };
 use log::{Log, Record};
 
@@ -246,7 +247,7 @@ fn a_config_this_build_cannot_run_falls_back_to_the_baseline() {
         )
         .unwrap();
     store
-        .create_trigger("old build", &always("t", config.id))
+        .create_trigger("old build", &always("t", config.value.id))
         .unwrap();
     let controller = Controller::builder_arc(logger(&memory), store)
         .without_thread()

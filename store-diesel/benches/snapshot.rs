@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
-use dynlog_core::{LoggingConfig, MemoryStore, NewConfig, NewTrigger, Store};
+use dynlog_core::{LoggingConfig, MemoryStore, NewConfig, NewTrigger, Store, StoreRead};
 use dynlog_diesel::DieselStore;
 
 #[path = "../tests/common/mod.rs"]
@@ -77,7 +77,7 @@ fn memory(now: DateTime<Utc>) -> MemoryStore {
                 name: format!("config {c}"),
                 body,
             };
-            store.create_config("bench", &new).unwrap().id
+            store.create_config("bench", &new).unwrap().value.id
         })
         .collect();
     for t in 1..=TRIGGERS {

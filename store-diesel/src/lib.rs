@@ -8,22 +8,27 @@
 //! # Usage
 //!
 //! ```
-//! use dynlog_core::{NewConfig, Store};
+//! use dynlog_core::{Controller, DynamicLogger, Level, NewConfig};
 //! use dynlog_diesel::DieselStore;
 //!
 //! # #[cfg(feature = "sqlite")] {
 //! // A SQLite file path, ":memory:", or a postgres:// URL.
 //! let store = DieselStore::open(":memory:")?;
-//! let config = store.create_config(
+//! // The controller is the one way in for changes: it validates, stores, announces, applies.
+//! let controller = Controller::builder(DynamicLogger::builder().build()?, store.clone()).start()?;
+//! let config = controller.create_config(
 //!     "alice",
-//!     &NewConfig { name: "debug import".into(), body: r#"{"loggers": {"myapp::import": {"level": "debug"}}}"#.parse()? },
+//!     &NewConfig::raising("debug import", "myapp::import", Level::Debug),
 //! )?;
-//! assert_eq!(store.config(config.id)?.version, 1);
+//! assert_eq!(controller.store().config(config.id)?.version, 1);
 //! # }
 //! # Ok::<(), dynlog_core::Error>(())
 //! ```
 //!
-//! Give the store to `dynlog_core::Controller::builder`. To log every SQL query while the
+//! The same store keeps the admin's accounts and tokens (`dynlog_core::AccountStore`): give a
+//! clone to the admin. Clones share one connection pool.
+//!
+//! To log every SQL query while the
 //! `diesel` logger is at debug (the seed's `db_debug`), call [`log_queries`] before opening it.
 //!
 //! # Feature flags

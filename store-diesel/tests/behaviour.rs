@@ -12,7 +12,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use dynlog_core::{
     Controller, DynamicLogger, Error, Level, LoggingConfig, MemoryHandler, NewConfig, NewTrigger,
-    Store, Trigger,
+    Store, StoreRead, Trigger,
 };
 use dynlog_diesel::DieselStore;
 
@@ -27,7 +27,7 @@ fn config(name: &str) -> NewConfig {
 fn one_edit_wins(store: Arc<dyn Store>) {
     let created = store.create_config("setup", &config("shared")).unwrap();
     for round in 0..5 {
-        let version = store.config(created.id).unwrap().version;
+        let version = store.config(created.value.id).unwrap().version;
         let barrier = Arc::new(Barrier::new(2));
         let results: Vec<_> = (0..2)
             .map(|t| {
@@ -36,7 +36,7 @@ fn one_edit_wins(store: Arc<dyn Store>) {
                     barrier.wait();
                     store.update_config(
                         &format!("editor{t}"),
-                        created.id,
+                        created.value.id,
                         version,
                         &config(&format!("shared {round} {t}")),
                     )
@@ -52,7 +52,7 @@ fn one_edit_wins(store: Arc<dyn Store>) {
             .filter(|r| matches!(r, Err(Error::Conflict { .. })))
             .count();
         assert_eq!((wins, conflicts), (1, 1), "round {round}: {results:?}");
-        assert_eq!(store.config(created.id).unwrap().version, version + 1);
+        assert_eq!(store.config(created.value.id).unwrap().version, version + 1);
     }
 }
 
@@ -226,13 +226,14 @@ fn a_trigger_ending_at(store: &DieselStore, end: DateTime<Utc>) -> Trigger {
             "a",
             &NewTrigger {
                 name: "t".into(),
-                config_id: config.id,
+                config_id: config.value.id,
                 start: None,
                 end: Some(end),
                 is_active: true,
             },
         )
         .unwrap()
+        .value
 }
 
 /// 2023-11-14T22:13:20.123456Z, with every microsecond set.

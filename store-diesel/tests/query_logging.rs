@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use dynlog_core::{LoggingConfig, NewConfig, Store};
+use dynlog_core::{LoggingConfig, NewConfig, Store, StoreRead};
 use dynlog_diesel::{DieselStore, QUERY_TARGET, log_queries};
 use log::{Level, Log, Metadata, Record};
 
@@ -97,14 +97,14 @@ fn queries_are_logged_at_debug_only_while_the_target_is_enabled() {
     );
 
     RECORDER.debug.store(false, Ordering::Relaxed);
-    store.config(created.id).unwrap();
+    store.config(created.value.id).unwrap();
     assert_eq!(RECORDER.take_queries(), [], "off again");
 
     // A failed query is a warning even with the target off: a duplicate name.
     store.create_config("alice", &config("y")).unwrap();
     RECORDER.take_queries();
     store
-        .update_config("alice", created.id, 1, &config("y"))
+        .update_config("alice", created.value.id, 1, &config("y"))
         .unwrap_err();
     let failed = RECORDER.take_queries();
     assert!(

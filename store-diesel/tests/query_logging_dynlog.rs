@@ -3,7 +3,9 @@
 //! global logger.
 #![allow(clippy::unwrap_used)]
 
-use dynlog_core::{DynamicLogger, Level, LoggingConfig, MemoryHandler, NewConfig, Store};
+use dynlog_core::{
+    DynamicLogger, Level, LoggingConfig, MemoryHandler, NewConfig, Store, StoreRead,
+};
 use dynlog_diesel::{DieselStore, QUERY_TARGET, log_queries};
 
 #[test]
@@ -69,8 +71,8 @@ fn queries_are_logged_only_while_diesel_is_at_debug() {
     store
         .update_config(
             "alice",
-            y.id,
-            y.version,
+            y.value.id,
+            y.value.version,
             &NewConfig {
                 name: "x".into(),
                 body,

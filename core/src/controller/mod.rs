@@ -1,4 +1,11 @@
-//! The controller: keeps a logger on the config the schedule says, at the right time.
+//! The controller: keeps a logger on the config the schedule says, at the right time, and is
+//! the one way in for changes of configs and triggers.
+
+mod clock;
+mod writes;
+
+pub use clock::{Clock, SystemClock};
+pub use writes::MAX_DEBUG_WINDOW;
 
 use std::hash::Hasher;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -10,58 +17,10 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::logger::DynamicLogger;
-use crate::model::{Config, ConfigId, LoggingConfig, NewConfig, NewTrigger, Trigger, TriggerId};
+use crate::model::{Config, LoggingConfig, Trigger};
 use crate::propagate::{InstanceStatus, Mailbox, Propagator, Reloader};
 use crate::schedule::{next_transition, winner_at};
-use crate::store::Store;
-
-/// Where the controller reads the time: the system clock, or a clock tests move by hand.
-pub trait Clock: Send + Sync + 'static {
-    /// Now.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system's clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that moves only when told, for tests of the schedule.
-#[derive(Debug)]
-pub struct ManualClock {
-    now: Mutex<DateTime<Utc>>,
-}
-
-impl ManualClock {
-    /// A clock showing `now`.
-    pub fn new(now: DateTime<Utc>) -> Self {
-        ManualClock {
-            now: Mutex::new(now),
-        }
-    }
-
-    /// Sets the time.
-    pub fn set(&self, now: DateTime<Utc>) {
-        *self.now.lock().unwrap_or_else(|p| p.into_inner()) = now;
-    }
-
-    /// Moves the time forward.
-    pub fn advance(&self, by: chrono::Duration) {
-        let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+use crate::store::{Store, StoreRead};
 
 /// A trigger and the config it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -274,9 +233,10 @@ impl Controller {
         &self.inner.logger
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
+    /// The store, to read: configs, triggers, the audit. Every change goes through the
+    /// controller's own methods, which validate it, announce it and apply it.
+    pub fn store(&self) -> &dyn StoreRead {
+        &*self.inner.store
     }
 
     /// The propagator.
@@ -334,89 +294,6 @@ impl Controller {
         self.inner.propagator.stop();
         if let Some(handle) = lock(&self.inner.thread).take() {
             let _ = handle.join();
-        }
-    }
-
-    /// Validates and stores a new config, then tells the fleet.
-    pub fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Config> {
-        new.validate(self.inner.logger.registry())?;
-        let config = self.inner.store.create_config(actor, new)?;
-        self.changed();
-        Ok(config)
-    }
-
-    /// Validates and stores a config's new name and body, if `version` is still current.
-    pub fn update_config(
-        &self,
-        actor: &str,
-        id: ConfigId,
-        version: i64,
-        new: &NewConfig,
-    ) -> Result<Config> {
-        new.validate(self.inner.logger.registry())?;
-        let config = self.inner.store.update_config(actor, id, version, new)?;
-        self.changed();
-        Ok(config)
-    }
-
-    /// Deletes a config and its triggers.
-    pub fn delete_config(&self, actor: &str, id: ConfigId) -> Result<()> {
-        self.inner.store.delete_config(actor, id)?;
-        self.changed();
-        Ok(())
-    }
-
-    /// Validates and stores a new trigger.
-    pub fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger> {
-        new.validate()?;
-        let trigger = self.inner.store.create_trigger(actor, new)?;
-        self.changed();
-        Ok(trigger)
-    }
-
-    /// Validates and stores a trigger's new fields, if `version` is still current.
-    pub fn update_trigger(
-        &self,
-        actor: &str,
-        id: TriggerId,
-        version: i64,
-        new: &NewTrigger,
-    ) -> Result<Trigger> {
-        new.validate()?;
-        let trigger = self.inner.store.update_trigger(actor, id, version, new)?;
-        self.changed();
-        Ok(trigger)
-    }
-
-    /// Deletes a trigger.
-    pub fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<()> {
-        self.inner.store.delete_trigger(actor, id)?;
-        self.changed();
-        Ok(())
-    }
-
-    /// Deletes the triggers that ended before `ended_before`.
-    pub fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<usize> {
-        let pruned = self.inner.store.prune_triggers(actor, ended_before)?;
-        if pruned > 0 {
-            self.changed();
-        }
-        Ok(pruned)
-    }
-
-    /// After a write: tell the fleet, and reload here unless the propagator says not to.
-    fn changed(&self) {
-        let inner = &self.inner;
-        match inner.store.revision() {
-            Ok(revision) => {
-                if let Err(e) = inner.propagator.announce(revision) {
-                    log::warn!(target: "dynlog", "could not announce revision {revision}: {e}");
-                }
-            }
-            Err(e) => log::warn!(target: "dynlog", "could not read the revision to announce: {e}"),
-        }
-        if inner.propagator.reloads_on_local_change() {
-            let _ = self.reload();
         }
     }
 }

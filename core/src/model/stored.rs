@@ -92,6 +92,33 @@ pub struct NewConfig {
 }
 
 impl NewConfig {
+    /// A config named `name` putting one logger (`""` is the root) at `level`, leaving
+    /// everything else as the baseline has it: the most common config there is.
+    ///
+    /// ```
+    /// use dynlog_core::{Level, NewConfig};
+    /// let config = NewConfig::raising("import at debug", "myapp::import", Level::Debug);
+    /// assert_eq!(
+    ///     serde_json::to_string(&config.body)?,
+    ///     r#"{"loggers":{"myapp::import":{"level":"debug"}},"handlers":{}}"#
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn raising(name: &str, target: &str, level: crate::level::Level) -> NewConfig {
+        let mut body = LoggingConfig::default();
+        body.loggers.insert(
+            target.to_string(),
+            super::LoggerSpec {
+                level: Some(level.into()),
+                ..Default::default()
+            },
+        );
+        NewConfig {
+            name: name.to_string(),
+            body,
+        }
+    }
+
     /// Checks the name and the body against the application's handlers and filters.
     ///
     /// The body, written as JSON, must fit in [`MAX_BODY`] bytes, so that what is stored can be
@@ -130,6 +157,32 @@ pub struct NewTrigger {
 }
 
 impl NewTrigger {
+    /// An active trigger named `name` running `config_id` from `start` until `end`.
+    pub fn window(
+        name: &str,
+        config_id: ConfigId,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> NewTrigger {
+        NewTrigger {
+            name: name.to_string(),
+            config_id,
+            start: Some(start),
+            end: Some(end),
+            is_active: true,
+        }
+    }
+
+    /// An active trigger named `name` running `config_id` from `start` for `length`.
+    pub fn lasting(
+        name: &str,
+        config_id: ConfigId,
+        start: DateTime<Utc>,
+        length: chrono::Duration,
+    ) -> NewTrigger {
+        NewTrigger::window(name, config_id, start, start + length)
+    }
+
     /// The trigger these fields make, with its id, version and time of writing.
     pub fn to_trigger(&self, id: TriggerId, version: i64, updated_at: DateTime<Utc>) -> Trigger {
         Trigger {
@@ -164,6 +217,19 @@ impl NewTrigger {
             });
         }
         Ok(())
+    }
+}
+
+/// A stored trigger's fields, to write it back changed.
+impl From<&Trigger> for NewTrigger {
+    fn from(t: &Trigger) -> NewTrigger {
+        NewTrigger {
+            name: t.name.clone(),
+            config_id: t.config_id,
+            start: t.start,
+            end: t.end,
+            is_active: t.is_active,
+        }
     }
 }
 

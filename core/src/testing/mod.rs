@@ -14,9 +14,11 @@
 //! # }
 //! ```
 
+pub mod clock;
 pub mod contract;
 pub mod propagator;
 
+pub use clock::ManualClock;
 pub use propagator::{ReloadProbe, reloader};
 
 /// Defines one `#[test]` per case of the [`Store`](crate::Store) contract, each calling `$make`
@@ -34,6 +36,7 @@ macro_rules! store_contract_tests {
             trigger_create_and_validate,
             triggers_listed_latest_first,
             trigger_update_and_delete,
+            config_with_trigger_together,
             snapshot_holds_what_can_win,
             prune_ended_triggers,
             audit_pages,

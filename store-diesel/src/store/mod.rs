@@ -16,8 +16,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use dynlog_core::{
-    Account, ApiToken, AuditEntry, AuditQuery, Config, ConfigId, Error, NewConfig, NewTrigger,
-    Result, Snapshot, Store, Trigger, TriggerId, validate_name,
+    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Config, ConfigId, Error, NewConfig,
+    NewTrigger, Result, Snapshot, Store, StoreRead, Trigger, TriggerId, Written, validate_name,
 };
 
 use crate::connection::{AnyConnection, Backend, DbPool, open_pool};
@@ -28,7 +28,8 @@ use crate::schema::dynlog_revision;
 ///
 /// Every write runs in one transaction that first bumps the revision (which also takes the write
 /// lock, so SQLite writers queue instead of failing), then changes the rows and appends to the
-/// audit. A failed write rolls back whole.
+/// audit. A failed write rolls back whole. Clones share one connection pool.
+#[derive(Clone)]
 pub struct DieselStore {
     pool: DbPool,
     backend: Backend,
@@ -64,13 +65,14 @@ impl From<Error> for TxError {
 type Conn = PooledConnection<ConnectionManager<AnyConnection>>;
 type TxResult<T> = std::result::Result<T, TxError>;
 
-/// Bumps the revision: the first statement of every write, so it also takes the write lock
-/// (SQLite's database lock, PostgreSQL's row lock) and writers queue instead of interleaving.
-fn bump(conn: &mut AnyConnection) -> QueryResult<()> {
+/// Bumps the revision and returns the new one: the first statement of every write, so it also
+/// takes the write lock (SQLite's database lock, PostgreSQL's row lock) and writers queue
+/// instead of interleaving.
+fn bump(conn: &mut AnyConnection) -> QueryResult<i64> {
     diesel::update(dynlog_revision::table.find(1))
         .set(dynlog_revision::value.eq(dynlog_revision::value + 1))
-        .execute(conn)
-        .map(drop)
+        .returning(dynlog_revision::value)
+        .get_result(conn)
 }
 
 fn read_revision(conn: &mut AnyConnection) -> QueryResult<i64> {
@@ -142,10 +144,20 @@ impl DieselStore {
     /// with `RETURNING`: Diesel's SQLite driver reports a failed `RETURNING` statement to the
     /// instrumentation as a success, so [`log_queries`](crate::log_queries) would miss it.
     fn write<T>(&self, what: &str, f: impl FnOnce(&mut AnyConnection) -> TxResult<T>) -> Result<T> {
+        self.written(what, f).map(|w| w.value)
+    }
+
+    /// [`DieselStore::write`], returning the revision the write committed too.
+    fn written<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut AnyConnection) -> TxResult<T>,
+    ) -> Result<Written<T>> {
         let mut conn = self.conn()?;
         conn.transaction(|conn| {
-            bump(conn)?;
-            f(conn)
+            let revision = bump(conn)?;
+            let value = f(conn)?;
+            Ok(Written { value, revision })
         })
         .map_err(|e| self.tx_error(what, e))
     }
@@ -158,7 +170,7 @@ impl DieselStore {
     }
 }
 
-impl Store for DieselStore {
+impl StoreRead for DieselStore {
     fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
         self.read_one_view("reading the snapshot", |conn| snapshot::read(conn, now))
     }
@@ -175,10 +187,23 @@ impl Store for DieselStore {
         self.read("reading a config", |conn| configs::find(conn, id))
     }
 
-    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Config> {
-        validate_name("config name", &new.name)?;
+    fn triggers(&self) -> Result<Vec<Trigger>> {
+        self.read("listing triggers", triggers::all)
+    }
+
+    fn trigger(&self, id: TriggerId) -> Result<Trigger> {
+        self.read("reading a trigger", |conn| triggers::find(conn, id))
+    }
+
+    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.read("reading the audit", |conn| audit::recent(conn, query))
+    }
+}
+
+impl Store for DieselStore {
+    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>> {
         let body = configs::body_json(new);
-        self.write("creating a config", |conn| {
+        self.written("creating a config", |conn| {
             configs::create(conn, actor, new, &body)
         })
     }
@@ -189,29 +214,38 @@ impl Store for DieselStore {
         id: ConfigId,
         version: i64,
         new: &NewConfig,
-    ) -> Result<Config> {
-        validate_name("config name", &new.name)?;
+    ) -> Result<Written<Config>> {
         let body = configs::body_json(new);
-        self.write("updating a config", |conn| {
+        self.written("updating a config", |conn| {
             configs::update(conn, actor, id, version, new, &body)
         })
     }
 
-    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<()> {
-        self.write("deleting a config", |conn| configs::delete(conn, actor, id))
+    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<Written<()>> {
+        self.written("deleting a config", |conn| configs::delete(conn, actor, id))
     }
 
-    fn triggers(&self) -> Result<Vec<Trigger>> {
-        self.read("listing triggers", triggers::all)
-    }
-
-    fn trigger(&self, id: TriggerId) -> Result<Trigger> {
-        self.read("reading a trigger", |conn| triggers::find(conn, id))
-    }
-
-    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Trigger> {
-        self.write("creating a trigger", |conn| {
+    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Written<Trigger>> {
+        self.written("creating a trigger", |conn| {
             triggers::create(conn, actor, new)
+        })
+    }
+
+    fn create_config_with_trigger(
+        &self,
+        actor: &str,
+        config: &NewConfig,
+        trigger: &NewTrigger,
+    ) -> Result<Written<(Config, Trigger)>> {
+        let body = configs::body_json(config);
+        self.written("creating a config and its trigger", |conn| {
+            let config = configs::create(conn, actor, config, &body)?;
+            let trigger = NewTrigger {
+                config_id: config.id,
+                ..trigger.clone()
+            };
+            let trigger = triggers::create(conn, actor, &trigger)?;
+            Ok((config, trigger))
         })
     }
 
@@ -221,35 +255,36 @@ impl Store for DieselStore {
         id: TriggerId,
         version: i64,
         new: &NewTrigger,
-    ) -> Result<Trigger> {
-        self.write("updating a trigger", |conn| {
+    ) -> Result<Written<Trigger>> {
+        self.written("updating a trigger", |conn| {
             triggers::update(conn, actor, id, version, new)
         })
     }
 
-    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<()> {
-        self.write("deleting a trigger", |conn| {
+    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
+        self.written("deleting a trigger", |conn| {
             triggers::delete(conn, actor, id)
         })
     }
 
-    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<usize> {
+    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>> {
         // Nothing to prune is no change: no revision bump, no audit entry.
         let count = self.read("pruning triggers", |conn| {
             triggers::count_ended(conn, ended_before)
         })?;
         if count == 0 {
-            return Ok(0);
+            return Ok(Written {
+                value: 0,
+                revision: self.revision()?,
+            });
         }
-        self.write("pruning triggers", |conn| {
+        self.written("pruning triggers", |conn| {
             triggers::prune(conn, actor, ended_before)
         })
     }
+}
 
-    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
-        self.read("reading the audit", |conn| audit::recent(conn, query))
-    }
-
+impl AccountStore for DieselStore {
     fn accounts(&self) -> Result<Vec<Account>> {
         self.read("listing accounts", accounts::all)
     }
