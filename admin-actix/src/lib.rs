@@ -4,14 +4,19 @@
 //! # Usage
 //!
 //! ```
+//! use std::sync::Arc;
+//!
 //! use actix_web::App;
 //! use dynlog_actix::Admin;
 //! use dynlog_core::{Controller, DynamicLogger, MemoryStore};
 //!
-//! let controller = Controller::builder(DynamicLogger::builder().build()?, MemoryStore::new()).start()?;
-//! // A token for scripts; only its hash is stored. Changes made with it are audited as "token:ci".
-//! dynlog_actix::register_token(&controller, "setup", "ci", "a-long-random-secret")?;
-//! let admin = Admin::new(controller);
+//! // One store for configs and for the admin's accounts (`DieselStore` in production).
+//! let store = Arc::new(MemoryStore::new());
+//! let controller = Controller::builder(DynamicLogger::builder().build()?, store.clone()).start()?;
+//! // A token for scripts, registered once however often this runs; only its hash is stored.
+//! // Changes made with it are audited as "token:ci".
+//! dynlog_actix::ensure_token(&*store, "setup", "ci", "a-long-random-secret")?;
+//! let admin = Admin::new(controller, store);
 //! let app = App::new().service(admin.scope("/admin"));
 //! # drop(app);
 //! # Ok::<(), dynlog_core::Error>(())
@@ -43,7 +48,7 @@ use actix_web::dev::HttpServiceFactory;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
-use dynlog_core::{ApiToken, Controller, MemoryHandler, Result};
+use dynlog_core::{AccountStore, ApiToken, Controller, MemoryHandler, Result};
 use sha2::{Digest, Sha256};
 
 pub use auth::{
@@ -65,6 +70,7 @@ pub const MIN_SESSION_SECRET: usize = 32;
 #[derive(Clone)]
 pub struct Admin {
     controller: Controller,
+    accounts: Arc<dyn AccountStore>,
     key: Key,
     secure_cookies: bool,
     session_ttl: Duration,
@@ -90,6 +96,7 @@ impl std::fmt::Debug for Admin {
 /// What the pages share, built by [`Admin::scope`].
 pub(crate) struct AdminState {
     pub(crate) controller: Controller,
+    pub(crate) accounts: Arc<dyn AccountStore>,
     pub(crate) base: String,
     pub(crate) cookies: auth::Cookies,
     pub(crate) throttle: Arc<auth::Throttle>,
@@ -100,14 +107,18 @@ pub(crate) struct AdminState {
 }
 
 impl Admin {
-    /// The admin of `controller`: it reads and writes through it, so it works on any store.
+    /// The admin of `controller`, with people's accounts and the API's tokens in `accounts`
+    /// (usually the same store the controller runs on: `DieselStore` and `MemoryStore` keep
+    /// both). Configs and triggers are read and written through the controller, so it works on
+    /// any store.
     ///
     /// Sessions are signed with a key made at random here, so they end when the process does
     /// and are not shared by a fleet: give every process the same [`Admin::session_secret`] to
     /// keep people logged in across restarts and instances.
-    pub fn new(controller: Controller) -> Self {
+    pub fn new(controller: Controller, accounts: impl AccountStore) -> Self {
         Admin {
             controller,
+            accounts: Arc::new(accounts),
             key: Key::generate(),
             secure_cookies: true,
             session_ttl: Duration::from_secs(8 * 3600),
@@ -165,6 +176,7 @@ impl Admin {
         let base = path.trim_end_matches('/').to_string();
         let state = AdminState {
             controller: self.controller.clone(),
+            accounts: Arc::clone(&self.accounts),
             cookies: auth::Cookies::new(self.key.clone(), self.secure_cookies, &base),
             base: base.clone(),
             throttle: Arc::clone(&self.throttle),
@@ -175,6 +187,7 @@ impl Admin {
         };
         web::scope(&base)
             .app_data(web::Data::new(self.controller.clone()))
+            .app_data(web::Data::from(Arc::clone(&self.accounts)))
             .app_data(web::Data::new(state))
             // Bodies are checked against the config limit by the API itself, with a JSON answer.
             .app_data(web::PayloadConfig::new(4 * dynlog_core::MAX_BODY))
@@ -220,14 +233,35 @@ pub fn token_hash(token: &str) -> String {
     auth::hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// Registers `token` for scripts under `name` (its hash only is stored).
+/// Registers `token` for scripts under `name` (its hash only is stored). Each call makes
+/// another token; at startup, use [`ensure_token`].
 pub fn register_token(
-    controller: &Controller,
+    accounts: &dyn AccountStore,
     actor: &str,
     name: &str,
     token: &str,
 ) -> Result<ApiToken> {
-    controller
-        .store()
-        .create_token(actor, name, &token_hash(token))
+    accounts.create_token(actor, name, &token_hash(token))
+}
+
+/// Makes sure `token` is registered for scripts: registers it under `name` unless a token with
+/// its hash already exists, so a service can call it at every start. Returns whether it
+/// registered it.
+pub fn ensure_token(
+    accounts: &dyn AccountStore,
+    actor: &str,
+    name: &str,
+    token: &str,
+) -> Result<bool> {
+    let hash = token_hash(token);
+    let known = || accounts.use_token(&hash).map(|t| t.is_some());
+    if known()? {
+        return Ok(false);
+    }
+    match accounts.create_token(actor, name, &hash) {
+        Ok(_) => Ok(true),
+        // Another instance of a fleet starting at the same moment may have registered it.
+        Err(_) if known()? => Ok(false),
+        Err(e) => Err(e),
+    }
 }

@@ -4,7 +4,9 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use actix_web::web;
-use dynlog_core::Controller;
+use std::sync::Arc;
+
+use dynlog_core::{AccountStore, Controller};
 
 use crate::error::Error;
 
@@ -22,6 +24,19 @@ where
     web::block(move || f(&controller))
         .await?
         .map_err(Into::into)
+}
+
+/// Runs `f` with the account store on actix's blocking threads, as [`run`] does.
+pub(crate) async fn accounts<T, E>(
+    accounts: &Arc<dyn AccountStore>,
+    f: impl FnOnce(&dyn AccountStore) -> Result<T, E> + Send + 'static,
+) -> Result<T, Error>
+where
+    T: Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    let accounts = Arc::clone(accounts);
+    web::block(move || f(&*accounts)).await?.map_err(Into::into)
 }
 
 /// The guarded value even if a panic poisoned the mutex: counters and queues stay usable.

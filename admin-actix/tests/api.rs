@@ -5,22 +5,20 @@
 mod common;
 
 use actix_web::{App, test};
-use dynlog_actix::Admin;
-use dynlog_core::{Controller, Level, MemoryHandler};
+use dynlog_core::{Level, MemoryHandler};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789";
 
-fn controller() -> Controller {
+fn controller() -> common::TestApp {
     let controller = common::controller(&MemoryHandler::new(10));
-    dynlog_actix::register_token(&controller, "setup", "ci", TOKEN).unwrap();
+    dynlog_actix::register_token(&*controller.accounts, "setup", "ci", TOKEN).unwrap();
     controller
 }
 
 macro_rules! app {
     ($controller:expr) => {
-        test::init_service(App::new().service(Admin::new($controller.clone()).scope("/admin")))
-            .await
+        test::init_service(App::new().service($controller.admin().scope("/admin"))).await
     };
 }
 
@@ -77,6 +75,8 @@ async fn every_route_requires_a_valid_token() {
         ("GET", "/admin/api/audit"),
         ("POST", "/admin/api/preview"),
         ("POST", "/admin/api/import"),
+        ("POST", "/admin/api/debug"),
+        ("POST", "/admin/api/triggers/1/active"),
     ] {
         for auth in [None, Some("Bearer wrong"), Some("Basic abc")] {
             let mut req = match method {
@@ -352,4 +352,71 @@ async fn loggers_audit_and_preview() {
             .iter()
             .all(|e| e["id"].as_i64().unwrap() < before)
     );
+}
+
+#[actix_web::test]
+async fn scripts_debug_a_target_and_switch_triggers_as_the_pages_do() {
+    let c = controller();
+    let app = app!(c);
+    let (status, made) = call(
+        &app,
+        "POST",
+        "/admin/api/debug",
+        Some(r#"{"target": "myapp::db", "minutes": 30}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["trigger"]["config_id"], made["config"]["id"]);
+    assert_eq!(c.logger().effective_level("myapp::db"), Level::Debug);
+    let audit = c.store().audit(dynlog_core::AuditQuery::default()).unwrap();
+    assert_eq!(
+        audit[..2]
+            .iter()
+            .map(|e| (e.actor.as_str(), e.entity.as_str()))
+            .collect::<Vec<_>>(),
+        [("token:ci", "trigger"), ("token:ci", "config")],
+        "config and trigger, audited as the token"
+    );
+
+    for (body, field) in [
+        (r#"{"target": "my app"}"#, "target"),
+        (r#"{"target": "myapp", "minutes": 0}"#, "duration"),
+        (r#"{"target": "myapp", "minutes": 100000}"#, "duration"),
+        (r#"{"target": "myapp", "hours": 1}"#, "hours"),
+    ] {
+        let before = c.store().revision().unwrap();
+        let (status, error) = call(&app, "POST", "/admin/api/debug", Some(body)).await;
+        assert_eq!(status, 422, "{body}: {error}");
+        assert_eq!(error["field"], json!(field), "{body}: {error}");
+        assert_eq!(c.store().revision().unwrap(), before, "nothing stored");
+    }
+
+    let id = made["trigger"]["id"].as_i64().unwrap();
+    let version = made["trigger"]["version"].as_i64().unwrap();
+    let uri = format!("/admin/api/triggers/{id}/active");
+    let (status, off) = call(
+        &app,
+        "POST",
+        &uri,
+        Some(&format!(r#"{{"active": false, "version": {version}}}"#)),
+    )
+    .await;
+    assert_eq!(status, 200, "{off}");
+    assert_eq!(off["is_active"], json!(false));
+    assert_eq!(off["end"], made["trigger"]["end"], "the window stays");
+    assert_eq!(c.logger().effective_level("myapp::db"), Level::Info);
+    let (status, stale) = call(
+        &app,
+        "POST",
+        &uri,
+        Some(&format!(r#"{{"active": true, "version": {version}}}"#)),
+    )
+    .await;
+    assert_eq!(
+        (status, &stale["field"]),
+        (409, &json!("version")),
+        "{stale}"
+    );
+    let (status, missing) = call(&app, "POST", &uri, Some(r#"{"active": true}"#)).await;
+    assert_eq!(status, 422, "{missing}");
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use actix_web::{App, test};
 use common::client::{Client, PASSWORD, USER, client, controller, revision};
-use dynlog_actix::Admin;
+use dynlog_core::AccountStore;
 use dynlog_core::{Controller, DynamicLogger, MemoryHandler, MemoryStore, Store};
 use serde_json::{Value, json};
 
@@ -71,7 +71,7 @@ async fn an_over_long_username_is_cut_before_it_is_shown_or_counted() {
     assert!(reply.body.len() < 16 * 1024, "{} bytes", reply.body.len());
     assert!(reply.body.contains(&"m".repeat(64)));
     // An account named by the first 64 characters is not logged into by the long name.
-    dynlog_actix::put_account(&c, "setup", &"m".repeat(64), PASSWORD).unwrap();
+    dynlog_actix::put_account(&*c.accounts, "setup", &"m".repeat(64), PASSWORD).unwrap();
     let csrf = client.get("/admin/login").await.csrf();
     let again = client
         .post(
@@ -118,7 +118,7 @@ async fn a_config_too_large_to_read_back_is_refused_on_every_path() {
     let c = controller(&tail);
     let mut client = client(&c, &tail).await;
     let csrf = client.login().await;
-    dynlog_actix::register_token(&c, "setup", "ci", TOKEN).unwrap();
+    dynlog_actix::register_token(&*c.accounts, "setup", "ci", TOKEN).unwrap();
     let before = revision(&c);
 
     // Each logger name is short, but there are enough of them to pass 256 KiB.
@@ -127,7 +127,7 @@ async fn a_config_too_large_to_read_back_is_refused_on_every_path() {
         .collect();
     let body = json!({"name": "huge", "body": {"loggers": loggers}}).to_string();
     assert!(body.len() > dynlog_core::MAX_BODY);
-    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let req = test::TestRequest::post()
         .uri("/admin/api/configs")
         .insert_header(("Authorization", format!("Bearer {TOKEN}")))
@@ -167,8 +167,8 @@ async fn a_config_too_large_to_read_back_is_refused_on_every_path() {
 async fn every_trigger_read_from_the_api_is_accepted_back_unchanged() {
     let tail = MemoryHandler::new(100);
     let c = controller(&tail);
-    dynlog_actix::register_token(&c, "setup", "ci", TOKEN).unwrap();
-    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    dynlog_actix::register_token(&*c.accounts, "setup", "ci", TOKEN).unwrap();
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let call = |method: &str, uri: &str, body: Option<String>| {
         let mut req = match method {
             "GET" => test::TestRequest::get(),
@@ -273,9 +273,7 @@ async fn after_login_only_paths_under_the_admin_are_followed() {
     let tail = MemoryHandler::new(100);
     let c = controller(&tail);
     // Mounted at the root, every path is "under the admin": only the shape of `next` protects.
-    let admin = Admin::new(c.clone())
-        .secure_cookies(false)
-        .tail(tail.clone());
+    let admin = c.admin().secure_cookies(false).tail(tail.clone());
     let mut client = Client {
         app: test::init_service(App::new().service(admin.scope("/"))).await,
         cookies: BTreeMap::new(),
@@ -322,7 +320,7 @@ async fn after_login_only_paths_under_the_admin_are_followed() {
 }
 
 /// A controller on a memory store that the test can make fail.
-fn failing_controller(tail: &MemoryHandler) -> (Controller, Arc<MemoryStore>) {
+fn failing_controller(tail: &MemoryHandler) -> (common::TestApp, Arc<MemoryStore>) {
     let logger = DynamicLogger::builder()
         .handler("console", MemoryHandler::new(10))
         .handler("memory", tail.clone())
@@ -333,9 +331,13 @@ fn failing_controller(tail: &MemoryHandler) -> (Controller, Arc<MemoryStore>) {
         .without_thread()
         .start()
         .unwrap();
-    dynlog_actix::put_account(&controller, "setup", USER, PASSWORD).unwrap();
-    dynlog_actix::register_token(&controller, "setup", "ci", TOKEN).unwrap();
-    (controller, store)
+    dynlog_actix::put_account(&*store, "setup", USER, PASSWORD).unwrap();
+    dynlog_actix::register_token(&*store, "setup", "ci", TOKEN).unwrap();
+    let app = common::TestApp {
+        controller,
+        accounts: Arc::clone(&store),
+    };
+    (app, store)
 }
 
 #[actix_web::test]
@@ -396,7 +398,7 @@ async fn names_with_invisible_characters_are_refused() {
         assert_eq!(reply.status, 422, "token {name:?}: {}", reply.body);
     }
     assert_eq!(revision(&c), before);
-    assert!(c.store().tokens().unwrap().is_empty());
+    assert!(c.accounts.tokens().unwrap().is_empty());
 }
 
 #[actix_web::test]
@@ -447,8 +449,8 @@ async fn toggling_a_trigger_needs_the_version_it_was_read_at() {
 async fn every_api_error_is_json() {
     let tail = MemoryHandler::new(100);
     let c = controller(&tail);
-    dynlog_actix::register_token(&c, "setup", "ci", TOKEN).unwrap();
-    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    dynlog_actix::register_token(&*c.accounts, "setup", "ci", TOKEN).unwrap();
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let huge = "x".repeat(8 * dynlog_core::MAX_BODY);
     for (method, uri, body, status) in [
         ("GET", "/admin/api/configs/abc", None, 404),
@@ -496,7 +498,8 @@ async fn a_password_change_or_a_logout_ends_every_other_copy_of_the_session() {
     let tail = MemoryHandler::new(100);
     let c = controller(&tail);
     // Three browsers on one admin (the same signing key, as the instances of a fleet share).
-    let admin = Admin::new(c.clone())
+    let admin = c
+        .admin()
         .secure_cookies(false)
         .session_secret(&[7; 32])
         .unwrap();
@@ -586,7 +589,7 @@ async fn live_tails_end_with_their_session_and_are_few_per_session() {
 
     // Once the session ends, the open streams end within a few seconds.
     let started = std::time::Instant::now();
-    c.store().end_sessions("test", USER).unwrap();
+    c.accounts.end_sessions("test", USER).unwrap();
     let ended =
         actix_web::rt::time::timeout(std::time::Duration::from_secs(15), test::read_body(again))
             .await;

@@ -8,8 +8,7 @@ mod common;
 use common::client::{client, controller, revision};
 
 use actix_web::{App, test};
-use dynlog_actix::Admin;
-use dynlog_core::{Controller, Level, LoggingConfig, MemoryHandler};
+use dynlog_core::{Level, LoggingConfig, MemoryHandler};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789";
@@ -51,9 +50,9 @@ fn assert_seed_warnings(warnings: &[String]) {
     }
 }
 
-fn api_controller() -> Controller {
+fn api_controller() -> common::TestApp {
     let controller = common::controller(&MemoryHandler::new(10));
-    dynlog_actix::register_token(&controller, "setup", "ci", TOKEN).unwrap();
+    dynlog_actix::register_token(&*controller.accounts, "setup", "ci", TOKEN).unwrap();
     controller
 }
 
@@ -84,7 +83,7 @@ async fn call(
 #[actix_web::test]
 async fn the_api_imports_the_seed_editors_config_json_as_an_object_or_a_string() {
     let c = api_controller();
-    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let seed: Value = serde_json::from_str(SEED).unwrap();
 
     let object = json!({"name": "from the seed", "config_json": seed}).to_string();
@@ -137,7 +136,7 @@ async fn the_api_imports_the_seed_editors_config_json_as_an_object_or_a_string()
 #[actix_web::test]
 async fn the_api_refuses_what_cannot_be_imported_naming_the_field_and_stores_nothing() {
     let c = api_controller();
-    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let (status, _) = call(
         &app,
         Some(TOKEN),

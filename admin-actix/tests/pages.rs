@@ -10,7 +10,8 @@ use common::client::{Client, PASSWORD, USER, client, controller, revision};
 use std::collections::BTreeMap;
 
 use actix_web::{App, test};
-use dynlog_actix::{Admin, CONTENT_SECURITY_POLICY};
+use dynlog_actix::CONTENT_SECURITY_POLICY;
+use dynlog_core::AccountStore;
 use dynlog_core::{AuditQuery, Level, MemoryHandler};
 use log::Log;
 
@@ -135,7 +136,7 @@ async fn login_needs_the_right_password_and_its_form_token_and_slows_down_guessi
 
     // After five failures, even the right password must wait, on every worker's scope (each
     // server worker builds its own from the same `Admin`).
-    let admin = Admin::new(c.clone()).secure_cookies(false);
+    let admin = c.admin().secure_cookies(false);
     let mut guesser = Client {
         app: test::init_service(App::new().service(admin.scope("/admin"))).await,
         cookies: BTreeMap::new(),
@@ -930,7 +931,7 @@ async fn people_change_their_password_and_make_and_revoke_api_tokens() {
         test::call_service(&client.app, api(&token)).await.status(),
         200
     );
-    let id = c.store().tokens().unwrap()[0].id;
+    let id = c.accounts.tokens().unwrap()[0].id;
     let revoked = client
         .post(
             &format!("/admin/account/tokens/{id}/delete"),
@@ -946,5 +947,5 @@ async fn people_change_their_password_and_make_and_revoke_api_tokens() {
         .post("/admin/account/tokens", &[("csrf", &csrf), ("name", " ")])
         .await;
     assert_eq!(empty.status, 422);
-    assert!(c.store().tokens().unwrap().is_empty());
+    assert!(c.accounts.tokens().unwrap().is_empty());
 }

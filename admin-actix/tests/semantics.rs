@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use common::client::{client, controller, revision};
-use dynlog_actix::Admin;
 use dynlog_core::{MemoryHandler, NewConfig, NewTrigger, TriggerId};
 use serde_json::{Value, json};
 
@@ -19,8 +18,8 @@ const TOKEN: &str = "test-token-0123456789";
 async fn api_windows_end_two_hours_after_their_start_unless_end_is_null() {
     let tail = MemoryHandler::new(100);
     let c = controller(&tail);
-    dynlog_actix::register_token(&c, "setup", "ci", TOKEN).unwrap();
-    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    dynlog_actix::register_token(&*c.accounts, "setup", "ci", TOKEN).unwrap();
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let call = |method: &str, uri: &str, body: Value| {
         match method {
             "PUT" => test::TestRequest::put(),
@@ -403,7 +402,7 @@ async fn loggers_show_their_configured_and_effective_level_and_what_decides_it()
     use dynlog_core::Level;
     let tail = MemoryHandler::new(100);
     let c = controller(&tail);
-    dynlog_actix::register_token(&c, "setup", "ci", TOKEN).unwrap();
+    dynlog_actix::register_token(&*c.accounts, "setup", "ci", TOKEN).unwrap();
     // Seen targets, one under a logger the config will name.
     for target in ["myapp::db::pool", "other"] {
         log::Log::log(
@@ -455,7 +454,7 @@ async fn loggers_show_their_configured_and_effective_level_and_what_decides_it()
         assert!(page.body.contains(expected), "{expected} in {}", page.body);
     }
 
-    let app = test::init_service(App::new().service(Admin::new(c.clone()).scope("/admin"))).await;
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let req = test::TestRequest::get()
         .uri("/admin/api/loggers")
         .insert_header(("Authorization", format!("Bearer {TOKEN}")))

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{RedisServer, all_at, process, propagator, wait_until};
-use dynlog_core::{Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger, Store};
+use dynlog_core::{Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger, Store, StoreRead};
 use dynlog_redis::{OnError, RedisPropagator};
 
 fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
@@ -110,7 +110,7 @@ fn a_killed_subscription_resubscribes_and_resyncs() {
         .create_config("elsewhere", &level_config("quiet", "a", "debug"))
         .unwrap();
     store
-        .create_trigger("elsewhere", &always("t", config.id))
+        .create_trigger("elsewhere", &always("t", config.value.id))
         .unwrap();
     assert_eq!(listener.logger().effective_level("a"), Level::Info);
     server.command(&["CLIENT", "KILL", "TYPE", "pubsub"]);
@@ -231,7 +231,7 @@ fn redis_down_at_startup_continues_or_fails_as_asked() {
         .create_config("elsewhere", &level_config("c", "a", "debug"))
         .unwrap();
     store
-        .create_trigger("elsewhere", &always("t", config.id))
+        .create_trigger("elsewhere", &always("t", config.value.id))
         .unwrap();
     server.restart();
     wait_until(

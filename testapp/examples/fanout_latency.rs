@@ -85,7 +85,7 @@ fn main() {
             "bench",
             &NewTrigger {
                 name: "always".into(),
-                config_id: config.id,
+                config_id: config.value.id,
                 start: None,
                 end: None,
                 is_active: true,
@@ -128,13 +128,13 @@ fn main() {
     while rx.try_recv().is_ok() {}
 
     let mut latencies = Vec::new();
-    let mut version = writer.store().config(config.id).unwrap().version;
+    let mut version = writer.store().config(config.value.id).unwrap().version;
     for n in 1..=CHANGES {
         let started = Utc::now().timestamp_micros();
         let updated = writer
             .update_config(
                 "bench",
-                config.id,
+                config.value.id,
                 version,
                 &NewConfig {
                     name: "bench".into(),
@@ -162,7 +162,6 @@ fn main() {
         latencies.len(),
         writer
             .store()
-            .as_ref()
             .revision()
             .map(|_| if database.starts_with("postgres") {
                 "postgres"

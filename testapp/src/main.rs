@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use dynlog_core::{
-    Controller, LocalPropagator, MemoryHandler, NoopPropagator, PollingPropagator, Propagator,
-    redact_url,
+    AccountStore, Controller, LocalPropagator, MemoryHandler, NoopPropagator, PollingPropagator,
+    Propagator, redact_url,
 };
 use dynlog_diesel::DieselStore;
 
@@ -53,22 +53,15 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             Arc::new(dynlog_redis::RedisPropagator::new(url, "dynlog")?)
         }
     };
-    let controller = Controller::builder_arc(logger, Arc::new(store))
+    // One store for configs and for the admin's accounts; clones share its pool.
+    let controller = Controller::builder(logger, store.clone())
         .propagator_arc(propagator)
         .app_name(settings.app_name.clone())
         .start()?;
     if let Some(token) = &settings.api_token {
-        let hash = dynlog_actix::token_hash(token);
-        let known = || controller.store().use_token(&hash).map(|t| t.is_some());
-        if !known()?
-            && let Err(e) = dynlog_actix::register_token(&controller, "DYNLOG_API_TOKEN", "env", token)
-            // Another instance of a fleet starting at the same moment may have registered it.
-            && !known()?
-        {
-            return Err(e.into());
-        }
+        dynlog_actix::ensure_token(&store, "DYNLOG_API_TOKEN", "env", token)?;
     }
-    first_account(&settings, &controller)?;
+    first_account(&settings, &store)?;
     // URLs are logged without their passwords: this line reaches stderr and the live tail.
     let redis = match (settings.propagator, &settings.redis_url) {
         (PropagatorKind::Redis, Some(url)) => format!(" at {}", redact_url(url)),
@@ -82,24 +75,24 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         controller.propagator().name()
     );
     demo::start_job(settings.job_every);
-    actix_web::rt::System::new().block_on(serve(settings, controller, memory))?;
+    actix_web::rt::System::new().block_on(serve(settings, controller, store, memory))?;
     Ok(())
 }
 
 /// The admin account: the one from DYNLOG_ADMIN_USER and DYNLOG_ADMIN_PASSWORD, or on a first
 /// start without them, `admin` with a random password printed once.
-fn first_account(settings: &Settings, controller: &Controller) -> dynlog_core::Result<()> {
+fn first_account(settings: &Settings, accounts: &DieselStore) -> dynlog_core::Result<()> {
     match &settings.admin {
         Some((user, password)) => {
             let changed =
-                dynlog_actix::ensure_account(controller, "DYNLOG_ADMIN_USER", user, password)?;
+                dynlog_actix::ensure_account(accounts, "DYNLOG_ADMIN_USER", user, password)?;
             if changed {
                 log::info!("admin account {user:?} set from DYNLOG_ADMIN_USER");
             }
         }
-        None if controller.store().accounts()?.is_empty() => {
+        None if accounts.accounts()?.is_empty() => {
             let password = dynlog_actix::generate_password();
-            dynlog_actix::put_account(controller, "first start", "admin", &password)?;
+            dynlog_actix::put_account(accounts, "first start", "admin", &password)?;
             // On stderr rather than through the logger, so that it reaches no log file.
             eprintln!(
                 "dynlog-testapp: made the admin account \"admin\" with password {password}\n\
@@ -114,10 +107,11 @@ fn first_account(settings: &Settings, controller: &Controller) -> dynlog_core::R
 async fn serve(
     settings: Settings,
     controller: Controller,
+    accounts: DieselStore,
     memory: MemoryHandler,
 ) -> std::io::Result<()> {
     let state = web::Data::new(controller.clone());
-    let mut admin = dynlog_actix::Admin::new(controller)
+    let mut admin = dynlog_actix::Admin::new(controller, accounts)
         .secure_cookies(settings.secure_cookies)
         .tail(memory);
     if let Some(secret) = &settings.session_secret {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use dynlog_core::{LoggingConfig, NewConfig, NewTrigger, Store};
+use dynlog_core::{LoggingConfig, NewConfig, NewTrigger, Store, StoreRead};
 use dynlog_diesel::DieselStore;
 
 use common::{Instance, free_port, wait_for};
@@ -218,7 +218,7 @@ fn three_instances_converge_and_a_late_one_catches_up() {
             "e2e",
             &NewTrigger {
                 name: "later".into(),
-                config_id: config2.id,
+                config_id: config2.value.id,
                 start: Some(chrono::Utc::now()),
                 end: None,
                 is_active: true,

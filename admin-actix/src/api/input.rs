@@ -182,6 +182,27 @@ impl TriggerInput {
     }
 }
 
+/// `{"active": true or false, "version"}`: a trigger switched on or off, at the version read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ActiveInput {
+    pub(super) active: bool,
+    pub(super) version: i64,
+}
+
+/// `{"target", "minutes"}`: debug a target for a while (60 minutes when left out).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DebugInput {
+    pub(super) target: String,
+    #[serde(default = "an_hour")]
+    pub(super) minutes: u32,
+}
+
+fn an_hour() -> u32 {
+    60
+}
+
 /// `{"body": {...}}`: the config to preview (a `name` is ignored).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,14 +11,14 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Duration;
-use dynlog_core::{AuditQuery, ConfigId, Controller, LoggingConfig, TriggerId};
+use dynlog_core::{AccountStore, AuditQuery, ConfigId, Controller, LoggingConfig, TriggerId};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{ApiError, Error};
 use crate::sync;
 use crate::token_hash;
-use input::{ConfigInput, ImportInput, PreviewInput, TriggerInput};
+use input::{ActiveInput, ConfigInput, DebugInput, ImportInput, PreviewInput, TriggerInput};
 
 type Reply = Result<HttpResponse, ApiError>;
 
@@ -45,6 +45,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .route("/triggers/{id}", web::get().to(get_trigger))
     .route("/triggers/{id}", web::put().to(update_trigger))
     .route("/triggers/{id}", web::delete().to(delete_trigger))
+    .route("/triggers/{id}/active", web::post().to(set_trigger_active))
+    .route("/debug", web::post().to(debug_target))
     .route("/status", web::get().to(status))
     .route("/timeline", web::get().to(timeline))
     .route("/loggers", web::get().to(loggers))
@@ -91,11 +93,14 @@ async fn with_actor<T: Send + 'static>(
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string())
         .ok_or_else(ApiError::unauthorized)?;
+    let accounts = req
+        .app_data::<web::Data<dyn AccountStore>>()
+        .cloned()
+        .ok_or_else(ApiError::unauthorized)?;
     Ok(sync::run(controller, move |c| {
         // Until the token is known, a failing store is only "unavailable": its details (user,
         // host, database) go to the log, not to an anonymous client.
-        let found = c
-            .store()
+        let found = accounts
             .use_token(&token_hash(&token))
             .map_err(|e| Error::Unavailable(Box::new(e.into())))?
             .ok_or(Error::Unauthenticated)?;
@@ -211,6 +216,40 @@ async fn update_trigger(
     })
     .await?;
     Ok(HttpResponse::Ok().json(trigger))
+}
+
+/// `POST triggers/{id}/active` `{"active", "version"}`: switches a trigger on or off, its window
+/// unchanged.
+async fn set_trigger_active(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Reply {
+    let id = TriggerId(id.into_inner());
+    let trigger = with_actor(&req, &c, move |c, actor| {
+        let input = input::read::<ActiveInput>(&body)?;
+        Ok(c.set_trigger_active(actor, id, input.version, input.active)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(trigger))
+}
+
+/// `POST debug` `{"target", "minutes"}`: debug a target for a while, as the Loggers page's
+/// "debug for an hour" does: a config and a trigger from now, made together. 201 with both.
+async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+    let (config, trigger) = with_actor(&req, &c, move |c, actor| {
+        let input = input::read::<DebugInput>(&body)?;
+        let target = crate::input::config_name(&input.target).to_string();
+        dynlog_core::validate_logger_name(&target).map_err(|e| dynlog_core::Error::Invalid {
+            field: "target",
+            value: target.chars().take(64).collect(),
+            reason: e.to_string(),
+        })?;
+        Ok(c.debug_target(actor, &target, Duration::minutes(i64::from(input.minutes)))?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"config": config, "trigger": trigger})))
 }
 
 async fn delete_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {

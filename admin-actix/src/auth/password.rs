@@ -3,7 +3,7 @@
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
-use dynlog_core::{Account, Controller};
+use dynlog_core::{Account, AccountStore};
 use subtle::ConstantTimeEq;
 
 use super::pool::{hashing, hashing_async};
@@ -134,44 +134,42 @@ pub fn check_account(username: &str, password: &str) -> Result<()> {
 /// Creates or replaces the account `username` with `password` (only its argon2 hash is stored);
 /// the change is audited under `actor`.
 pub fn put_account(
-    controller: &Controller,
+    accounts: &dyn AccountStore,
     actor: &str,
     username: &str,
     password: &str,
 ) -> Result<Account> {
-    set_password(controller, actor, username, password).map_err(into_core)
+    set_password(accounts, actor, username, password).map_err(into_core)
 }
 
 /// [`put_account`] with the admin's error.
 pub(crate) fn set_password(
-    controller: &Controller,
+    accounts: &dyn AccountStore,
     actor: &str,
     username: &str,
     password: &str,
 ) -> Result<Account, Error> {
     check_account(username, password)?;
-    Ok(controller
-        .store()
-        .put_account(actor, username, &hash(password)?)?)
+    Ok(accounts.put_account(actor, username, &hash(password)?)?)
 }
 
 /// Makes sure the account `username` exists with `password`: creates it, or sets the password
 /// if it is another; changes (and audits) nothing when it already matches. Returns whether it
 /// changed anything.
 pub fn ensure_account(
-    controller: &Controller,
+    accounts: &dyn AccountStore,
     actor: &str,
     username: &str,
     password: &str,
 ) -> Result<bool> {
     check_account(username, password)?;
-    match controller.store().account(username)? {
+    match accounts.account(username)? {
         Some(account)
             if verified(password, account.password_hash.clone()).map_err(into_core)? =>
         {
             Ok(false)
         }
-        _ => put_account(controller, actor, username, password).map(|_| true),
+        _ => put_account(accounts, actor, username, password).map(|_| true),
     }
 }
 
@@ -195,11 +193,11 @@ pub fn generate_password() -> String {
 /// Whether `password` is `username`'s, checked on the hashing pool (this waits for it: call it
 /// off the async workers).
 pub(crate) fn check_password(
-    controller: &Controller,
+    accounts: &dyn AccountStore,
     username: &str,
     password: &str,
 ) -> Result<bool, Error> {
-    let account = controller.store().account(username)?;
+    let account = accounts.account(username)?;
     let password = password.to_string();
     hashing(move || check_login(account, &password))
 }

@@ -7,9 +7,10 @@ use askama::Template;
 use chrono::Utc;
 
 use super::Page;
-use super::frame::{Ctx, Frame, delete, html, when, when_opt};
+use super::frame::{Ctx, Frame, html, when, when_opt};
 use crate::AdminState;
 use crate::auth::{self, Session};
+use crate::sync;
 
 struct TokenRow {
     id: i64,
@@ -37,9 +38,9 @@ async fn account_page(
     new_token: Option<String>,
     notice: Option<String>,
 ) -> Page {
-    let tokens = ctx
-        .block(|c| c.store().tokens())
-        .await?
+    let tokens = sync::accounts(&ctx.state.accounts, |a| a.tokens())
+        .await
+        .map_err(|e| ctx.page_error(e))?
         .into_iter()
         .map(|t| TokenRow {
             id: t.id,
@@ -108,12 +109,13 @@ pub(super) async fn change_password(
         .await;
     }
     let who = username.clone();
+    let accounts = state.accounts.clone();
     let changed = ctx
-        .submit(move |c| {
-            if !auth::check_password(c, &who, &current)? {
+        .submit(move |_| {
+            if !auth::check_password(&*accounts, &who, &current)? {
                 return Ok(None);
             }
-            auth::set_password(c, &who, &who, &new).map(|a| Some(a.session_epoch))
+            auth::set_password(&*accounts, &who, &who, &new).map(|a| Some(a.session_epoch))
         })
         .await?;
     if matches!(changed, Ok(Some(_))) {
@@ -143,10 +145,11 @@ pub(super) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, bo
     let name = form.text("name");
     let token = auth::random_token();
     let (actor, secret) = (ctx.actor(), token.clone());
+    let accounts = state.accounts.clone();
     let made = ctx
-        .submit(move |c| {
+        .submit(move |_| {
             dynlog_core::validate_name("token name", &name)?;
-            crate::register_token(c, &actor, &name, &secret)
+            crate::register_token(&*accounts, &actor, &name, &secret)
         })
         .await?;
     match made {
@@ -163,8 +166,10 @@ pub(super) async fn revoke_token(
     body: Bytes,
 ) -> Page {
     let id = id.into_inner();
-    delete(req, state, body, "/account", move |c, actor| {
-        c.store().delete_token(actor, id)
-    })
-    .await
+    let (ctx, _) = Ctx::posted(&req, &state, &body).await?;
+    let actor = ctx.actor();
+    sync::accounts(&state.accounts, move |a| a.delete_token(&actor, id))
+        .await
+        .map_err(|e| ctx.page_error(e))?;
+    Ok(ctx.redirect("/account"))
 }

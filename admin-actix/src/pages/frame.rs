@@ -253,7 +253,7 @@ pub(super) async fn current_session(
     let Some(session) = state.cookies.session(req) else {
         return Ok(None);
     };
-    match admitted(state.controller.clone(), session).await {
+    match admitted(&state.accounts, session).await {
         Ok(session) => Ok(session),
         Err(e) => {
             log::error!(target: "dynlog::admin", "checking a session: {e}");
@@ -268,11 +268,11 @@ pub(super) async fn current_session(
 
 /// `session`, if the store's account still admits it.
 pub(super) async fn admitted(
-    controller: Controller,
+    accounts: &std::sync::Arc<dyn dynlog_core::AccountStore>,
     session: Session,
 ) -> Result<Option<Session>, AdminError> {
     let username = session.username.clone();
-    let account = sync::run(&controller, move |c| c.store().account(&username)).await?;
+    let account = sync::accounts(accounts, move |a| a.account(&username)).await?;
     Ok(session.admitted_by(account.as_ref()).then_some(session))
 }
 

@@ -5,15 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use askama::Template;
 use chrono::Duration;
-use dynlog_core::{
-    Controller, HandlerOverride, Level, LoggerSpec, LoggingConfig, NewConfig, NewTrigger,
-};
 
 use super::Page;
 use super::config_form::decided_by;
-use super::frame::{Ctx, Frame, html, minute};
+use super::frame::{Ctx, Frame, html};
 use crate::AdminState;
-use crate::input::{config_name, form_name};
+use crate::input::config_name;
 
 struct TargetRow {
     target: String,
@@ -61,36 +58,6 @@ pub(super) async fn loggers(req: HttpRequest, state: web::Data<AdminState>) -> P
     ))
 }
 
-/// The config "debug this logger for an hour" makes: the logger at debug, and each handler it
-/// reaches that is above debug lowered to debug (other loggers still emit no debug records, so
-/// they are unchanged).
-fn debug_config(controller: &Controller, target: &str) -> LoggingConfig {
-    let logger = controller.logger();
-    let view = logger.logger_view(target);
-    let current = logger.current_config();
-    let mut config = LoggingConfig::default();
-    config.loggers.insert(
-        target.to_string(),
-        LoggerSpec {
-            level: Some(Level::Debug.into()),
-            ..LoggerSpec::default()
-        },
-    );
-    for handler in view.handlers {
-        let level = current.handlers.get(&handler).and_then(|h| h.level);
-        if level.is_some_and(|l| l < Level::Debug) {
-            config.handlers.insert(
-                handler,
-                HandlerOverride {
-                    level: Some(Level::Debug),
-                    filters: None,
-                },
-            );
-        }
-    }
-    config
-}
-
 pub(super) async fn debug_for_an_hour(
     req: HttpRequest,
     state: web::Data<AdminState>,
@@ -102,32 +69,8 @@ pub(super) async fn debug_for_an_hour(
         return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()));
     }
     let actor = ctx.actor();
-    let trigger = ctx
-        .block(move |c| {
-            let now = c.now();
-            let name = format!(
-                "debug {} for 1 h ({actor}, {})",
-                form_name(&target),
-                minute(now)
-            );
-            let config = c.create_config(
-                &actor,
-                &NewConfig {
-                    name: name.clone(),
-                    body: debug_config(c, &target),
-                },
-            )?;
-            c.create_trigger(
-                &actor,
-                &NewTrigger {
-                    name,
-                    config_id: config.id,
-                    start: Some(now),
-                    end: Some(now + Duration::hours(1)),
-                    is_active: true,
-                },
-            )
-        })
+    let (_, trigger) = ctx
+        .block(move |c| c.debug_target(&actor, &target, Duration::hours(1)))
         .await?;
     Ok(ctx.redirect(&format!("/triggers?saved={}", trigger.id.0)))
 }

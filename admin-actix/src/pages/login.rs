@@ -150,7 +150,7 @@ pub(super) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: 
         Ok(None)
     } else {
         let who = username.clone();
-        sync::run(&state.controller, move |c| c.store().account(&who)).await
+        sync::accounts(&state.accounts, move |a| a.account(&who)).await
     };
     let epoch = account
         .as_ref()
@@ -206,8 +206,9 @@ pub(super) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: 
 pub(super) async fn logout(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
     let (ctx, _) = Ctx::posted(&req, &state, &body).await?;
     let actor = ctx.actor();
-    ctx.block(move |c| c.store().end_sessions(&actor, &actor))
-        .await?;
+    sync::accounts(&state.accounts, move |a| a.end_sessions(&actor, &actor))
+        .await
+        .map_err(|e| ctx.page_error(e))?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("{}/login", state.base)))
         .cookie(state.cookies.removal(SESSION_COOKIE))

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use dynlog_core::{Controller, Error, Level, MemoryHandler};
+use dynlog_core::{Error, Level, MemoryHandler};
 
 use super::frame::{Ctx, Frame, admitted, html};
 use super::{LEVELS, Page};
@@ -161,7 +161,7 @@ struct Follow {
     select: TailSelect,
     idle: u32,
     _guard: TailGuard,
-    controller: Controller,
+    accounts: std::sync::Arc<dyn dynlog_core::AccountStore>,
     session: Session,
     checked: std::time::Instant,
 }
@@ -195,7 +195,7 @@ pub(super) async fn tail_events(
         select,
         idle: 0,
         _guard: guard,
-        controller: ctx.controller(),
+        accounts: ctx.state.accounts.clone(),
         session: ctx.session.clone(),
         checked: std::time::Instant::now(),
     };
@@ -204,7 +204,7 @@ pub(super) async fn tail_events(
             // The session is checked again every few seconds: the stream ends with it.
             if f.checked.elapsed() >= TAIL_RECHECK {
                 f.checked = std::time::Instant::now();
-                match admitted(f.controller.clone(), f.session.clone()).await {
+                match admitted(&f.accounts, f.session.clone()).await {
                     Ok(Some(_)) => {}
                     _ => return None,
                 }

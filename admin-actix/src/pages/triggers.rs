@@ -362,15 +362,9 @@ pub(super) async fn toggle_trigger(
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     ctx.block(move |c| {
         let version = version.ok_or_else(missing_version)?;
+        // The version says which state the page showed; a stale one is refused.
         let t = c.store().trigger(id)?;
-        let new = NewTrigger {
-            name: t.name,
-            config_id: t.config_id,
-            start: t.start,
-            end: t.end,
-            is_active: !t.is_active,
-        };
-        c.update_trigger(&actor, id, version, &new)
+        c.set_trigger_active(&actor, id, version, !t.is_active)
     })
     .await?;
     Ok(ctx.redirect("/triggers"))

@@ -6,15 +6,14 @@ use std::collections::BTreeMap;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test};
-use dynlog_actix::Admin;
 use dynlog_core::{Controller, MemoryHandler};
 
 pub(crate) const USER: &str = "alice";
 pub(crate) const PASSWORD: &str = "correct horse battery";
 
-pub(crate) fn controller(tail: &MemoryHandler) -> Controller {
+pub(crate) fn controller(tail: &MemoryHandler) -> super::TestApp {
     let controller = super::controller(tail);
-    dynlog_actix::put_account(&controller, "setup", USER, PASSWORD).unwrap();
+    dynlog_actix::put_account(&*controller.accounts, "setup", USER, PASSWORD).unwrap();
     controller
 }
 
@@ -124,13 +123,11 @@ where
 }
 
 pub(crate) async fn client(
-    c: &Controller,
+    c: &super::TestApp,
     tail: &MemoryHandler,
 ) -> Client<impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>>
 {
-    let admin = Admin::new(c.clone())
-        .secure_cookies(false)
-        .tail(tail.clone());
+    let admin = c.admin().secure_cookies(false).tail(tail.clone());
     Client {
         app: test::init_service(App::new().service(admin.scope("/admin"))).await,
         cookies: BTreeMap::new(),

@@ -2,12 +2,37 @@
 //! `polite` filter, the root at info, and a controller that applies changes at once.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::ops::Deref;
+use std::sync::Arc;
+
+use dynlog_actix::Admin;
 use dynlog_core::{Controller, DynamicLogger, MemoryHandler, MemoryStore};
 
 pub(crate) mod client;
 
+/// A controller and the store it runs on, which keeps the admin's accounts and tokens too.
+#[derive(Clone)]
+pub(crate) struct TestApp {
+    pub(crate) controller: Controller,
+    pub(crate) accounts: Arc<MemoryStore>,
+}
+
+impl Deref for TestApp {
+    type Target = Controller;
+    fn deref(&self) -> &Controller {
+        &self.controller
+    }
+}
+
+impl TestApp {
+    /// The admin of this controller and its accounts.
+    pub(crate) fn admin(&self) -> Admin {
+        Admin::new(self.controller.clone(), Arc::clone(&self.accounts))
+    }
+}
+
 /// A controller on a memory store whose `memory` handler is `tail`.
-pub(crate) fn controller(tail: &MemoryHandler) -> Controller {
+pub(crate) fn controller(tail: &MemoryHandler) -> TestApp {
     let logger = DynamicLogger::builder()
         .handler("console", MemoryHandler::new(10))
         .handler("file", MemoryHandler::new(10))
@@ -20,8 +45,13 @@ pub(crate) fn controller(tail: &MemoryHandler) -> Controller {
         .unwrap()
         .build()
         .unwrap();
-    Controller::builder(logger, MemoryStore::new())
+    let accounts = Arc::new(MemoryStore::new());
+    let controller = Controller::builder(logger, Arc::clone(&accounts))
         .without_thread()
         .start()
-        .unwrap()
+        .unwrap();
+    TestApp {
+        controller,
+        accounts,
+    }
 }
