@@ -30,7 +30,6 @@ mod handler;
 mod id;
 mod level;
 mod logger;
-mod memory;
 mod model;
 mod propagate;
 mod redact;
@@ -52,7 +51,7 @@ pub use logger::{
     Builder, DynamicLogger, Filter, HandlerChange, HandlerView, Hook, LevelOrigin, LevelSource,
     LoggerChange, LoggerView, Preview, Unmatched,
 };
-pub use memory::MemoryStore;
+pub use store::MemoryStore;
 pub use model::{
     Config, ConfigId, FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig,
     MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, NewConfig, NewTrigger, Registry, Trigger, TriggerId,

@@ -1,5 +1,7 @@
 //! The `Store` trait: where configs, triggers, the audit and the admin's accounts live.
 
+mod memory;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -7,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId};
+
+pub use memory::MemoryStore;
 
 /// Refuses an update based on a stale read: `edited` is the version the update started from,
 /// `stored` the one in the store. Stores call it before writing.
