@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dynlog_core::{ConsoleHandler, DynamicLogger, LoggingConfig};
+use dynlog_core::handler::ConsoleHandler;
+use dynlog_core::{DynamicLogger, LoggingConfig};
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 /// `n` directives: the root at warn, then `appK` alternately at info and debug.

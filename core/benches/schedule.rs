@@ -5,8 +5,9 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
+use dynlog_core::model::{ConfigId, Registry, TriggerId};
 use dynlog_core::schedule::{next_transition, winner_at};
-use dynlog_core::{ConfigId, LoggingConfig, Registry, Trigger, TriggerId};
+use dynlog_core::{LoggingConfig, Trigger};
 use std::hint::black_box;
 
 fn triggers(n: i64) -> Vec<Trigger> {

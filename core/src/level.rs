@@ -149,13 +149,14 @@ impl std::str::FromStr for Level {
 
 /// A logger's own level as a config sets it: a level, or `NOTSET` ("inherit from the parent").
 ///
-/// In a [`LoggerSpec`](crate::LoggerSpec) it sits in an `Option`: `None` leaves the field out (the
-/// baseline's level stays), `Some(LoggerLevel::Inherit)` takes the parent's level even where the
-/// baseline sets one, `Some(LoggerLevel::Set(level))` sets one. It serializes as the level's name,
-/// or `"notset"`; parsing also takes `inherit` and Python's names.
+/// In a [`LoggerSpec`](crate::model::LoggerSpec) it sits in an `Option`: `None` leaves the field
+/// out (the baseline's level stays), `Some(LoggerLevel::Inherit)` takes the parent's level even
+/// where the baseline sets one, `Some(LoggerLevel::Set(level))` sets one. It serializes as the
+/// level's name, or `"notset"`; parsing also takes `inherit` and Python's names.
 ///
 /// ```
-/// use dynlog_core::{Level, LoggerLevel};
+/// use dynlog_core::Level;
+/// use dynlog_core::model::LoggerLevel;
 ///
 /// assert_eq!("NOTSET".parse::<LoggerLevel>()?, LoggerLevel::Inherit);
 /// assert_eq!("inherit".parse::<LoggerLevel>()?, LoggerLevel::Inherit);

@@ -6,68 +6,65 @@
 //!
 //! # Usage
 //!
-//! ```
-//! use dynlog_core::{LoggingConfig, Registry};
+//! Declare the handlers and the baseline in code, install the logger, and lay a config over the
+//! baseline while the program runs:
 //!
-//! // The handler and filter names the application declares.
-//! let registry = Registry::new(["console", "file"], ["polite"]);
-//! let baseline = LoggingConfig::from_json(r#"{"loggers": {"": {"level": "info", "handlers": ["console"]}}}"#)?;
+//! ```
+//! use dynlog_core::{DynamicLogger, Level, LoggingConfig, MemoryHandler};
+//!
+//! let records = MemoryHandler::new(100);
+//! let logger = DynamicLogger::builder()
+//!     .handler("memory", records.clone())
+//!     .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)?
+//!     .build()?;
+//! logger.install()?;
+//! log::debug!(target: "myapp::import", "not written: the baseline is at info");
+//!
 //! // A config is an overlay: one logger at debug is complete.
-//! let config = LoggingConfig::from_json(r#"{"loggers": {"myapp::import": {"level": "debug"}}}"#)?;
-//! config.validate(&registry)?;
-//! let running = baseline.overlay(&config);
-//! assert_eq!(running.loggers.len(), 2);
+//! logger.apply(&LoggingConfig::from_spec("myapp::import=debug")?)?;
+//! assert_eq!(logger.effective_level("myapp::import"), Level::Debug);
+//! log::debug!(target: "myapp::import", "written");
+//! assert_eq!(records.snapshot().len(), 1);
 //! # Ok::<(), dynlog_core::Error>(())
 //! ```
 //!
+//! In a service, a [`Controller`] applies the configs that a store's triggers schedule, and the
+//! admin (`dynlog-actix`) edits them.
+//!
+//! # The front door
+//!
+//! The root holds what a program touches first: the [`DynamicLogger`] and its [`Controller`], the
+//! [`Level`], a [`LoggingConfig`], what stores keep ([`Config`], [`Trigger`] and what creating one
+//! takes), the in-memory [`MemoryHandler`] and [`MemoryStore`], the [`Error`], and [`chrono`] for
+//! the times a trigger needs. The rest lives in named modules: [`model`], [`logger`], [`handler`],
+//! [`store`], [`propagate`], [`controller`], [`schedule`] and [`redact`]. The traits a custom
+//! stack implements are in theirs: [`store::Store`], [`propagate::Propagator`],
+//! [`handler::Handler`], [`controller::Clock`].
+//!
 //! # Feature flags
 //!
-//! - `testing`: in-memory helpers and the store contract suite, for adapter crates' tests.
+//! - `testing`: the store and propagator contract suites and their helpers (`ManualClock`, a
+//!   `Reloader` a test can watch), for the tests of adapters and applications.
 
-mod controller;
+pub mod controller;
 mod error;
-mod handler;
+pub mod handler;
 mod id;
 mod level;
-mod logger;
-mod model;
-mod propagate;
-mod redact;
+pub mod logger;
+pub mod model;
+pub mod propagate;
+pub mod redact;
 pub mod schedule;
-mod store;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use controller::{
-    Clock, Controller, ControllerBuilder, MAX_DEBUG_WINDOW, Running, Status, SystemClock, Upcoming,
-};
+pub use chrono;
+pub use controller::Controller;
 pub use error::{Error, Result};
-pub use handler::{
-    CapturedRecord, ConsoleHandler, FileHandler, Handler, HandlerStats, MAX_MEMORY_MESSAGE,
-    MemoryHandler, NullHandler,
-};
-pub use level::{Level, LoggerLevel};
-pub use logger::{
-    Builder, DynamicLogger, Filter, HandlerChange, HandlerView, Hook, LevelOrigin, LevelSource,
-    LoggerChange, LoggerView, Preview, Unmatched,
-};
+pub use handler::MemoryHandler;
+pub use level::Level;
+pub use logger::DynamicLogger;
+pub use model::{Config, LoggingConfig, NewConfig, NewTrigger, Trigger};
 pub use store::MemoryStore;
-pub use model::{
-    Config, ConfigId, FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig,
-    MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, NewConfig, NewTrigger, Registry, Trigger, TriggerId,
-    is_hidden_char, validate_logger_name, validate_name, validate_time,
-};
-pub use propagate::{
-    InstanceStatus, LocalPropagator, NoopPropagator, PollingPropagator, Propagator, Reloader,
-};
-pub use redact::redact_url;
-pub use store::{
-    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
-    check_version,
-};
-
-/// Parses a RUST_LOG-style spec into a config; kept so that code written against it builds.
-#[deprecated(note = "use `LoggingConfig::from_spec`")]
-pub fn parse_spec(spec: &str) -> Result<LoggingConfig> {
-    LoggingConfig::from_spec(spec)
-}

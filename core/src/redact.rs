@@ -15,7 +15,7 @@ const HIDDEN: &str = "***";
 /// It errs on the side of hiding: a malformed URL may lose more than its password, never keep it.
 ///
 /// ```
-/// use dynlog_core::redact_url;
+/// use dynlog_core::redact::redact_url;
 ///
 /// assert_eq!(redact_url("redis://:s3cret@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
 /// assert_eq!(redact_url("host=db password=s3cret dbname=x"), "host=db password=*** dbname=x");

@@ -6,10 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use dynlog_core::propagate::{NoopPropagator, PollingPropagator};
+use dynlog_core::store::{Store, StoreRead};
 use dynlog_core::testing::ManualClock;
 use dynlog_core::{
     Controller, DynamicLogger, Level, LoggingConfig, MemoryHandler, MemoryStore, NewConfig,
-    NewTrigger, NoopPropagator, PollingPropagator, Store, StoreRead,
+    NewTrigger,
 };
 use log::{Log, Record};
 
@@ -26,7 +28,7 @@ fn emit(logger: &DynamicLogger, level: log::Level, target: &str, message: &str) 
 fn logger(memory: &MemoryHandler) -> DynamicLogger {
     DynamicLogger::builder()
         .handler("memory", memory.clone())
-        .handler("null", dynlog_core::NullHandler)
+        .handler("null", dynlog_core::handler::NullHandler)
         .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
         .unwrap()
         .build()
@@ -42,7 +44,7 @@ fn debug_import() -> NewConfig {
 }
 
 /// A trigger whose window is always open.
-fn always(name: &str, config_id: dynlog_core::ConfigId) -> NewTrigger {
+fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
     NewTrigger {
         name: name.into(),
         config_id,

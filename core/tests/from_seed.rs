@@ -1,6 +1,7 @@
 //! Importing django-dynamic-logging's `config_json`, as its editor saves it.
 
-use dynlog_core::{Error, Level, LoggerLevel, LoggingConfig, Registry};
+use dynlog_core::model::{LoggerLevel, Registry};
+use dynlog_core::{Error, Level, LoggingConfig};
 
 /// A config as the seed's admin editor saves it: every handler of the Django settings, with its
 /// `class`, `formatter` and the like, merged with the level and filters the operator chose; dotted

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use dynlog_core::{LocalPropagator, NoopPropagator, PollingPropagator, Propagator};
+use dynlog_core::propagate::{LocalPropagator, NoopPropagator, PollingPropagator, Propagator};
 
 mod local {
     use super::*;

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use dynlog_core::{HandlerOverride, Level, LoggerLevel, LoggerSpec, LoggingConfig};
+use dynlog_core::model::{HandlerOverride, LoggerLevel, LoggerSpec};
+use dynlog_core::{Level, LoggingConfig};
 use proptest::prelude::*;
 
 fn level() -> impl Strategy<Value = Level> {

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::Duration;
+use dynlog_core::propagate::{Propagator, Reloader};
+use dynlog_core::store::{Store, StoreRead};
 use dynlog_core::{
     Controller, DynamicLogger, Error, Level, MemoryHandler, MemoryStore, NewConfig, NewTrigger,
-    Propagator, Reloader, Store, StoreRead,
 };
 
 /// Remembers the last revision announced.

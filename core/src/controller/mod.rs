@@ -74,8 +74,8 @@ pub struct ControllerBuilder {
 }
 
 impl ControllerBuilder {
-    /// How changes reach the other processes ([`LocalPropagator`](crate::LocalPropagator) by
-    /// default).
+    /// How changes reach the other processes
+    /// ([`LocalPropagator`](crate::propagate::LocalPropagator) by default).
     pub fn propagator(mut self, propagator: impl Propagator) -> Self {
         self.propagator = Arc::new(propagator);
         self
@@ -106,7 +106,7 @@ impl ControllerBuilder {
     }
 
     /// Runs no scheduler thread: the caller drives it with [`Controller::tick`] (tests with a
-    /// [`ManualClock`]).
+    /// `testing::ManualClock`, feature `testing`).
     pub fn without_thread(mut self) -> Self {
         self.thread = false;
         self
@@ -218,7 +218,7 @@ impl Controller {
         ControllerBuilder {
             logger,
             store,
-            propagator: Arc::new(crate::LocalPropagator),
+            propagator: Arc::new(crate::propagate::LocalPropagator),
             clock: Arc::new(SystemClock),
             app: std::env::args()
                 .next()

@@ -16,7 +16,8 @@ use crate::model::{LoggerSpec, LoggingConfig, Registry};
 /// Builds a [`DynamicLogger`]: its handlers, filters, baseline loggers and hooks.
 ///
 /// ```
-/// use dynlog_core::{DynamicLogger, Level, MemoryHandler, NullHandler};
+/// use dynlog_core::{DynamicLogger, Level, MemoryHandler};
+/// use dynlog_core::handler::NullHandler;
 ///
 /// let memory = MemoryHandler::new(100);
 /// let logger = DynamicLogger::builder()

@@ -1,6 +1,6 @@
 //! `DynamicLogger`: a `log::Log` whose config is swapped at runtime without a lock.
 //!
-//! - [`builder`]: declaring handlers, filters, the baseline and hooks;
+//! - `builder`: declaring handlers, filters, the baseline and hooks;
 //! - `dynamic`: the logger itself, applying a config (validate, compile, swap, `set_max_level`);
 //! - `compiled`: a config resolved once so the hot path is a lookup;
 //! - `cache`: the lock-free caches in front of it (target to node, target to level, the

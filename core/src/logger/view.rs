@@ -65,7 +65,9 @@ impl fmt::Display for LevelOrigin {
 /// `{"by": "parent", "ancestor": "myapp", "set_by": "baseline"}` (the root is `""`).
 ///
 /// ```
-/// use dynlog_core::{DynamicLogger, LevelOrigin, LevelSource, LoggingConfig, NullHandler};
+/// use dynlog_core::{DynamicLogger, LoggingConfig};
+/// use dynlog_core::handler::NullHandler;
+/// use dynlog_core::logger::{LevelOrigin, LevelSource};
 ///
 /// let logger = DynamicLogger::builder()
 ///     .handler("null", NullHandler)

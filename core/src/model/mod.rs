@@ -15,6 +15,7 @@ mod stored;
 mod validate;
 
 pub use crate::id::{ConfigId, TriggerId};
+pub use crate::level::LoggerLevel;
 pub use config::{FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig, Registry};
 pub use stored::{Config, NewConfig, NewTrigger, Trigger};
 pub use validate::{

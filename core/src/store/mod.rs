@@ -1,4 +1,4 @@
-//! The `Store` trait: where configs, triggers, the audit and the admin's accounts live.
+//! Where configs, triggers, the audit and accounts live: the `Store` traits and `MemoryStore`.
 
 mod memory;
 
@@ -89,8 +89,8 @@ pub struct Account {
     /// When the account was created.
     pub created_at: DateTime<Utc>,
     /// The account's session epoch: 0 when it is created, moved on by a password change
-    /// ([`Store::put_account`] on an existing account) and by [`Store::end_sessions`]. A
-    /// session made under an older epoch is over.
+    /// ([`AccountStore::put_account`] on an existing account) and by
+    /// [`AccountStore::end_sessions`]. A session made under an older epoch is over.
     #[serde(default)]
     pub session_epoch: i64,
 }

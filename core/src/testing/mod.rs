@@ -1,11 +1,11 @@
 //! Helpers for the tests of stores, propagators and applications (feature `testing`).
 //!
-//! The [`Propagator`](crate::Propagator) contract is written here too
+//! The [`Propagator`](crate::propagate::Propagator) contract is written here too
 //! ([`propagator_contract_tests!`](crate::propagator_contract_tests)), with [`reloader`], a
-//! [`Reloader`](crate::Reloader) whose requests a test can watch without a controller.
+//! [`Reloader`](crate::propagate::Reloader) whose requests a test can watch without a controller.
 //!
-//! The [`Store`](crate::Store) contract is written once here; a store's tests run all of it with
-//! one macro call, each case on a fresh store:
+//! The [`Store`](crate::store::Store) contract is written once here; a store's tests run all of it
+//! with one macro call, each case on a fresh store:
 //!
 //! ```
 //! # #[cfg(feature = "testing")] mod t {
@@ -21,9 +21,9 @@ pub mod propagator;
 pub use clock::ManualClock;
 pub use propagator::{ReloadProbe, reloader};
 
-/// Defines one `#[test]` per case of the [`Store`](crate::Store) contract, each calling `$make`
-/// for a fresh, empty store: an `Option` of anything that derefs to a `Store`, `None` to skip the
-/// case (a database server that is not there on a developer's laptop).
+/// Defines one `#[test]` per case of the [`Store`](crate::store::Store) contract, each calling
+/// `$make` for a fresh, empty store: an `Option` of anything that derefs to a `Store`, `None` to
+/// skip the case (a database server that is not there on a developer's laptop).
 #[macro_export]
 macro_rules! store_contract_tests {
     ($make:expr) => {
@@ -58,17 +58,17 @@ macro_rules! store_contract_tests {
     };
 }
 
-/// Defines one `#[test]` per case of the [`Propagator`](crate::Propagator) contract. `$make`
-/// is an `Option` of a maker (`Fn() -> Box<dyn Propagator>`) whose instances share one fleet
-/// (the same broker and channel), `None` to skip (a broker that is not there); it is evaluated
-/// once per case, so a maker that owns a test broker gives each case its own.
+/// Defines one `#[test]` per case of the [`Propagator`](crate::propagate::Propagator) contract.
+/// `$make` is an `Option` of a maker (`Fn() -> Box<dyn Propagator>`) whose instances share one
+/// fleet (the same broker and channel), `None` to skip (a broker that is not there); it is
+/// evaluated once per case, so a maker that owns a test broker gives each case its own.
 ///
 /// `fan_out:` runs every case, for propagators that carry changes between processes (Redis, a
 /// message broker); `local:` runs those that hold for any propagator.
 ///
 /// ```
 /// # #[cfg(feature = "testing")] mod t {
-/// use dynlog_core::{LocalPropagator, Propagator};
+/// use dynlog_core::propagate::{LocalPropagator, Propagator};
 /// dynlog_core::propagator_contract_tests!(local: Some(|| Box::new(LocalPropagator) as Box<dyn Propagator>));
 /// # }
 /// ```
