@@ -13,7 +13,7 @@ pub(crate) fn time(field: &'static str, value: &str) -> Result<DateTime<Utc>, Er
             reason: format!("expected an RFC 3339 time such as 2026-11-24T14:30:00Z ({e})"),
         })?
         .with_timezone(&Utc);
-    dynlog_core::validate_time(field, t).map(|()| t)
+    dynlog_core::model::validate_time(field, t).map(|()| t)
 }
 
 /// A time typed in a form, in UTC: `2026-11-24 10:00`, with a `T`, with seconds, or RFC 3339;
@@ -30,7 +30,7 @@ pub(crate) fn typed_time(field: &'static str, value: &str) -> Result<Option<Date
     for format in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(&normalized, format) {
             let t = t.and_utc();
-            return dynlog_core::validate_time(field, t).map(|()| Some(t));
+            return dynlog_core::model::validate_time(field, t).map(|()| Some(t));
         }
     }
     Err(Error::Invalid {

@@ -48,7 +48,8 @@ use actix_web::dev::HttpServiceFactory;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
-use dynlog_core::{AccountStore, ApiToken, Controller, MemoryHandler, Result};
+use dynlog_core::store::{AccountStore, ApiToken};
+use dynlog_core::{Controller, MemoryHandler, Result};
 use sha2::{Digest, Sha256};
 
 pub use auth::{
@@ -190,7 +191,7 @@ impl Admin {
             .app_data(web::Data::from(Arc::clone(&self.accounts)))
             .app_data(web::Data::new(state))
             // Bodies are checked against the config limit by the API itself, with a JSON answer.
-            .app_data(web::PayloadConfig::new(4 * dynlog_core::MAX_BODY))
+            .app_data(web::PayloadConfig::new(4 * dynlog_core::model::MAX_BODY))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))

@@ -7,8 +7,9 @@ use std::fmt;
 
 use askama::Template;
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use dynlog_core::Trigger;
+use dynlog_core::model::{ConfigId, TriggerId};
 use dynlog_core::schedule;
-use dynlog_core::{ConfigId, Trigger, TriggerId};
 
 const WIDTH: f64 = 960.0;
 const LABEL: f64 = 220.0;

@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use actix_web::web;
 use std::sync::Arc;
 
-use dynlog_core::{AccountStore, Controller};
+use dynlog_core::Controller;
+use dynlog_core::store::AccountStore;
 
 use crate::error::Error;
 

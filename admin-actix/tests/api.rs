@@ -368,7 +368,10 @@ async fn scripts_debug_a_target_and_switch_triggers_as_the_pages_do() {
     assert_eq!(status, 201, "{made}");
     assert_eq!(made["trigger"]["config_id"], made["config"]["id"]);
     assert_eq!(c.logger().effective_level("myapp::db"), Level::Debug);
-    let audit = c.store().audit(dynlog_core::AuditQuery::default()).unwrap();
+    let audit = c
+        .store()
+        .audit(dynlog_core::store::AuditQuery::default())
+        .unwrap();
     assert_eq!(
         audit[..2]
             .iter()

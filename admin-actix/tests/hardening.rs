@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use actix_web::{App, test};
 use common::client::{Client, PASSWORD, USER, client, controller, revision};
-use dynlog_core::AccountStore;
-use dynlog_core::{Controller, DynamicLogger, MemoryHandler, MemoryStore, Store};
+use dynlog_core::store::AccountStore;
+use dynlog_core::store::Store;
+use dynlog_core::{Controller, DynamicLogger, MemoryHandler, MemoryStore};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789";
@@ -126,7 +127,7 @@ async fn a_config_too_large_to_read_back_is_refused_on_every_path() {
         .map(|i| (format!("app::module_{i:05}"), json!({"level": "debug"})))
         .collect();
     let body = json!({"name": "huge", "body": {"loggers": loggers}}).to_string();
-    assert!(body.len() > dynlog_core::MAX_BODY);
+    assert!(body.len() > dynlog_core::model::MAX_BODY);
     let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
     let req = test::TestRequest::post()
         .uri("/admin/api/configs")
@@ -451,7 +452,7 @@ async fn every_api_error_is_json() {
     let c = controller(&tail);
     dynlog_actix::register_token(&*c.accounts, "setup", "ci", TOKEN).unwrap();
     let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
-    let huge = "x".repeat(8 * dynlog_core::MAX_BODY);
+    let huge = "x".repeat(8 * dynlog_core::model::MAX_BODY);
     for (method, uri, body, status) in [
         ("GET", "/admin/api/configs/abc", None, 404),
         ("GET", "/admin/api/triggers/99999999999999999999", None, 404),
@@ -553,7 +554,10 @@ async fn a_password_change_or_a_logout_ends_every_other_copy_of_the_session() {
     let out = alice.post("/admin/logout", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, 303);
     assert_eq!(thief.get("/admin/").await.status, 303);
-    let audit = c.store().audit(dynlog_core::AuditQuery::default()).unwrap();
+    let audit = c
+        .store()
+        .audit(dynlog_core::store::AuditQuery::default())
+        .unwrap();
     assert!(
         audit.iter().any(|e| e.actor == USER),
         "ending sessions is audited"

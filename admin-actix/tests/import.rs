@@ -94,7 +94,7 @@ async fn the_api_imports_the_seed_editors_config_json_as_an_object_or_a_string()
     let warnings: Vec<String> = serde_json::from_value(answer["warnings"].clone()).unwrap();
     assert_seed_warnings(&warnings);
     let id = answer["config"]["id"].as_i64().unwrap();
-    let stored = c.store().config(dynlog_core::ConfigId(id)).unwrap();
+    let stored = c.store().config(dynlog_core::model::ConfigId(id)).unwrap();
     assert_eq!(stored.body, seed_as_dynlog());
     assert_eq!(
         answer["config"]["body"],
@@ -118,7 +118,10 @@ async fn the_api_imports_the_seed_editors_config_json_as_an_object_or_a_string()
     assert_seed_warnings(&warnings);
     let id = answer["config"]["id"].as_i64().unwrap();
     assert_eq!(
-        c.store().config(dynlog_core::ConfigId(id)).unwrap().body,
+        c.store()
+            .config(dynlog_core::model::ConfigId(id))
+            .unwrap()
+            .body,
         seed_as_dynlog()
     );
 
@@ -148,7 +151,7 @@ async fn the_api_refuses_what_cannot_be_imported_naming_the_field_and_stores_not
     // Over the config limit, within the request's.
     let big = format!(
         r#"{{"loggers": {{}}{}}}"#,
-        " ".repeat(dynlog_core::MAX_BODY)
+        " ".repeat(dynlog_core::model::MAX_BODY)
     );
     let cases: Vec<(Option<&str>, String, u16, Value)> = vec![
         (

@@ -9,7 +9,7 @@ use common::client::{client, controller};
 use chrono::Duration;
 use dynlog_core::{Controller, LoggingConfig, MemoryHandler, NewConfig, NewTrigger, Trigger};
 
-fn config(c: &Controller, name: &str, body: &str) -> dynlog_core::ConfigId {
+fn config(c: &Controller, name: &str, body: &str) -> dynlog_core::model::ConfigId {
     let new = NewConfig {
         name: name.into(),
         body: LoggingConfig::from_json(body).unwrap(),
@@ -20,7 +20,7 @@ fn config(c: &Controller, name: &str, body: &str) -> dynlog_core::ConfigId {
 fn trigger(
     c: &Controller,
     name: &str,
-    config_id: dynlog_core::ConfigId,
+    config_id: dynlog_core::model::ConfigId,
     end: Option<Duration>,
     is_active: bool,
 ) -> Trigger {

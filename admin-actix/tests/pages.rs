@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 
 use actix_web::{App, test};
 use dynlog_actix::CONTENT_SECURITY_POLICY;
-use dynlog_core::AccountStore;
-use dynlog_core::{AuditQuery, Level, MemoryHandler};
+use dynlog_core::store::AccountStore;
+use dynlog_core::store::AuditQuery;
+use dynlog_core::{Level, MemoryHandler};
 use log::Log;
 
 #[actix_web::test]
@@ -804,7 +805,7 @@ async fn triggers_are_edited_with_their_version_and_audit_pages_go_back_in_time(
     );
     let start = c
         .store()
-        .trigger(dynlog_core::TriggerId(id))
+        .trigger(dynlog_core::model::TriggerId(id))
         .unwrap()
         .start
         .unwrap();

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use common::client::{client, controller, revision};
-use dynlog_core::{MemoryHandler, NewConfig, NewTrigger, TriggerId};
+use dynlog_core::model::TriggerId;
+use dynlog_core::{MemoryHandler, NewConfig, NewTrigger};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789";
@@ -293,7 +294,8 @@ fn browser_submit(html: &str) -> Vec<(String, String)> {
 
 mod round_trip {
     use super::{MemoryHandler, NewConfig, browser_submit, client, controller};
-    use dynlog_core::{HandlerOverride, Level, LoggerLevel, LoggerSpec, LoggingConfig};
+    use dynlog_core::model::{HandlerOverride, LoggerLevel, LoggerSpec};
+    use dynlog_core::{Level, LoggingConfig};
     use proptest::prelude::*;
 
     const HANDLERS: [&str; 3] = ["console", "file", "memory"];

@@ -6,7 +6,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dynlog_core::{Error, InstanceStatus, Propagator, Reloader, Result};
+use dynlog_core::propagate::{InstanceStatus, Propagator, Reloader};
+use dynlog_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// The log target of this crate's own records.
@@ -75,7 +76,7 @@ impl RedisPropagator {
     /// announcing on `channel`. Nothing connects until the controller starts it. Its messages
     /// and records name the URL without its password.
     pub fn new(url: &str, channel: &str) -> Result<RedisPropagator> {
-        let shown = dynlog_core::redact_url(url);
+        let shown = dynlog_core::redact::redact_url(url);
         let client = redis::Client::open(url)
             .map_err(|e| Error::propagation(format!("Redis URL {shown:?}"), e))?;
         Ok(RedisPropagator {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use dynlog_core::Propagator;
+use dynlog_core::propagate::Propagator;
 
 dynlog_core::propagator_contract_tests!(fan_out: common::RedisServer::start().map(|server| {
     move || Box::new(common::propagator(&server)) as Box<dyn Propagator>

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{RedisServer, all_at, process, propagator, wait_until};
-use dynlog_core::{Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger, Store, StoreRead};
+use dynlog_core::store::{Store, StoreRead};
+use dynlog_core::{Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger};
 use dynlog_redis::{OnError, RedisPropagator};
 
 fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
@@ -21,7 +22,7 @@ fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
     }
 }
 
-fn always(name: &str, config_id: dynlog_core::ConfigId) -> NewTrigger {
+fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
     NewTrigger {
         name: name.into(),
         config_id,
@@ -181,7 +182,7 @@ fn heartbeats_list_the_live_fleet_and_expire() {
     let crashed = propagator(&server).heartbeat_ttl(Duration::from_millis(300));
     let mut last_words = fleet[1].instance_status();
     last_words.instance_id = "crashed-instance".into();
-    dynlog_core::Propagator::report(&crashed, &last_words).unwrap();
+    dynlog_core::propagate::Propagator::report(&crashed, &last_words).unwrap();
     assert!(
         fleet[0]
             .fleet()

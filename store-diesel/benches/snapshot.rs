@@ -15,7 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
-use dynlog_core::{LoggingConfig, MemoryStore, NewConfig, NewTrigger, Store, StoreRead};
+use dynlog_core::store::{Store, StoreRead};
+use dynlog_core::{LoggingConfig, MemoryStore, NewConfig, NewTrigger};
 use dynlog_diesel::DieselStore;
 
 #[path = "../tests/common/mod.rs"]

@@ -10,7 +10,8 @@ use diesel::SqliteConnection;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use dynlog_core::{Error, Result, redact_url};
+use dynlog_core::redact::redact_url;
+use dynlog_core::{Error, Result};
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("dynlog-diesel needs a backend: enable its `sqlite` or `postgres` feature, or both");

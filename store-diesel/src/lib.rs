@@ -25,8 +25,8 @@
 //! # Ok::<(), dynlog_core::Error>(())
 //! ```
 //!
-//! The same store keeps the admin's accounts and tokens (`dynlog_core::AccountStore`): give a
-//! clone to the admin. Clones share one connection pool.
+//! The same store keeps the admin's accounts and tokens (`dynlog_core::store::AccountStore`): give
+//! a clone to the admin. Clones share one connection pool.
 //!
 //! To log every SQL query while the
 //! `diesel` logger is at debug (the seed's `db_debug`), call [`log_queries`] before opening it.

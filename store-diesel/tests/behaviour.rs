@@ -10,9 +10,10 @@ use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use dynlog_core::store::{Store, StoreRead};
 use dynlog_core::{
     Controller, DynamicLogger, Error, Level, LoggingConfig, MemoryHandler, NewConfig, NewTrigger,
-    Store, StoreRead, Trigger,
+    Trigger,
 };
 use dynlog_diesel::DieselStore;
 

@@ -6,7 +6,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use dynlog_core::{LoggingConfig, NewConfig, Store, StoreRead};
+use dynlog_core::store::{Store, StoreRead};
+use dynlog_core::{LoggingConfig, NewConfig};
 use dynlog_diesel::{DieselStore, QUERY_TARGET, log_queries};
 use log::{Level, Log, Metadata, Record};
 

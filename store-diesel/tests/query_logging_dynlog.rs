@@ -3,9 +3,8 @@
 //! global logger.
 #![allow(clippy::unwrap_used)]
 
-use dynlog_core::{
-    DynamicLogger, Level, LoggingConfig, MemoryHandler, NewConfig, Store, StoreRead,
-};
+use dynlog_core::store::{Store, StoreRead};
+use dynlog_core::{DynamicLogger, Level, LoggingConfig, MemoryHandler, NewConfig};
 use dynlog_diesel::{DieselStore, QUERY_TARGET, log_queries};
 
 #[test]

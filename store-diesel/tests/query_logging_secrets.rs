@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::{Mutex, MutexGuard};
 
-use dynlog_core::AccountStore;
+use dynlog_core::store::AccountStore;
 use dynlog_diesel::{DieselStore, QUERY_TARGET, log_queries};
 use log::{Level, Log, Metadata, Record};
 

@@ -17,9 +17,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::Utc;
-use dynlog_core::{
-    Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger, NullHandler, Store,
-};
+use dynlog_core::handler::NullHandler;
+use dynlog_core::store::Store;
+use dynlog_core::{Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger};
 use dynlog_diesel::DieselStore;
 use dynlog_redis::RedisPropagator;
 

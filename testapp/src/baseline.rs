@@ -1,6 +1,7 @@
 //! The testapp's baseline: its handlers, filters and loggers, declared in code.
 
-use dynlog_core::{ConsoleHandler, DynamicLogger, FileHandler, MemoryHandler, NullHandler, Result};
+use dynlog_core::handler::{ConsoleHandler, FileHandler, NullHandler};
+use dynlog_core::{DynamicLogger, MemoryHandler, Result};
 use log::Record;
 
 /// Words the `polite` filter keeps out of the logs.

@@ -5,7 +5,8 @@ use std::thread;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, get, web};
-use dynlog_core::{Level, validate_logger_name};
+use dynlog_core::Level;
+use dynlog_core::model::validate_logger_name;
 
 /// The job's target: a trigger that puts it at debug shows its debug records at once.
 pub(crate) const JOB_TARGET: &str = "dynlog_testapp::jobs::import";

@@ -12,10 +12,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, get, web};
-use dynlog_core::{
-    AccountStore, Controller, LocalPropagator, MemoryHandler, NoopPropagator, PollingPropagator,
-    Propagator, redact_url,
-};
+use dynlog_core::propagate::{LocalPropagator, NoopPropagator, PollingPropagator, Propagator};
+use dynlog_core::redact::redact_url;
+use dynlog_core::store::AccountStore;
+use dynlog_core::{Controller, MemoryHandler};
 use dynlog_diesel::DieselStore;
 
 use crate::settings::{PropagatorKind, Settings};

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use dynlog_core::redact_url;
+use dynlog_core::redact::redact_url;
 
 /// A setting that could not be read.
 #[derive(Debug, thiserror::Error)]

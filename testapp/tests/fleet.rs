@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use dynlog_core::{LoggingConfig, NewConfig, NewTrigger, Store, StoreRead};
+use dynlog_core::store::{Store, StoreRead};
+use dynlog_core::{LoggingConfig, NewConfig, NewTrigger};
 use dynlog_diesel::DieselStore;
 
 use common::{Instance, free_port, wait_for};

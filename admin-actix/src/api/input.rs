@@ -2,7 +2,8 @@
 //! naming its field (by `serde_path_to_error`).
 
 use chrono::{DateTime, Duration, Utc};
-use dynlog_core::{ConfigId, LoggingConfig, MAX_BODY, NewConfig, NewTrigger};
+use dynlog_core::model::{ConfigId, MAX_BODY};
+use dynlog_core::{LoggingConfig, NewConfig, NewTrigger};
 use serde::de::{self, DeserializeOwned, IgnoredAny, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;

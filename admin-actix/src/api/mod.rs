@@ -11,7 +11,9 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Duration;
-use dynlog_core::{AccountStore, AuditQuery, ConfigId, Controller, LoggingConfig, TriggerId};
+use dynlog_core::model::{ConfigId, TriggerId};
+use dynlog_core::store::{AccountStore, AuditQuery};
+use dynlog_core::{Controller, LoggingConfig};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -241,10 +243,12 @@ async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Byt
     let (config, trigger) = with_actor(&req, &c, move |c, actor| {
         let input = input::read::<DebugInput>(&body)?;
         let target = crate::input::config_name(&input.target).to_string();
-        dynlog_core::validate_logger_name(&target).map_err(|e| dynlog_core::Error::Invalid {
-            field: "target",
-            value: target.chars().take(64).collect(),
-            reason: e.to_string(),
+        dynlog_core::model::validate_logger_name(&target).map_err(|e| {
+            dynlog_core::Error::Invalid {
+                field: "target",
+                value: target.chars().take(64).collect(),
+                reason: e.to_string(),
+            }
         })?;
         Ok(c.debug_target(actor, &target, Duration::minutes(i64::from(input.minutes)))?)
     })

@@ -3,7 +3,7 @@
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
-use dynlog_core::{Account, AccountStore};
+use dynlog_core::store::{Account, AccountStore};
 use subtle::ConstantTimeEq;
 
 use super::pool::{hashing, hashing_async};

@@ -6,7 +6,7 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Utc};
-use dynlog_core::Account;
+use dynlog_core::store::Account;
 use subtle::ConstantTimeEq;
 
 /// The session cookie's name.

@@ -148,7 +148,7 @@ pub(super) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, bo
     let accounts = state.accounts.clone();
     let made = ctx
         .submit(move |_| {
-            dynlog_core::validate_name("token name", &name)?;
+            dynlog_core::model::validate_name("token name", &name)?;
             crate::register_token(&*accounts, &actor, &name, &secret)
         })
         .await?;

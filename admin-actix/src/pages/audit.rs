@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use askama::Template;
-use dynlog_core::AuditQuery;
+use dynlog_core::store::AuditQuery;
 
 use super::Page;
 use super::frame::{Ctx, Frame, html, when};

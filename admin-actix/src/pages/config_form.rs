@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
-use dynlog_core::{Error, HandlerOverride, Level, LoggerSpec, LoggingConfig, Preview};
+use dynlog_core::logger::Preview;
+use dynlog_core::model::{HandlerOverride, LoggerSpec};
+use dynlog_core::{Error, Level, LoggingConfig};
 
 use super::LEVELS;
 use super::frame::{Ctx, Form, Frame};
@@ -250,7 +252,7 @@ const MAX_ROWS: usize = 100_000;
 /// rows marked for removal.
 pub(super) fn config_from_form(
     form: &Form,
-    registry: &dynlog_core::Registry,
+    registry: &dynlog_core::model::Registry,
 ) -> Result<LoggingConfig, Error> {
     let mut config = LoggingConfig::default();
     for handler in registry.handlers() {
@@ -288,7 +290,7 @@ pub(super) fn config_from_form(
             continue;
         }
         let name = form.text(&key("name"));
-        let level = dynlog_core::LoggerLevel::parse_optional(
+        let level = dynlog_core::model::LoggerLevel::parse_optional(
             form.get(&key("level")).unwrap_or(""),
             &format!("level of logger {name:?}"),
         )?;
@@ -342,8 +344,11 @@ pub(super) fn config_from_form(
 
 /// What decides a level, in words: the baseline, a config (named when known), the default, or
 /// the parent it is inherited from.
-pub(crate) fn decided_by(source: &dynlog_core::LevelSource, config: Option<&str>) -> String {
-    use dynlog_core::{LevelOrigin, LevelSource};
+pub(crate) fn decided_by(
+    source: &dynlog_core::logger::LevelSource,
+    config: Option<&str>,
+) -> String {
+    use dynlog_core::logger::{LevelOrigin, LevelSource};
     let config = || match config {
         Some(name) => format!("config {name:?}"),
         None => "the config".to_string(),
@@ -372,7 +377,7 @@ pub(super) fn change_rows(
     before: Option<&str>,
     after: Option<&str>,
 ) -> Vec<ChangeRow> {
-    let view = |v: &dynlog_core::LoggerView, config: Option<&str>| {
+    let view = |v: &dynlog_core::logger::LoggerView, config: Option<&str>| {
         let mut text = format!("{} ({})", v.level.as_str(), decided_by(&v.source, config));
         if !v.handlers.is_empty() {
             text.push_str(&format!(" → {}", v.handlers.join(", ")));
@@ -382,7 +387,7 @@ pub(super) fn change_rows(
         }
         text
     };
-    let handler = |v: &dynlog_core::HandlerView| {
+    let handler = |v: &dynlog_core::logger::HandlerView| {
         let mut text = v.level.as_str().to_string();
         if !v.filters.is_empty() {
             text.push_str(&format!(" [{}]", v.filters.join(", ")));

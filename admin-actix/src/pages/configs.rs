@@ -6,7 +6,8 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use dynlog_core::{ConfigId, LoggingConfig, NewConfig};
+use dynlog_core::model::ConfigId;
+use dynlog_core::{LoggingConfig, NewConfig};
 
 use super::Page;
 use super::config_form::{ConfigPage, PreviewView, change_rows, config_from_form};

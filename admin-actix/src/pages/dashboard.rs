@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use askama::Template;
 use chrono::Duration;
-use dynlog_core::{Config, ConfigId, LoggingConfig, Trigger};
+use dynlog_core::model::ConfigId;
+use dynlog_core::{Config, LoggingConfig, Trigger};
 
 use super::Page;
 use super::frame::{Ctx, Frame, html, in_words, when, when_opt};
@@ -121,7 +122,7 @@ struct DashboardPage {
     revision: i64,
     fleet: Vec<FleetRow>,
     fleet_error: Option<String>,
-    handler_errors: Vec<dynlog_core::HandlerStats>,
+    handler_errors: Vec<dynlog_core::handler::HandlerStats>,
 }
 
 /// Panels for the loggers a config sets, each with what it resolves to in `effective`.
@@ -186,7 +187,7 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
     let now = ctx.controller().now();
     let logger = ctx.controller().logger().clone();
     let baseline = logger.baseline().clone();
-    let run_view = |run: &dynlog_core::Running, since: String, until: String| {
+    let run_view = |run: &dynlog_core::controller::Running, since: String, until: String| {
         let effective = baseline.overlay(&run.config.body);
         let (panels, handlers) = panels(&run.config.body, &effective);
         RunView {

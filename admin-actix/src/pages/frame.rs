@@ -268,7 +268,7 @@ pub(super) async fn current_session(
 
 /// `session`, if the store's account still admits it.
 pub(super) async fn admitted(
-    accounts: &std::sync::Arc<dyn dynlog_core::AccountStore>,
+    accounts: &std::sync::Arc<dyn dynlog_core::store::AccountStore>,
     session: Session,
 ) -> Result<Option<Session>, AdminError> {
     let username = session.username.clone();

@@ -65,7 +65,7 @@ pub(super) async fn debug_for_an_hour(
 ) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let target = config_name(&form.text("target")).to_string();
-    if let Err(e) = dynlog_core::validate_logger_name(&target) {
+    if let Err(e) = dynlog_core::model::validate_logger_name(&target) {
         return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()));
     }
     let actor = ctx.actor();

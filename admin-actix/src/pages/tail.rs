@@ -59,7 +59,7 @@ impl TailSelect {
         })
     }
 
-    fn keeps(&self, r: &dynlog_core::CapturedRecord) -> bool {
+    fn keeps(&self, r: &dynlog_core::handler::CapturedRecord) -> bool {
         r.level <= self.level && r.level != Level::Off && r.target.starts_with(&self.target)
     }
 }
@@ -161,7 +161,7 @@ struct Follow {
     select: TailSelect,
     idle: u32,
     _guard: TailGuard,
-    accounts: std::sync::Arc<dyn dynlog_core::AccountStore>,
+    accounts: std::sync::Arc<dyn dynlog_core::store::AccountStore>,
     session: Session,
     checked: std::time::Instant,
 }

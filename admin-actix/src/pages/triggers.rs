@@ -7,7 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use askama::Template;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use dynlog_core::{Config, ConfigId, Error, NewTrigger, Trigger, TriggerId};
+use dynlog_core::model::{ConfigId, TriggerId};
+use dynlog_core::{Config, Error, NewTrigger, Trigger};
 
 use super::Page;
 use super::frame::{

@@ -1,7 +1,8 @@
 //! `dynlog_accounts`: the admin's accounts, their password hashes and session epochs.
 
 use diesel::prelude::*;
-use dynlog_core::{Account, Error};
+use dynlog_core::Error;
+use dynlog_core::store::Account;
 
 use super::{TxResult, audit};
 use crate::connection::{AnyConnection, MultiBackend};

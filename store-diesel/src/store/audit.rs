@@ -1,7 +1,7 @@
 //! `dynlog_audit`: one entry per change, appended in the change's transaction.
 
 use diesel::prelude::*;
-use dynlog_core::{AuditEntry, AuditQuery};
+use dynlog_core::store::{AuditEntry, AuditQuery};
 use serde::Serialize;
 
 use super::TxResult;

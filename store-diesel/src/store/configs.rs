@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use dynlog_core::{Config, ConfigId, Error, LoggingConfig, NewConfig, Result, check_version};
+use dynlog_core::model::ConfigId;
+use dynlog_core::store::check_version;
+use dynlog_core::{Config, Error, LoggingConfig, NewConfig, Result};
 
 use super::triggers::TriggerRow;
 use super::{TxError, TxResult, audit};

@@ -15,10 +15,11 @@ use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
-use dynlog_core::{
-    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Config, ConfigId, Error, NewConfig,
-    NewTrigger, Result, Snapshot, Store, StoreRead, Trigger, TriggerId, Written, validate_name,
+use dynlog_core::model::{ConfigId, TriggerId, validate_name};
+use dynlog_core::store::{
+    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
 };
+use dynlog_core::{Config, Error, NewConfig, NewTrigger, Result, Trigger};
 
 use crate::connection::{AnyConnection, Backend, DbPool, open_pool};
 use crate::schema::dynlog_revision;
@@ -92,7 +93,7 @@ impl DieselStore {
         Ok(DieselStore {
             pool,
             backend,
-            url: dynlog_core::redact_url(url),
+            url: dynlog_core::redact::redact_url(url),
         })
     }
 

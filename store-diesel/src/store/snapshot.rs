@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use dynlog_core::{Config, Result, Snapshot, Trigger};
+use dynlog_core::store::Snapshot;
+use dynlog_core::{Config, Result, Trigger};
 
 use super::configs::ConfigRow;
 use super::triggers::TriggerRow;

@@ -1,7 +1,8 @@
 //! `dynlog_api_tokens`: the admin's API tokens, kept as hashes.
 
 use diesel::prelude::*;
-use dynlog_core::{ApiToken, Error};
+use dynlog_core::Error;
+use dynlog_core::store::ApiToken;
 
 use super::{TxResult, audit};
 use crate::connection::{AnyConnection, MultiBackend};

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use dynlog_core::{NewTrigger, Trigger, TriggerId, check_version};
+use dynlog_core::model::TriggerId;
+use dynlog_core::store::check_version;
+use dynlog_core::{NewTrigger, Trigger};
 
 use super::{TxResult, audit, configs};
 use crate::connection::{AnyConnection, MultiBackend};
@@ -69,7 +71,7 @@ impl From<TriggerRow> for Trigger {
             is_active: row.is_active,
             start: row.start_at.map(|at| at.0),
             end: row.end_at.map(|at| at.0),
-            config_id: dynlog_core::ConfigId(row.config_id),
+            config_id: dynlog_core::model::ConfigId(row.config_id),
             version: row.version,
             updated_at: row.updated_at.0,
         }
