@@ -1,3 +1,4 @@
+// Over 600 lines: one short test per hostile try; they share one client and read best together.
 //! What a hostile client tried, each answered as it must be: concurrent guesses, over-long and
 //! invisible input, extreme numbers and dates, open redirects, a failing store seen by strangers,
 //! and errors of the API that actix itself makes.

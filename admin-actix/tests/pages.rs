@@ -1,3 +1,4 @@
+// Over 600 lines: one test per page, each through no session, a bad token, bad and good input.
 //! Every page route: without a session (to the login form, nothing stored), with a bad or missing
 //! CSRF token (refused, nothing stored), with bad input (the form again with the message, nothing
 //! stored) and with good input (stored, audited under the account, applied when current).

@@ -1,3 +1,4 @@
+// Over 600 lines: one browser session per test, and the browser helpers they share sit at the top.
 //! The admin's forms keep what the operator typed (issue 12, point 6), tried in a real browser
 //! (Debian's headless Chromium through chromedriver), typing as an operator does so that the
 //! page's script sees every key:
