@@ -4,6 +4,9 @@
 #[doc = include_str!("../guide/getting-started.md")]
 pub mod getting_started {}
 
+#[doc = include_str!("../guide/your-own-app.md")]
+pub mod your_own_app {}
+
 #[doc = include_str!("../guide/concepts.md")]
 pub mod concepts {}
 
