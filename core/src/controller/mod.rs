@@ -288,7 +288,9 @@ impl Controller {
         if due { self.reload() } else { Ok(()) }
     }
 
-    /// Stops the scheduler thread and the propagator.
+    /// Stops the scheduler thread and the propagator. The config in force stays applied: the
+    /// logger goes on as it was, with no more transitions. To end with the baseline, call
+    /// `controller.logger().apply_baseline()` after.
     pub fn stop(&self) {
         self.inner.mailbox.stop();
         self.inner.propagator.stop();

@@ -36,6 +36,8 @@ pub struct Builder {
     hooks: Vec<(String, Hook)>,
     enabled_hooks: Option<Vec<String>>,
     seen_capacity: usize,
+    /// A RUST_LOG-style spec put the root on the handler named `console`.
+    spec_console: bool,
 }
 
 impl Builder {
@@ -77,8 +79,10 @@ impl Builder {
             .loggers
             .get("")
             .is_some_and(|root| root.handlers.is_some());
-        if let (true, Some(root)) = (root_has_handlers, over.loggers.get_mut("")) {
-            root.handlers = None;
+        match (root_has_handlers, over.loggers.get_mut("")) {
+            (true, Some(root)) => root.handlers = None,
+            (false, Some(root)) => self.spec_console |= root.handlers.is_some(),
+            _ => {}
         }
         self.baseline = self.baseline.overlay(&over);
         Ok(self)
@@ -139,6 +143,16 @@ impl Builder {
             handlers.iter().map(|(n, _)| n.clone()),
             filters.iter().map(|(n, _)| n.clone()),
         );
+        if self.spec_console && !registry.has_handler("console") {
+            return Err(Error::Invalid {
+                field: "baseline spec",
+                value: "console".into(),
+                reason: "a RUST_LOG-style spec puts the root on the handler named \"console\": \
+                         declare one (.handler(\"console\", ConsoleHandler::stderr())), or give the \
+                         root its handlers in the baseline before the spec"
+                    .into(),
+            });
+        }
         self.baseline.validate(&registry)?;
         let handler_index = handlers
             .iter()
@@ -181,6 +195,7 @@ impl DynamicLogger {
     /// A builder with no handlers, no filters and an empty baseline.
     pub fn builder() -> Builder {
         Builder {
+            spec_console: false,
             handlers: Vec::new(),
             filters: Vec::new(),
             baseline: LoggingConfig::default(),
