@@ -223,7 +223,7 @@ fn invalid_configs_are_refused_and_nothing_changes() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, Error::UnknownHandler { .. }),
+        matches!(err, Error::Invalid { field: "baseline spec", .. }),
         "the spec's root uses console: {err}"
     );
 }
