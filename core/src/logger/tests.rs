@@ -223,7 +223,13 @@ fn invalid_configs_are_refused_and_nothing_changes() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, Error::Invalid { field: "baseline spec", .. }),
+        matches!(
+            err,
+            Error::Invalid {
+                field: "baseline spec",
+                ..
+            }
+        ),
         "the spec's root uses console: {err}"
     );
 }
