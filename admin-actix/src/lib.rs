@@ -200,6 +200,7 @@ impl Admin {
                     .add((header::REFERRER_POLICY, "same-origin"))
                     .add((header::CACHE_CONTROL, "no-store")),
             )
+            .wrap(actix_web::middleware::from_fn(pages::forget_shown_flash))
             .service(
                 web::scope("/api")
                     .wrap(actix_web::middleware::from_fn(api::json_errors))

@@ -50,7 +50,9 @@ async fn account_page(
         })
         .collect();
     let mut page = ctx.frame("account");
-    page.notice = notice;
+    if notice.is_some() {
+        page.notice = notice;
+    }
     Ok(html(
         status,
         &AccountPage {

@@ -11,7 +11,7 @@ use dynlog_core::{LoggingConfig, NewConfig};
 
 use super::Page;
 use super::config_form::{ConfigPage, PreviewView, change_rows, config_from_form};
-use super::frame::{Ctx, Frame, delete, html, missing_version, when};
+use super::frame::{Ctx, Frame, delete, html, missing_version, quoted, running_now, when};
 use crate::AdminState;
 
 struct ConfigRow {
@@ -167,13 +167,25 @@ async fn submit_config(
     };
     let actor = ctx.actor();
     let saved = ctx
-        .submit(move |c| match id {
-            None => c.create_config(&actor, &new),
-            Some(id) => c.update_config(&actor, id, version.ok_or_else(missing_version)?, &new),
+        .submit(move |c| {
+            let saved = match id {
+                None => c.create_config(&actor, &new)?,
+                Some(id) => {
+                    c.update_config(&actor, id, version.ok_or_else(missing_version)?, &new)?
+                }
+            };
+            let runs = c.status().current.is_some_and(|r| r.config.id == saved.id);
+            Ok::<_, dynlog_core::Error>((saved, runs))
         })
         .await?;
     Ok(match saved {
-        Ok(saved) => ctx.redirect(&format!("/configs/{}?saved=1", saved.id.0)),
+        Ok((saved, runs)) => {
+            let mut message = format!("Saved config {}", quoted(&saved.name));
+            if runs {
+                message.push_str(": it runs now, so the change is in force");
+            }
+            ctx.redirect_with(&format!("/configs/{}?saved=1", saved.id.0), &message)
+        }
         Err(e) => html(e.status(), &again(Some(e.to_string()), None, &config)),
     })
 }
@@ -186,7 +198,24 @@ pub(super) async fn delete_config(
 ) -> Page {
     let id = ConfigId(id.into_inner());
     delete(req, state, body, "/configs", move |c, actor| {
-        c.delete_config(actor, id)
+        let name = c.store().config(id)?.name;
+        let triggers = c
+            .store()
+            .triggers()?
+            .iter()
+            .filter(|t| t.config_id == id)
+            .count();
+        c.delete_config(actor, id)?;
+        let what = match triggers {
+            0 => String::new(),
+            1 => " and its trigger".into(),
+            n => format!(" and its {n} triggers"),
+        };
+        Ok(format!(
+            "Deleted config {}{what}: {}",
+            quoted(&name),
+            running_now(c)
+        ))
     })
     .await
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use dynlog_core::{Controller, Error};
@@ -127,6 +127,71 @@ pub(super) fn html(status: StatusCode, template: &impl Template) -> HttpResponse
 pub(super) struct Ctx {
     pub(super) state: web::Data<AdminState>,
     pub(super) session: Session,
+    /// The request, to mark a flash as shown (see [`forget_shown_flash`]).
+    req: HttpRequest,
+    /// What the last action said happened, carried across its redirect ([`FLASH_COOKIE`]).
+    flash: Option<String>,
+}
+
+/// The cookie carrying what an action did to the page its redirect lands on: signed, short-lived,
+/// removed once a page has shown it. The text never goes in the address.
+pub(crate) const FLASH_COOKIE: &str = "dynlog_flash";
+
+/// How long a flash waits for its page.
+const FLASH_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The most characters of a name a flash quotes: a cookie holds about 4 kB.
+const FLASH_NAME: usize = 120;
+
+/// The most bytes of a flash's encoded text.
+const FLASH_BYTES: usize = 3000;
+
+/// What ties a flash to the session that did the action: part of its CSRF token.
+fn flash_tag(session: &Session) -> &str {
+    session.csrf.get(..16).unwrap_or(&session.csrf)
+}
+
+/// Marks a request whose page showed the flash: its cookie is removed with the answer.
+struct FlashShown(actix_web::cookie::Cookie<'static>);
+
+/// `name` in quotes for a message, cut to [`FLASH_NAME`] characters.
+pub(super) fn quoted(name: &str) -> String {
+    let mut chars = name.chars();
+    let short: String = chars.by_ref().take(FLASH_NAME).collect();
+    if chars.next().is_some() {
+        format!("\u{201c}{short}…\u{201d}")
+    } else {
+        format!("\u{201c}{short}\u{201d}")
+    }
+}
+
+/// What runs now, in words: "config “x” runs now" or "the baseline runs now".
+pub(super) fn running_now(controller: &Controller) -> String {
+    match controller.status().current {
+        Some(run) => format!("config {} runs now", quoted(&run.config.name)),
+        None => "the baseline runs now".into(),
+    }
+}
+
+/// Removes the flash cookie from the answer of a page that showed it, unless the answer sets a
+/// new one.
+pub(crate) async fn forget_shown_flash(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let removal = res
+        .request()
+        .extensions_mut()
+        .remove::<FlashShown>()
+        .map(|shown| shown.0);
+    if let Some(removal) = removal {
+        let sets_new = res.response().cookies().any(|c| c.name() == FLASH_COOKIE);
+        if !sets_new {
+            res.response_mut().add_cookie(&removal)?;
+        }
+    }
+    Ok(res)
 }
 
 impl Ctx {
@@ -138,6 +203,18 @@ impl Ctx {
         match current_session(req, state).await? {
             Some(session) => Ok(Ctx {
                 state: state.clone(),
+                req: req.clone(),
+                flash: state
+                    .cookies
+                    .read(req, FLASH_COOKIE)
+                    .and_then(|v| {
+                        let (tag, text) = v.split_once('|')?;
+                        // Only the session that did the action is told.
+                        auth::same(tag, flash_tag(&session))
+                            .then(|| form_urlencoded::parse(text.as_bytes()).next())?
+                            .map(|(text, _)| text.into_owned())
+                    })
+                    .filter(|text| !text.is_empty()),
                 session,
             }),
             None => {
@@ -172,13 +249,19 @@ impl Ctx {
         }
     }
 
+    /// The frame of the page, with the flash if there is one (then marked shown).
     pub(super) fn frame(&self, section: &'static str) -> Frame {
+        if self.flash.is_some() {
+            self.req
+                .extensions_mut()
+                .insert(FlashShown(self.state.cookies.removal(FLASH_COOKIE)));
+        }
         Frame {
             base: self.state.base.clone(),
             user: Some(self.session.username.clone()),
             csrf: self.session.csrf.clone(),
             section,
-            notice: None,
+            notice: self.flash.clone(),
         }
     }
 
@@ -237,6 +320,30 @@ impl Ctx {
         HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("{}{path}", self.state.base)))
             .finish()
+    }
+
+    /// A 303 to `path` under the admin, whose page says `message` (in a flash cookie).
+    pub(super) fn redirect_with(&self, path: &str, message: &str) -> HttpResponse {
+        let mut response = self.redirect(path);
+        // Cut to what a cookie holds once encoded (at most 9 bytes a character).
+        let mut budget = FLASH_BYTES;
+        let message: String = message
+            .chars()
+            .take_while(|c| {
+                budget = budget.saturating_sub(c.len_utf8() * 3);
+                budget > 0
+            })
+            .collect();
+        let value = format!(
+            "{}|{}",
+            flash_tag(&self.session),
+            form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()
+        );
+        let cookie = self.state.cookies.make(FLASH_COOKIE, value, FLASH_TTL);
+        if let Err(e) = response.add_cookie(&cookie) {
+            log::warn!(target: "dynlog::admin", "setting a flash: {e}");
+        }
+        response
     }
 
     pub(super) fn actor(&self) -> String {
@@ -364,18 +471,19 @@ pub(super) fn minute(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// A delete posted from a page: checked, done, and back to the list.
+/// A delete posted from a page: checked, done, and back to the list, which says what `f` says
+/// it did.
 pub(super) async fn delete(
     req: HttpRequest,
     state: web::Data<AdminState>,
     body: Bytes,
     list: &str,
-    f: impl FnOnce(&Controller, &str) -> dynlog_core::Result<()> + Send + 'static,
+    f: impl FnOnce(&Controller, &str) -> dynlog_core::Result<String> + Send + 'static,
 ) -> Page {
     let (ctx, _) = Ctx::posted(&req, &state, &body).await?;
     let actor = ctx.actor();
-    ctx.block(move |c| f(c, &actor)).await?;
-    Ok(ctx.redirect(list))
+    let message = ctx.block(move |c| f(c, &actor)).await?;
+    Ok(ctx.redirect_with(list, &message))
 }
 
 #[cfg(test)]

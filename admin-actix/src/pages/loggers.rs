@@ -8,9 +8,9 @@ use chrono::Duration;
 
 use super::Page;
 use super::config_form::decided_by;
-use super::frame::{Ctx, Frame, html};
+use super::frame::{Ctx, Frame, html, quoted};
 use crate::AdminState;
-use crate::input::config_name;
+use crate::input::{config_name, form_name};
 
 struct TargetRow {
     target: String,
@@ -69,8 +69,15 @@ pub(super) async fn debug_for_an_hour(
         return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()));
     }
     let actor = ctx.actor();
-    let (_, trigger) = ctx
+    let message_target = target.clone();
+    let (config, trigger) = ctx
         .block(move |c| c.debug_target(&actor, &target, Duration::hours(1)))
         .await?;
-    Ok(ctx.redirect(&format!("/triggers?saved={}", trigger.id.0)))
+    let message = format!(
+        "Debugging {} for 1 h: config {} and trigger {}",
+        quoted(form_name(&message_target)),
+        quoted(&config.name),
+        quoted(&trigger.name)
+    );
+    Ok(ctx.redirect_with(&format!("/triggers?saved={}", trigger.id.0), &message))
 }

@@ -16,7 +16,7 @@ mod triggers;
 use actix_web::{HttpResponse, web};
 
 pub(crate) use config_form::decided_by;
-pub(crate) use frame::PageError;
+pub(crate) use frame::{PageError, forget_shown_flash};
 pub use tail::MAX_TAILS;
 pub(crate) use tail::TailCounts;
 

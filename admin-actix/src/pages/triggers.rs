@@ -12,7 +12,8 @@ use dynlog_core::{Config, Error, NewTrigger, Trigger};
 
 use super::Page;
 use super::frame::{
-    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, when, when_opt,
+    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, quoted, running_now, when,
+    when_opt,
 };
 use crate::AdminState;
 use crate::error::Error as AdminError;
@@ -314,16 +315,20 @@ async fn submit_trigger(
     let saved = ctx
         .submit(move |c| {
             let new = parsed?;
-            match id {
-                None => c.create_trigger(&actor, &new),
+            let trigger = match id {
+                None => c.create_trigger(&actor, &new)?,
                 Some(id) => {
-                    c.update_trigger(&actor, id, version.ok_or_else(missing_version)?, &new)
+                    c.update_trigger(&actor, id, version.ok_or_else(missing_version)?, &new)?
                 }
-            }
+            };
+            Ok::<_, Error>((trigger, running_now(c)))
         })
         .await?;
     match saved {
-        Ok(trigger) => Ok(ctx.redirect(&format!("/triggers?saved={}", trigger.id.0))),
+        Ok((trigger, runs)) => Ok(ctx.redirect_with(
+            &format!("/triggers?saved={}", trigger.id.0),
+            &format!("Saved trigger {}: {runs}", quoted(&trigger.name)),
+        )),
         Err(e) => {
             let configs = ctx.block(|c| c.store().configs()).await?;
             // A missing config is a bad choice in the form, not a missing page.
@@ -361,14 +366,25 @@ pub(super) async fn toggle_trigger(
     let id = TriggerId(id.into_inner());
     let actor = ctx.actor();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    ctx.block(move |c| {
-        let version = version.ok_or_else(missing_version)?;
-        // The version says which state the page showed; a stale one is refused.
-        let t = c.store().trigger(id)?;
-        c.set_trigger_active(&actor, id, version, !t.is_active)
-    })
-    .await?;
-    Ok(ctx.redirect("/triggers"))
+    let message = ctx
+        .block(move |c| {
+            let version = version.ok_or_else(missing_version)?;
+            // The version says which state the page showed; a stale one is refused.
+            let t = c.store().trigger(id)?;
+            let t = c.set_trigger_active(&actor, id, version, !t.is_active)?;
+            Ok(format!(
+                "Trigger {} {}: {}",
+                quoted(&t.name),
+                if t.is_active {
+                    "activated"
+                } else {
+                    "deactivated"
+                },
+                running_now(c)
+            ))
+        })
+        .await?;
+    Ok(ctx.redirect_with("/triggers", &message))
 }
 
 pub(super) async fn delete_trigger(
@@ -379,7 +395,13 @@ pub(super) async fn delete_trigger(
 ) -> Page {
     let id = TriggerId(id.into_inner());
     delete(req, state, body, "/triggers", move |c, actor| {
-        c.delete_trigger(actor, id)
+        let name = c.store().trigger(id)?.name;
+        c.delete_trigger(actor, id)?;
+        Ok(format!(
+            "Deleted trigger {}: {}",
+            quoted(&name),
+            running_now(c)
+        ))
     })
     .await
 }
