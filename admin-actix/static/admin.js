@@ -76,27 +76,77 @@ document.addEventListener("DOMContentLoaded", () => {
     if (time.dateTime) time.title = `${new Date(time.dateTime).toLocaleString()} (${zone})`;
   });
 
-  // The live tail: records as they arrive.
+  // The live tail: opens at the newest record and follows as records arrive, unless paused
+  // (then they are counted and kept, and appended on resume).
   const tail = document.getElementById("tail");
   if (tail && window.EventSource) {
     const rows = tail.querySelector("tbody");
+    const box = document.getElementById("tail-box") || tail;
     const state = document.getElementById("tail-state");
+    const empty = document.getElementById("tail-empty");
+    const pause = document.getElementById("tail-pause");
+    const running = document.getElementById("tail-running");
+    const KEEP = 1000;
+    let paused = false;
+    let held = [];
+    let counted = 0;
+    let live = false;
+    const atBottom = () => box.scrollHeight - box.clientHeight - box.scrollTop < 40;
+    const toBottom = () => { box.scrollTop = box.scrollHeight; };
+    const say = () => {
+      if (!state) return;
+      if (paused) state.textContent = `paused: ${counted} new`;
+      else state.textContent = live ? "live" : "reconnecting…";
+    };
+    const append = (records) => {
+      if (records.length === 0) return;
+      const follow = atBottom();
+      for (const r of records) {
+        const row = document.createElement("tr");
+        row.className = `level-${r.level}`;
+        for (const value of [r.seq, r.at, r.level, r.target, r.message]) {
+          const cell = document.createElement("td");
+          cell.textContent = value;
+          row.appendChild(cell);
+        }
+        rows.appendChild(row);
+      }
+      while (rows.children.length > KEEP) rows.removeChild(rows.firstChild);
+      if (empty) empty.hidden = true;
+      if (follow) toBottom();
+    };
+    toBottom();
+    if (pause) {
+      pause.hidden = false;
+      pause.addEventListener("click", () => {
+        paused = !paused;
+        pause.textContent = paused ? "Resume" : "Pause";
+        pause.setAttribute("aria-pressed", String(paused));
+        if (!paused) {
+          const records = held;
+          held = [];
+          counted = 0;
+          append(records);
+          toBottom();
+        }
+        say();
+      });
+    }
     const source = new EventSource(tail.dataset.events);
-    source.onopen = () => { if (state) state.textContent = "live"; };
-    source.onerror = () => { if (state) state.textContent = "reconnecting…"; };
+    source.onopen = () => { live = true; say(); };
+    source.onerror = () => { live = false; say(); };
+    source.addEventListener("window", (event) => {
+      if (running) running.textContent = JSON.parse(event.data).running;
+    });
     source.onmessage = (event) => {
       const r = JSON.parse(event.data);
-      const row = document.createElement("tr");
-      row.className = `level-${r.level}`;
-      for (const value of [r.seq, r.at, r.level, r.target, r.message]) {
-        const cell = document.createElement("td");
-        cell.textContent = value;
-        row.appendChild(cell);
-      }
-      rows.appendChild(row);
-      while (rows.children.length > 1000) rows.removeChild(rows.firstChild);
-      if (window.innerHeight + window.scrollY >= document.body.offsetHeight - 80) {
-        window.scrollTo(0, document.body.scrollHeight);
+      if (paused) {
+        held.push(r);
+        counted += 1;
+        if (held.length > KEEP) held.shift();
+        say();
+      } else {
+        append([r]);
       }
     };
   }

@@ -1,4 +1,10 @@
 //! The live tail: the in-memory handler's records, as a page and as server-sent events.
+//!
+//! The page shows the newest records kept (newest at the bottom) and the window running now;
+//! the stream follows with what arrives after them. Both keep only what the filter keeps: a
+//! level, a target (starting with or containing some text), a message text (contained,
+//! whatever the case), and, unless asked for, none of the admin's own records (its requests in
+//! the web server's access log and its `dynlog::admin` target).
 
 use std::time::Duration as StdDuration;
 
@@ -7,9 +13,10 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use dynlog_core::{Error, Level, MemoryHandler};
+use dynlog_core::handler::CapturedRecord;
+use dynlog_core::{Controller, Error, Level, MemoryHandler};
 
-use super::frame::{Ctx, Frame, admitted, html};
+use super::frame::{Ctx, Frame, admitted, html, quoted};
 use super::{LEVELS, Page};
 use crate::AdminState;
 use crate::auth::Session;
@@ -23,6 +30,37 @@ struct TailRow {
     message: String,
 }
 
+/// The window running now, as the top of the tail shows it.
+struct WindowView {
+    trigger: String,
+    trigger_id: i64,
+    config: String,
+    config_id: i64,
+}
+
+impl WindowView {
+    fn of(controller: &Controller) -> Option<WindowView> {
+        controller.status().current.map(|run| WindowView {
+            trigger: run.trigger.name,
+            trigger_id: run.trigger.id.0,
+            config: run.config.name,
+            config_id: run.config.id.0,
+        })
+    }
+
+    /// In words, for the stream: "config “x” by trigger “y”".
+    fn words(window: Option<&WindowView>) -> String {
+        match window {
+            Some(w) => format!(
+                "config {} by trigger {}",
+                quoted(&w.config),
+                quoted(&w.trigger)
+            ),
+            None => "the baseline".into(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "tail.html")]
 struct TailPage {
@@ -31,36 +69,144 @@ struct TailPage {
     levels: &'static [&'static str],
     level: String,
     target: String,
+    contains: bool,
+    text: String,
+    hide_admin: bool,
+    max_filter: usize,
+    window: Option<WindowView>,
+    kept: usize,
     rows: Vec<TailRow>,
-    last_seq: u64,
+    events: String,
 }
 
 #[derive(serde::Deserialize)]
 pub(super) struct TailFilter {
     level: Option<String>,
     target: Option<String>,
+    /// How the target matches: `prefix` (the default) or `contains`.
+    #[serde(rename = "match")]
+    how: Option<String>,
+    text: Option<String>,
+    /// The checkbox hiding the admin's own records; it counts once the filter form was sent
+    /// (`form` is there), and before that they are hidden.
+    hide_admin: Option<String>,
+    form: Option<String>,
     after: Option<u64>,
 }
 
-/// Which records a tail shows: at `level` or more severe, under a target prefix.
+/// The longest target or text a filter takes, in characters.
+const MAX_FILTER: usize = 200;
+
+/// The target of the web server's access log (actix-web's `Logger`).
+const ACCESS_LOG: &str = "actix_web::middleware::logger";
+/// The admin's own target.
+const ADMIN_TARGET: &str = "dynlog::admin";
+
+/// Which records a tail shows: at `level` or more severe, under a target prefix (or containing
+/// a target text), with a message containing `text` whatever the case, and without the admin's
+/// own records when `hide_admin`.
 #[derive(Clone)]
 struct TailSelect {
     level: Level,
     target: String,
+    contains: bool,
+    /// Lower case.
+    text: String,
+    hide_admin: bool,
+    /// The admin's path, whose requests are its own.
+    base: String,
+}
+
+/// A filter's text, trimmed, refused when longer than [`MAX_FILTER`] characters.
+fn bounded(value: Option<&str>, field: &'static str) -> Result<String, Error> {
+    let value = value.unwrap_or("").trim();
+    let length = value.chars().count();
+    if length > MAX_FILTER {
+        return Err(Error::Invalid {
+            field,
+            value: format!("of {length} characters"),
+            reason: format!("a filter is at most {MAX_FILTER} characters"),
+        });
+    }
+    Ok(value.to_string())
 }
 
 impl TailSelect {
-    fn new(q: &TailFilter) -> Result<TailSelect, Error> {
+    fn new(q: &TailFilter, base: &str) -> Result<TailSelect, Error> {
         let level = Level::parse_optional(q.level.as_deref().unwrap_or(""), "level")?
             .unwrap_or(Level::Trace);
+        let contains = match q.how.as_deref().unwrap_or("") {
+            "" | "prefix" => false,
+            "contains" => true,
+            other => {
+                return Err(Error::Invalid {
+                    field: "match",
+                    value: other.chars().take(20).collect(),
+                    reason: "the target matches by \"prefix\" or \"contains\"".into(),
+                });
+            }
+        };
         Ok(TailSelect {
             level,
-            target: q.target.clone().unwrap_or_default().trim().to_string(),
+            target: bounded(q.target.as_deref(), "target")?,
+            contains,
+            text: bounded(q.text.as_deref(), "text")?.to_lowercase(),
+            hide_admin: q.hide_admin.is_some() || q.form.is_none(),
+            base: base.to_string(),
         })
     }
 
-    fn keeps(&self, r: &dynlog_core::handler::CapturedRecord) -> bool {
-        r.level <= self.level && r.level != Level::Off && r.target.starts_with(&self.target)
+    fn keeps(&self, r: &CapturedRecord) -> bool {
+        r.level <= self.level
+            && r.level != Level::Off
+            && if self.contains {
+                r.target.contains(&self.target)
+            } else {
+                r.target.starts_with(&self.target)
+            }
+            && (self.text.is_empty() || r.message.to_lowercase().contains(&self.text))
+            && !(self.hide_admin && self.is_admins(r))
+    }
+
+    /// The admin's own record: under its target, or its request in the access log (the request
+    /// line, `"GET /admin/tail HTTP/1.1"`, is under the admin's path).
+    fn is_admins(&self, r: &CapturedRecord) -> bool {
+        if r.target == ADMIN_TARGET || r.target.starts_with("dynlog::admin::") {
+            return true;
+        }
+        if r.target != ACCESS_LOG {
+            return false;
+        }
+        let base = self.base.trim_end_matches('/');
+        let path = r
+            .message
+            .split('"')
+            .nth(1)
+            .and_then(|line| line.split(' ').nth(1));
+        match path {
+            Some(path) => {
+                base.is_empty()
+                    || path == base
+                    || path
+                        .strip_prefix(base)
+                        .is_some_and(|rest| rest.starts_with(['/', '?']))
+            }
+            None => false,
+        }
+    }
+
+    /// The query string of the same filter, for the stream and links.
+    fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("level", self.level.as_str())
+            .append_pair("target", &self.target)
+            .append_pair("match", if self.contains { "contains" } else { "prefix" })
+            .append_pair("text", &self.text)
+            .append_pair("form", "1");
+        if self.hide_admin {
+            q.append_pair("hide_admin", "on");
+        }
+        q.finish()
     }
 }
 
@@ -72,7 +218,7 @@ pub(super) async fn tail(
     q: web::Query<TailFilter>,
 ) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
-    let select = TailSelect::new(&q)
+    let select = TailSelect::new(&q, &state.base)
         .map_err(|e| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let records = state
         .tail
@@ -94,6 +240,11 @@ pub(super) async fn tail(
         })
         .collect();
     rows.reverse();
+    let events = format!(
+        "{}/tail/events?{}&after={last_seq}",
+        state.base,
+        select.query()
+    );
     Ok(html(
         StatusCode::OK,
         &TailPage {
@@ -101,15 +252,22 @@ pub(super) async fn tail(
             available: state.tail.is_some(),
             levels: &LEVELS[1..],
             level: select.level.as_str().to_string(),
+            contains: select.contains,
+            text: q.text.as_deref().unwrap_or("").trim().to_string(),
+            hide_admin: select.hide_admin,
+            max_filter: MAX_FILTER,
+            window: WindowView::of(&ctx.controller()),
+            kept: records.len(),
             target: select.target,
             rows,
-            last_seq,
+            events,
         },
     ))
 }
-
 /// Server-sent events: each record after `after` that the filter keeps, as JSON, as it arrives
-/// (the ring is read every 200 ms; a comment every 15 s keeps proxies from closing the stream).
+/// (the ring is read every 200 ms; a comment every 15 s keeps proxies from closing the stream);
+/// and a `window` event, `{"running": "config “x” by trigger “y”"}` or `"the baseline"`, when
+/// the window running changes (checked with the session, every few seconds).
 /// The most live tail streams one session may hold open at once.
 pub const MAX_TAILS: usize = 3;
 /// How often a live tail checks that its session still holds.
@@ -160,6 +318,9 @@ struct Follow {
     seq: u64,
     select: TailSelect,
     idle: u32,
+    controller: Controller,
+    /// The trigger and config running when last checked.
+    window: Option<(i64, i64)>,
     _guard: TailGuard,
     accounts: std::sync::Arc<dyn dynlog_core::store::AccountStore>,
     session: Session,
@@ -172,7 +333,7 @@ pub(super) async fn tail_events(
     q: web::Query<TailFilter>,
 ) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
-    let select = TailSelect::new(&q)
+    let select = TailSelect::new(&q, &state.base)
         .map_err(|e| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let Some(memory) = state.tail.clone() else {
         return Err(ctx.error(
@@ -180,8 +341,14 @@ pub(super) async fn tail_events(
             "this instance keeps no records in memory",
         ));
     };
-    let after = q
-        .after
+    // A browser reconnecting goes on after the last record it had, not the page's.
+    let resumed = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let after = resumed
+        .or(q.after)
         .unwrap_or_else(|| memory.snapshot().last().map_or(0, |r| r.seq));
     let Some(guard) = TailGuard::open(&state.tails, &ctx.session.csrf) else {
         return Err(ctx.error(
@@ -194,6 +361,8 @@ pub(super) async fn tail_events(
         seq: after,
         select,
         idle: 0,
+        window: WindowView::of(&ctx.controller()).map(|w| (w.trigger_id, w.config_id)),
+        controller: ctx.controller(),
         _guard: guard,
         accounts: ctx.state.accounts.clone(),
         session: ctx.session.clone(),
@@ -201,19 +370,27 @@ pub(super) async fn tail_events(
     };
     let stream = futures_util::stream::unfold(follow, |mut f| async move {
         loop {
-            // The session is checked again every few seconds: the stream ends with it.
+            let mut out = String::new();
+            // The session is checked again every few seconds: the stream ends with it. The
+            // window running is looked at then too.
             if f.checked.elapsed() >= TAIL_RECHECK {
                 f.checked = std::time::Instant::now();
                 match admitted(&f.accounts, f.session.clone()).await {
                     Ok(Some(_)) => {}
                     _ => return None,
                 }
+                let window = WindowView::of(&f.controller);
+                let key = window.as_ref().map(|w| (w.trigger_id, w.config_id));
+                if key != f.window {
+                    f.window = key;
+                    let data = serde_json::json!({ "running": WindowView::words(window.as_ref()) });
+                    out.push_str(&format!("event: window\ndata: {data}\n\n"));
+                }
             }
             let fresh = f.memory.since(f.seq);
             if let Some(last) = fresh.last() {
                 f.seq = last.seq;
             }
-            let mut out = String::new();
             for r in fresh.iter().filter(|r| f.select.keeps(r)) {
                 let data = serde_json::json!({
                     "seq": r.seq,
