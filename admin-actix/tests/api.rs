@@ -77,6 +77,8 @@ async fn every_route_requires_a_valid_token() {
         ("POST", "/admin/api/import"),
         ("POST", "/admin/api/debug"),
         ("POST", "/admin/api/triggers/1/active"),
+        ("POST", "/admin/api/triggers/1/stop"),
+        ("POST", "/admin/api/triggers/1/extend"),
     ] {
         for auth in [None, Some("Bearer wrong"), Some("Basic abc")] {
             let mut req = match method {
@@ -422,4 +424,156 @@ async fn scripts_debug_a_target_and_switch_triggers_as_the_pages_do() {
     );
     let (status, missing) = call(&app, "POST", &uri, Some(r#"{"active": true}"#)).await;
     assert_eq!(status, 422, "{missing}");
+}
+
+#[actix_web::test]
+async fn scripts_pick_the_level_stop_a_trigger_now_and_extend_one() {
+    let c = controller();
+    let app = app!(c);
+    let (status, made) = call(
+        &app,
+        "POST",
+        "/admin/api/debug",
+        Some(r#"{"target": "myapp::db", "minutes": 15, "level": "trace"}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["config"]["name"], json!("trace myapp::db"));
+    assert_eq!(c.logger().effective_level("myapp::db"), Level::Trace);
+    for (body, field) in [
+        (r#"{"target": "myapp", "level": "info"}"#, "level"),
+        (r#"{"target": "myapp", "level": "loud"}"#, "level"),
+    ] {
+        let before = c.store().revision().unwrap();
+        let (status, error) = call(&app, "POST", "/admin/api/debug", Some(body)).await;
+        assert_eq!(status, 422, "{body}: {error}");
+        assert_eq!(error["field"], json!(field), "{body}: {error}");
+        assert_eq!(c.store().revision().unwrap(), before, "nothing stored");
+    }
+
+    // Extend: the end moves an hour later (the default), or by the minutes sent.
+    let id = made["trigger"]["id"].as_i64().unwrap();
+    let version = made["trigger"]["version"].as_i64().unwrap();
+    let end = |t: &Value| {
+        t["end"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    };
+    let extend = format!("/admin/api/triggers/{id}/extend");
+    let (status, longer) = call(
+        &app,
+        "POST",
+        &extend,
+        Some(&format!(r#"{{"version": {version}}}"#)),
+    )
+    .await;
+    assert_eq!(status, 200, "{longer}");
+    assert_eq!(
+        end(&longer) - end(&made["trigger"]),
+        chrono::Duration::hours(1)
+    );
+    let version = longer["version"].as_i64().unwrap();
+    let (status, longer2) = call(
+        &app,
+        "POST",
+        &extend,
+        Some(&format!(r#"{{"version": {version}, "minutes": 30}}"#)),
+    )
+    .await;
+    assert_eq!(status, 200, "{longer2}");
+    assert_eq!(end(&longer2) - end(&longer), chrono::Duration::minutes(30));
+    // A stale version is a conflict; bad input names its field.
+    let before = c.store().revision().unwrap();
+    let (status, stale) = call(
+        &app,
+        "POST",
+        &extend,
+        Some(&format!(r#"{{"version": {version}}}"#)),
+    )
+    .await;
+    assert_eq!(
+        (status, &stale["field"]),
+        (409, &json!("version")),
+        "{stale}"
+    );
+    let version = longer2["version"].as_i64().unwrap();
+    for (body, field, code) in [
+        (
+            format!(r#"{{"version": {version}, "minutes": 0}}"#),
+            "by",
+            422,
+        ),
+        (
+            format!(r#"{{"version": {version}, "minutes": 100000}}"#),
+            "by",
+            422,
+        ),
+        (r#"{"minutes": 60}"#.to_string(), "version", 422),
+    ] {
+        let (status, error) = call(&app, "POST", &extend, Some(&body)).await;
+        assert_eq!(
+            (status, &error["field"]),
+            (code, &json!(field)),
+            "{body}: {error}"
+        );
+    }
+    assert_eq!(c.store().revision().unwrap(), before, "nothing stored");
+
+    // Stop: the window ends now and the baseline runs; a stale version is a conflict, and a
+    // trigger no longer running is refused.
+    let stop = format!("/admin/api/triggers/{id}/stop");
+    let (status, stale) = call(
+        &app,
+        "POST",
+        &stop,
+        Some(&format!(r#"{{"version": {}}}"#, version - 1)),
+    )
+    .await;
+    assert_eq!(
+        (status, &stale["field"]),
+        (409, &json!("version")),
+        "{stale}"
+    );
+    let (status, stopped) = call(
+        &app,
+        "POST",
+        &stop,
+        Some(&format!(r#"{{"version": {version}}}"#)),
+    )
+    .await;
+    assert_eq!(status, 200, "{stopped}");
+    assert!(end(&stopped) <= chrono::Utc::now());
+    assert_eq!(c.logger().effective_level("myapp::db"), Level::Info);
+    assert!(c.status().current.is_none());
+    let version = stopped["version"].as_i64().unwrap();
+    let (status, again) = call(
+        &app,
+        "POST",
+        &stop,
+        Some(&format!(r#"{{"version": {version}}}"#)),
+    )
+    .await;
+    assert_eq!(
+        (status, &again["field"]),
+        (422, &json!("trigger")),
+        "{again}"
+    );
+    let (status, missing) = call(
+        &app,
+        "POST",
+        "/admin/api/triggers/999/stop",
+        Some(r#"{"version": 1}"#),
+    )
+    .await;
+    assert_eq!(status, 404, "{missing}");
+    let audit = c
+        .store()
+        .audit(dynlog_core::store::AuditQuery::default())
+        .unwrap();
+    assert_eq!(
+        (audit[0].actor.as_str(), audit[0].entity.as_str()),
+        ("token:ci", "trigger")
+    );
 }

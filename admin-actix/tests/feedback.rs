@@ -193,7 +193,8 @@ async fn every_action_says_what_it_did_once() {
     );
     shown_once(&mut client, "/admin/configs").await;
 
-    // Debug for an hour: the target, the config and the trigger made.
+    // Debug for an hour: the target, the level, the length, the end, the config and the
+    // trigger made; on the Loggers page.
     let page = land(
         &mut client,
         "/admin/loggers/debug",
@@ -204,11 +205,13 @@ async fn every_action_says_what_it_did_once() {
     assert_eq!(
         notice(&page),
         format!(
-            "Debugging “myapp::db” for 1 h: config “{}” and trigger “{}”",
-            run.config.name, run.trigger.name
+            "Debugging “myapp::db” at debug for 1 h, until {}: config “debug myapp::db” and \
+             trigger “debug myapp::db”",
+            run.trigger.end.unwrap().format("%Y-%m-%d %H:%M:%S")
         )
     );
-    shown_once(&mut client, "/admin/triggers").await;
+    assert!(page.body.contains("<title>Loggers"), "{}", page.body);
+    shown_once(&mut client, "/admin/loggers").await;
 }
 
 #[actix_web::test]

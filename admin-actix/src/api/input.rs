@@ -191,11 +191,34 @@ pub(super) struct ActiveInput {
     pub(super) version: i64,
 }
 
-/// `{"target", "minutes"}`: debug a target for a while (60 minutes when left out).
+/// `{"target", "minutes", "level"}`: debug a target for a while (60 minutes and debug when
+/// left out; `level` is `debug` or `trace`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DebugInput {
     pub(super) target: String,
+    #[serde(default = "an_hour")]
+    pub(super) minutes: u32,
+    #[serde(default = "debug")]
+    pub(super) level: dynlog_core::Level,
+}
+
+fn debug() -> dynlog_core::Level {
+    dynlog_core::Level::Debug
+}
+
+/// `{"version"}`: stop a running trigger now, at the version read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StopInput {
+    pub(super) version: Option<i64>,
+}
+
+/// `{"version", "minutes"}`: move a trigger's end later (60 minutes when left out).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ExtendInput {
+    pub(super) version: Option<i64>,
     #[serde(default = "an_hour")]
     pub(super) minutes: u32,
 }

@@ -20,7 +20,10 @@ use serde_json::Value;
 use crate::error::{ApiError, Error};
 use crate::sync;
 use crate::token_hash;
-use input::{ActiveInput, ConfigInput, DebugInput, ImportInput, PreviewInput, TriggerInput};
+use input::{
+    ActiveInput, ConfigInput, DebugInput, ExtendInput, ImportInput, PreviewInput, StopInput,
+    TriggerInput,
+};
 
 type Reply = Result<HttpResponse, ApiError>;
 
@@ -48,6 +51,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .route("/triggers/{id}", web::put().to(update_trigger))
     .route("/triggers/{id}", web::delete().to(delete_trigger))
     .route("/triggers/{id}/active", web::post().to(set_trigger_active))
+    .route("/triggers/{id}/stop", web::post().to(stop_trigger))
+    .route("/triggers/{id}/extend", web::post().to(extend_trigger))
     .route("/debug", web::post().to(debug_target))
     .route("/status", web::get().to(status))
     .route("/timeline", web::get().to(timeline))
@@ -237,8 +242,9 @@ async fn set_trigger_active(
     Ok(HttpResponse::Ok().json(trigger))
 }
 
-/// `POST debug` `{"target", "minutes"}`: debug a target for a while, as the Loggers page's
-/// "debug for an hour" does: a config and a trigger from now, made together. 201 with both.
+/// `POST debug` `{"target", "minutes", "level"}`: debug a target for a while (at debug or
+/// trace), as the Loggers page does: a config and a trigger from now, made together. 201 with
+/// both.
 async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let (config, trigger) = with_actor(&req, &c, move |c, actor| {
         let input = input::read::<DebugInput>(&body)?;
@@ -250,10 +256,49 @@ async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Byt
                 reason: e.to_string(),
             }
         })?;
-        Ok(c.debug_target(actor, &target, Duration::minutes(i64::from(input.minutes)))?)
+        Ok(c.debug_target_at(
+            actor,
+            &target,
+            input.level,
+            Duration::minutes(i64::from(input.minutes)),
+        )?)
     })
     .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({"config": config, "trigger": trigger})))
+}
+
+/// `POST triggers/{id}/stop` `{"version"}`: ends a running trigger's window now.
+async fn stop_trigger(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Reply {
+    let id = TriggerId(id.into_inner());
+    let trigger = with_actor(&req, &c, move |c, actor| {
+        let input = input::read::<StopInput>(&body)?;
+        Ok(c.end_trigger_now(actor, id, required_version(input.version)?)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(trigger))
+}
+
+/// `POST triggers/{id}/extend` `{"version", "minutes"}`: moves a trigger's end later (an hour
+/// when `minutes` is left out).
+async fn extend_trigger(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Reply {
+    let id = TriggerId(id.into_inner());
+    let trigger = with_actor(&req, &c, move |c, actor| {
+        let input = input::read::<ExtendInput>(&body)?;
+        let by = Duration::minutes(i64::from(input.minutes));
+        Ok(c.extend_trigger(actor, id, required_version(input.version)?, by)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(trigger))
 }
 
 async fn delete_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {

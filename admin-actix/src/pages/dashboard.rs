@@ -26,6 +26,10 @@ struct PanelView {
 struct RunView {
     trigger: String,
     trigger_id: i64,
+    /// The version its "stop now" and "extend" act on.
+    trigger_version: i64,
+    /// Whether it has an end to extend.
+    has_end: bool,
     config: String,
     config_id: i64,
     since: String,
@@ -123,6 +127,8 @@ struct DashboardPage {
     fleet: Vec<FleetRow>,
     fleet_error: Option<String>,
     handler_errors: Vec<dynlog_core::handler::HandlerStats>,
+    /// Where the Running card's "stop now" and "extend" come back to.
+    back: &'static str,
 }
 
 /// Panels for the loggers a config sets, each with what it resolves to in `effective`.
@@ -193,6 +199,8 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
         RunView {
             trigger: run.trigger.name.clone(),
             trigger_id: run.trigger.id.0,
+            trigger_version: run.trigger.version,
+            has_end: run.trigger.end.is_some(),
             config: run.config.name.clone(),
             config_id: run.config.id.0,
             since,
@@ -285,6 +293,7 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
             .into_iter()
             .filter(|h| h.errors > 0)
             .collect(),
+        back: "dashboard",
     };
     Ok(html(StatusCode::OK, &page))
 }

@@ -1,16 +1,34 @@
-//! Loggers: the targets seen, what decides each one's level, and "debug this for an hour".
+//! Loggers: the targets seen, what decides each one's level, a search, and "debug this for a
+//! while" at the level and for the time picked, with "stop now" and "extend" on the rows it
+//! runs for.
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use askama::Template;
 use chrono::Duration;
+use dynlog_core::Level;
 
 use super::Page;
 use super::config_form::decided_by;
-use super::frame::{Ctx, Frame, html, quoted};
+use super::frame::{Ctx, Frame, encode, html, quoted, when};
 use crate::AdminState;
 use crate::input::{config_name, form_name};
+
+/// The durations offered, in minutes, and their labels.
+const DURATIONS: [(i64, &str); 3] = [(15, "15 min"), (60, "1 h"), (240, "4 h")];
+
+/// The levels offered.
+const DEBUG_LEVELS: [&str; 2] = ["debug", "trace"];
+
+/// The running trigger, for a row it runs for: its "stop now" and "extend 1 h".
+#[derive(Clone)]
+struct RunningTrigger {
+    trigger_id: i64,
+    trigger: String,
+    trigger_version: i64,
+    has_end: bool,
+}
 
 struct TargetRow {
     target: String,
@@ -18,6 +36,8 @@ struct TargetRow {
     effective: &'static str,
     decided_by: String,
     handlers: String,
+    /// The running trigger, when its config sets this logger.
+    running: Option<RunningTrigger>,
 }
 
 #[derive(Template)]
@@ -25,27 +45,56 @@ struct TargetRow {
 struct LoggersPage {
     page: Frame,
     rows: Vec<TargetRow>,
+    targets: Vec<String>,
+    q: String,
+    durations: Vec<(i64, &'static str)>,
+    levels: Vec<&'static str>,
+    /// Where "stop now" and "extend" come back to.
+    back: &'static str,
 }
 
-pub(super) async fn loggers(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+#[derive(serde::Deserialize)]
+pub(super) struct Search {
+    q: Option<String>,
+}
+
+pub(super) async fn loggers(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    search: web::Query<Search>,
+) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
+    let q = search.into_inner().q.unwrap_or_default().trim().to_string();
+    let needle = q.to_lowercase();
     let logger = state.controller.logger();
-    let running = state.controller.status().current.map(|r| r.config.name);
-    let rows = logger
-        .known_targets()
-        .into_iter()
+    let current = state.controller.status().current;
+    let running_name = current.as_ref().map(|r| r.config.name.clone());
+    let running = current.as_ref().map(|r| RunningTrigger {
+        trigger_id: r.trigger.id.0,
+        trigger: r.trigger.name.clone(),
+        trigger_version: r.trigger.version,
+        has_end: r.trigger.end.is_some(),
+    });
+    let targets = logger.known_targets();
+    let rows = targets
+        .iter()
+        .filter(|target| needle.is_empty() || target.to_lowercase().contains(&needle))
         .map(|target| {
-            let view = logger.logger_view(&target);
+            let view = logger.logger_view(target);
+            let runs_for = current
+                .as_ref()
+                .is_some_and(|r| r.config.body.loggers.contains_key(target.as_str()));
             TargetRow {
                 configured: match view.configured_level {
-                    Some(level) if view.logger == target => level.as_str().to_string(),
-                    _ if view.logger == target => "as the baseline".into(),
+                    Some(level) if view.logger == *target => level.as_str().to_string(),
+                    _ if view.logger == *target => "as the baseline".into(),
                     _ => "not configured".into(),
                 },
                 effective: view.level.as_str(),
-                decided_by: decided_by(&view.source, running.as_deref()),
+                decided_by: decided_by(&view.source, running_name.as_deref()),
                 handlers: view.handlers.join(", "),
-                target,
+                running: running.clone().filter(|_| runs_for),
+                target: target.clone(),
             }
         })
         .collect();
@@ -54,11 +103,19 @@ pub(super) async fn loggers(req: HttpRequest, state: web::Data<AdminState>) -> P
         &LoggersPage {
             page: ctx.frame("loggers"),
             rows,
+            targets,
+            q,
+            durations: DURATIONS.to_vec(),
+            levels: DEBUG_LEVELS.to_vec(),
+            back: "loggers",
         },
     ))
 }
 
-pub(super) async fn debug_for_an_hour(
+/// "Debug": a config putting the target at the level picked (debug or trace), and each
+/// handler its records reach that is above it lowered to it, run by a trigger from now for the
+/// time picked (an hour when not said). Back to the Loggers page, which says what it made.
+pub(super) async fn debug_for_a_while(
     req: HttpRequest,
     state: web::Data<AdminState>,
     body: Bytes,
@@ -68,16 +125,44 @@ pub(super) async fn debug_for_an_hour(
     if let Err(e) = dynlog_core::model::validate_logger_name(&target) {
         return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()));
     }
+    let level = match form.get("level").unwrap_or("debug") {
+        "debug" | "" => Level::Debug,
+        "trace" => Level::Trace,
+        other => {
+            return Err(ctx.error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("invalid level {:?}: debug or trace", form_name(other)),
+            ));
+        }
+    };
+    let minutes = match form.text("minutes") {
+        m if m.is_empty() => "60".to_string(),
+        m => m,
+    };
+    let Some(&(minutes, length)) = DURATIONS.iter().find(|(m, _)| m.to_string() == minutes) else {
+        return Err(ctx.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "invalid duration {:?} minutes: 15, 60 or 240",
+                form_name(&minutes)
+            ),
+        ));
+    };
     let actor = ctx.actor();
     let message_target = target.clone();
     let (config, trigger) = ctx
-        .block(move |c| c.debug_target(&actor, &target, Duration::hours(1)))
+        .block(move |c| c.debug_target_at(&actor, &target, level, Duration::minutes(minutes)))
         .await?;
     let message = format!(
-        "Debugging {} for 1 h: config {} and trigger {}",
+        "Debugging {} at {level} for {length}, until {}: config {} and trigger {}",
         quoted(form_name(&message_target)),
+        trigger.end.map(when).unwrap_or_default(),
         quoted(&config.name),
         quoted(&trigger.name)
     );
-    Ok(ctx.redirect_with(&format!("/triggers?saved={}", trigger.id.0), &message))
+    let back = match form.text("q") {
+        q if q.is_empty() => "/loggers".to_string(),
+        q => format!("/loggers?q={}", encode(&q)),
+    };
+    Ok(ctx.redirect_with(&back, &message))
 }

@@ -59,8 +59,16 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             "/triggers/{id}/delete",
             web::post().to(triggers::delete_trigger),
         )
+        .route(
+            "/triggers/{id}/stop",
+            web::post().to(triggers::stop_trigger),
+        )
+        .route(
+            "/triggers/{id}/extend",
+            web::post().to(triggers::extend_trigger),
+        )
         .route("/loggers", web::get().to(loggers::loggers))
-        .route("/loggers/debug", web::post().to(loggers::debug_for_an_hour))
+        .route("/loggers/debug", web::post().to(loggers::debug_for_a_while))
         .route("/audit", web::get().to(audit::audit))
         .route("/account", web::get().to(account::account))
         .route(

@@ -405,3 +405,77 @@ pub(super) async fn delete_trigger(
     })
     .await
 }
+
+/// Where "stop now" and "extend" go back to: the page they were pressed on.
+fn back_to(form: &Form) -> &'static str {
+    match form.get("back") {
+        Some("dashboard") => "/",
+        Some("loggers") => "/loggers",
+        _ => "/triggers",
+    }
+}
+
+/// "Stop now": ends a running trigger's window now, at the version the page showed.
+pub(super) async fn stop_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let id = TriggerId(id.into_inner());
+    let actor = ctx.actor();
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let message = ctx
+        .block(move |c| {
+            let version = version.ok_or_else(missing_version)?;
+            let t = c.end_trigger_now(&actor, id, version)?;
+            Ok(format!(
+                "Stopped trigger {}: {}",
+                quoted(&t.name),
+                running_now(c)
+            ))
+        })
+        .await?;
+    Ok(ctx.redirect_with(back_to(&form), &message))
+}
+
+/// "Extend 1 h": moves a trigger's end later (`minutes`, an hour when not said), at the version
+/// the page showed.
+pub(super) async fn extend_trigger(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let id = TriggerId(id.into_inner());
+    let actor = ctx.actor();
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let minutes = match form.text("minutes") {
+        m if m.is_empty() => Some(60),
+        m => m.parse::<u32>().ok().map(i64::from),
+    };
+    let message = ctx
+        .block(move |c| {
+            let version = version.ok_or_else(missing_version)?;
+            let minutes = minutes.ok_or_else(|| Error::Invalid {
+                field: "minutes",
+                value: String::new(),
+                reason: "a whole number of minutes".into(),
+            })?;
+            let t = c.extend_trigger(&actor, id, version, Duration::minutes(minutes))?;
+            let by = if minutes % 60 == 0 {
+                format!("{} h", minutes / 60)
+            } else {
+                format!("{minutes} min")
+            };
+            Ok(format!(
+                "Extended trigger {} by {by}: it ends at {}",
+                quoted(&t.name),
+                when_opt(t.end, "never")
+            ))
+        })
+        .await?;
+    Ok(ctx.redirect_with(back_to(&form), &message))
+}

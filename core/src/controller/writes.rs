@@ -10,7 +10,7 @@ use crate::model::{
     Config, ConfigId, HandlerOverride, LoggerSpec, LoggingConfig, NewConfig, NewTrigger, Trigger,
     TriggerId, validate_logger_name,
 };
-use crate::store::Written;
+use crate::store::{Written, check_version};
 
 /// The longest "debug this target" window: a day, so a forgotten one still ends.
 pub const MAX_DEBUG_WINDOW: Duration = Duration::hours(24);
@@ -99,74 +99,170 @@ impl Controller {
         Ok(self.changed(written))
     }
 
-    /// "Debug this target for a while": a config putting `target` (`""` is the root) at debug,
-    /// and each handler its records reach that is set above debug at debug too, run by a
-    /// trigger from now for `duration` (at most [`MAX_DEBUG_WINDOW`]). The config and the
-    /// trigger are written in one transaction: both or neither.
+    /// "Debug this target for a while": [`Controller::debug_target_at`] at debug.
     pub fn debug_target(
         &self,
         actor: &str,
         target: &str,
         duration: Duration,
     ) -> Result<(Config, Trigger)> {
+        self.debug_target_at(actor, target, Level::Debug, duration)
+    }
+
+    /// "Debug this target for a while, at this level": a config putting `target` (`""` is the
+    /// root) at `level` (debug or trace), and each handler its records reach that is set above
+    /// `level` lowered to it, run by a trigger from now for `duration` (at most
+    /// [`MAX_DEBUG_WINDOW`]). The config and the trigger are written in one transaction: both or
+    /// neither.
+    ///
+    /// Both are named briefly, `debug myapp::db` (`trace …` at trace), with ` (2)`, ` (3)`…
+    /// when the name is taken; who made it and when are in the audit and the trigger's window.
+    pub fn debug_target_at(
+        &self,
+        actor: &str,
+        target: &str,
+        level: Level,
+        duration: Duration,
+    ) -> Result<(Config, Trigger)> {
         validate_logger_name(target)?;
-        if duration <= Duration::zero() || duration > MAX_DEBUG_WINDOW {
+        if level < Level::Debug {
             return Err(Error::Invalid {
-                field: "duration",
-                value: format!("{} min", duration.num_minutes()),
-                reason: format!(
-                    "a debug window lasts 1 minute to {} hours",
-                    MAX_DEBUG_WINDOW.num_hours()
-                ),
+                field: "level",
+                value: level.as_str().to_string(),
+                reason: "a debug window is at debug or trace".into(),
             });
         }
-        let now = self.now();
+        validate_window_length("duration", duration)?;
         let shown = if target.is_empty() { "root" } else { target };
-        let minutes = duration.num_minutes();
-        let length = if minutes % 60 == 0 {
-            format!("{} h", minutes / 60)
-        } else {
-            format!("{minutes} min")
-        };
-        let name = format!(
-            "debug {shown} for {length} ({actor}, {})",
-            now.format("%Y-%m-%d %H:%M:%S")
-        );
-        let config = NewConfig {
-            name: name.clone(),
-            body: self.debug_body(target),
-        };
-        let trigger = NewTrigger::window(&name, ConfigId(0), now, now + duration);
-        config.validate(self.inner.logger.registry())?;
-        trigger.validate()?;
-        let written = self
+        let brief = format!("{} {shown}", level.as_str());
+        let body = self.debug_body(target, level);
+        let taken: Vec<String> = self
             .inner
             .store
-            .create_config_with_trigger(actor, &config, &trigger)?;
+            .configs()?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let mut n = 1;
+        loop {
+            let name = if n == 1 {
+                brief.clone()
+            } else {
+                format!("{brief} ({n})")
+            };
+            n += 1;
+            if taken.contains(&name) {
+                continue;
+            }
+            let now = self.now();
+            let config = NewConfig {
+                name: name.clone(),
+                body: body.clone(),
+            };
+            let trigger = NewTrigger::window(&name, ConfigId(0), now, now + duration);
+            config.validate(self.inner.logger.registry())?;
+            trigger.validate()?;
+            match self
+                .inner
+                .store
+                .create_config_with_trigger(actor, &config, &trigger)
+            {
+                Ok(written) => return Ok(self.changed(written)),
+                // Taken since the list was read: the next suffix, a few times.
+                Err(Error::DuplicateName(_)) if n <= taken.len() + 5 => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// "Stop now": ends a running trigger's window now, if `version` is still current, so that
+    /// what ran before it runs again. A trigger whose window is not open now (or that is
+    /// inactive) is refused. One that started at this very instant is deactivated instead (its
+    /// window cannot end where it starts).
+    pub fn end_trigger_now(&self, actor: &str, id: TriggerId, version: i64) -> Result<Trigger> {
+        let t = self.inner.store.trigger(id)?;
+        check_version("trigger", id.0, version, t.version)?;
+        let now = self.now();
+        if !t.covers(now) {
+            return Err(Error::Invalid {
+                field: "trigger",
+                value: t.name.clone(),
+                reason: "it is not running: only a running trigger can be stopped".into(),
+            });
+        }
+        let new = if t.start == Some(now) {
+            NewTrigger {
+                is_active: false,
+                ..NewTrigger::from(&t)
+            }
+        } else {
+            NewTrigger {
+                end: Some(now),
+                ..NewTrigger::from(&t)
+            }
+        };
+        new.validate()?;
+        let written = self.inner.store.update_trigger(actor, id, version, &new)?;
         Ok(self.changed(written))
     }
 
-    /// The body of "debug this target": the target at debug, and each handler it reaches that
-    /// is set above debug lowered to debug (other loggers still emit no debug records, so they
-    /// are unchanged).
-    fn debug_body(&self, target: &str) -> LoggingConfig {
+    /// "Extend": moves a trigger's end `by` later (1 minute to [`MAX_DEBUG_WINDOW`]), if
+    /// `version` is still current. A trigger without an end, or whose window has ended, is
+    /// refused.
+    pub fn extend_trigger(
+        &self,
+        actor: &str,
+        id: TriggerId,
+        version: i64,
+        by: Duration,
+    ) -> Result<Trigger> {
+        let t = self.inner.store.trigger(id)?;
+        check_version("trigger", id.0, version, t.version)?;
+        validate_window_length("by", by)?;
+        let Some(end) = t.end else {
+            return Err(Error::Invalid {
+                field: "trigger",
+                value: t.name.clone(),
+                reason: "it has no end: there is nothing to extend".into(),
+            });
+        };
+        if end <= self.now() {
+            return Err(Error::Invalid {
+                field: "trigger",
+                value: t.name.clone(),
+                reason: "its window has ended: make a new one".into(),
+            });
+        }
+        let new = NewTrigger {
+            end: Some(end + by),
+            ..NewTrigger::from(&t)
+        };
+        new.validate()?;
+        let written = self.inner.store.update_trigger(actor, id, version, &new)?;
+        Ok(self.changed(written))
+    }
+
+    /// The body of "debug this target": the target at `level`, and each handler it reaches
+    /// that is set above `level` lowered to it (other loggers still emit no more records, so
+    /// they are unchanged).
+    fn debug_body(&self, target: &str, level: Level) -> LoggingConfig {
         let logger = &self.inner.logger;
         let current = logger.current_config();
         let mut body = LoggingConfig::default();
         body.loggers.insert(
             target.to_string(),
             LoggerSpec {
-                level: Some(Level::Debug.into()),
+                level: Some(level.into()),
                 ..LoggerSpec::default()
             },
         );
         for handler in logger.logger_view(target).handlers {
-            let level = current.handlers.get(&handler).and_then(|h| h.level);
-            if level.is_some_and(|l| l < Level::Debug) {
+            let set = current.handlers.get(&handler).and_then(|h| h.level);
+            if set.is_some_and(|l| l < level) {
                 body.handlers.insert(
                     handler,
                     HandlerOverride {
-                        level: Some(Level::Debug),
+                        level: Some(level),
                         filters: None,
                     },
                 );
@@ -188,4 +284,19 @@ impl Controller {
         }
         written.value
     }
+}
+
+/// A window's length, or how far one moves: 1 minute to [`MAX_DEBUG_WINDOW`].
+fn validate_window_length(field: &'static str, length: Duration) -> Result<()> {
+    if length < Duration::minutes(1) || length > MAX_DEBUG_WINDOW {
+        return Err(Error::Invalid {
+            field,
+            value: format!("{} min", length.num_minutes()),
+            reason: format!(
+                "a debug window lasts, or moves by, 1 minute to {} hours",
+                MAX_DEBUG_WINDOW.num_hours()
+            ),
+        });
+    }
+    Ok(())
 }
