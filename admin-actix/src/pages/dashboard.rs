@@ -123,6 +123,9 @@ struct DashboardPage {
     next: Option<NextView>,
     timeline_svg: svg::Timeline,
     timeline_range: String,
+    /// The ranges offered (hours and their name) and the one shown.
+    ranges: Vec<(i64, &'static str)>,
+    hours: i64,
     revision: i64,
     fleet: Vec<FleetRow>,
     fleet_error: Option<String>,
@@ -230,9 +233,14 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
     });
     let names: BTreeMap<ConfigId, String> =
         configs.iter().map(|c| (c.id, c.name.clone())).collect();
-    let from = now - Duration::hours(3);
-    let to = now + Duration::hours(45);
-    let timeline_svg = svg::timeline(&triggers, &names, from, to, now);
+    // `?hours=` picks the range, bounded to those offered; a sixteenth of it lies behind.
+    let asked = web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("hours").cloned());
+    let hours = svg::range_hours(asked.as_deref());
+    let from = now - Duration::hours((hours / 16).max(1));
+    let to = from + Duration::hours(hours);
+    let timeline_svg = svg::timeline(&triggers, &names, &state.base, from, to, now);
     let (fleet, fleet_error) = match fleet {
         Ok(fleet) => (fleet, None),
         Err(e) => (
@@ -285,6 +293,19 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
         next,
         timeline_svg,
         timeline_range: format!("{} to {}", when(from), when(to)),
+        ranges: svg::RANGES
+            .into_iter()
+            .map(|h| {
+                let name = match h {
+                    6 => "6 h",
+                    24 => "24 h",
+                    48 => "48 h",
+                    _ => "7 days",
+                };
+                (h, name)
+            })
+            .collect(),
+        hours,
         revision: status.revision,
         fleet,
         fleet_error,
