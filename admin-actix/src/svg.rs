@@ -170,6 +170,8 @@ pub(crate) struct Change {
     /// Why it wins: `the only active one`, `started later than “a”`, `tie broken by the
     /// higher id (#3 over #2)`; for the baseline, `no window is open`.
     pub(crate) why: String,
+    /// Whether the trigger has a page to link to (not the one being edited).
+    pub(crate) link: bool,
 }
 
 /// The timeline as an SVG element, ready to be placed in a page, with its legend and the list
@@ -237,6 +239,89 @@ fn why(winner: &Trigger, covering: &[&Trigger]) -> String {
             tied.join(", ")
         ),
     }
+}
+
+/// The changes of winner over `[from, to)`, in words, with why each one wins.
+pub(crate) fn changes(
+    triggers: &[Trigger],
+    configs: &BTreeMap<ConfigId, String>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Change> {
+    let by_id: BTreeMap<TriggerId, &Trigger> = triggers.iter().map(|t| (t.id, t)).collect();
+    schedule::timeline(triggers, from, to)
+        .iter()
+        .map(|s| {
+            let range = range_text(s.start, s.end);
+            match s.winner.and_then(|id| by_id.get(&id)) {
+                Some(t) => {
+                    let covering: Vec<&Trigger> =
+                        triggers.iter().filter(|o| o.covers(s.start)).collect();
+                    Change {
+                        range,
+                        trigger: Some((t.id.0, t.name.clone())),
+                        config: Some(
+                            configs
+                                .get(&t.config_id)
+                                .cloned()
+                                .unwrap_or_else(|| format!("config #{}", t.config_id.0)),
+                        ),
+                        palette: palette(t.config_id),
+                        why: why(t, &covering),
+                        link: true,
+                    }
+                }
+                None => Change {
+                    range,
+                    trigger: None,
+                    config: None,
+                    palette: "baseline".into(),
+                    why: "no window is open".into(),
+                    link: false,
+                },
+            }
+        })
+        .collect()
+}
+
+/// What the trigger form says when `this` window (as typed; an open start from `now`, an open
+/// end for a week) overlaps other active triggers: their names, and who wins when over the
+/// window, `this` counted as active. Empty when it overlaps none.
+pub(crate) fn overlaps(
+    this: &Trigger,
+    others: &[Trigger],
+    configs: &BTreeMap<ConfigId, String>,
+    now: DateTime<Utc>,
+) -> (Vec<String>, Vec<Change>) {
+    let from = this.start.unwrap_or(now);
+    let to = this.end.unwrap_or(from + Duration::days(7));
+    if to <= from {
+        return (Vec::new(), Vec::new());
+    }
+    let overlapping: Vec<&Trigger> = others
+        .iter()
+        .filter(|t| t.id != this.id && t.is_active && t.has_window())
+        .filter(|t| t.start.is_none_or(|s| s < to) && t.end.is_none_or(|e| e > from))
+        .collect();
+    if overlapping.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut all: Vec<Trigger> = overlapping.iter().map(|t| (*t).clone()).collect();
+    let mut this = this.clone();
+    this.is_active = true;
+    let id = this.id.0;
+    all.push(this);
+    let mut changes = changes(&all, configs, from, to);
+    for c in &mut changes {
+        c.link = c.trigger.as_ref().is_some_and(|(t, _)| *t != id);
+    }
+    (
+        overlapping
+            .iter()
+            .map(|t| format!("“{}”", t.name))
+            .collect(),
+        changes,
+    )
 }
 
 /// The winners over `[from, to)` on top, then each active trigger whose window meets it; bars
@@ -393,32 +478,7 @@ pub(crate) fn timeline(
     let bottom = y + 4.0;
     let height = bottom + FOOT;
 
-    let changes = stretches
-        .iter()
-        .map(|s| {
-            let range = range_text(s.start, s.end);
-            match s.winner.and_then(|id| by_id.get(&id)) {
-                Some(t) => {
-                    let covering: Vec<&Trigger> =
-                        triggers.iter().filter(|o| o.covers(s.start)).collect();
-                    Change {
-                        range,
-                        trigger: Some((t.id.0, t.name.clone())),
-                        config: Some(config_name(t)),
-                        palette: palette(t.config_id),
-                        why: why(t, &covering),
-                    }
-                }
-                None => Change {
-                    range,
-                    trigger: None,
-                    config: None,
-                    palette: "baseline".into(),
-                    why: "no window is open".into(),
-                },
-            }
-        })
-        .collect();
+    let changes = changes(triggers, configs, from, to);
 
     let now_x = (now >= from && now <= to).then(|| x(now));
     let right = now_x.is_some_and(|x| x > WIDTH - 90.0);

@@ -254,3 +254,127 @@ async fn the_range_is_chosen_and_bounded() {
         );
     }
 }
+
+/// The trigger form warns when the window overlaps other active triggers and says who wins
+/// when over it: on the edit page, on the new form, and on "Check overlaps", which saves
+/// nothing.
+#[actix_web::test]
+async fn the_trigger_form_warns_about_overlaps_and_says_who_wins_when() {
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    let mut client = client(&c, &tail).await;
+    let csrf = client.login().await;
+
+    let hour = c.now().duration_trunc(Duration::hours(1)).unwrap() + Duration::hours(1);
+    let import = config(&c, "import at debug", "myapp::import");
+    let trace = config(&c, "db trace", "myapp::db");
+    let nightly = trigger(
+        &c,
+        "nightly",
+        import,
+        hour + Duration::hours(2),
+        hour + Duration::hours(8),
+    );
+    let alone = trigger(
+        &c,
+        "alone",
+        trace,
+        hour + Duration::hours(20),
+        hour + Duration::hours(21),
+    );
+    let at = |h: i64| (hour + Duration::hours(h)).format("%H:%M").to_string();
+
+    // A window on its own: no warning.
+    let page = client.get(&format!("/admin/triggers/{}", alone.id.0)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains(r#"id="overlaps""#), "{}", page.body);
+
+    // "Check overlaps" on a new window from 4 h to 10 h: it starts later, so it wins all of
+    // it (nightly ends under it at 8 h); nothing is saved.
+    let (start, end) = (
+        (hour + Duration::hours(4))
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        (hour + Duration::hours(10))
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+    );
+    let trace_id = trace.0.to_string();
+    let checked = client
+        .post(
+            "/admin/triggers/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "overlap trace"),
+                ("config", &trace_id),
+                ("start", &start),
+                ("end", &end),
+                ("is_active", "on"),
+                ("action", "check"),
+            ],
+        )
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    assert_eq!(c.store().triggers().unwrap().len(), 2, "nothing saved");
+    let warning = part(&checked.body, r#"id="overlaps""#, "</section>");
+    assert!(
+        warning.contains("This window overlaps “nightly”"),
+        "{warning}"
+    );
+    let line = format!(
+        "{}–{}</time>\n      “overlap trace” (this one) wins (config “db trace”): started later than “nightly”</li>",
+        at(4),
+        at(10)
+    );
+    assert!(warning.contains(&line), "{line}\nin {warning}");
+    assert_eq!(warning.matches("<li>").count(), 1, "{warning}");
+    // What was typed stays.
+    assert!(checked.body.contains(&format!(r#"value="{start}""#)));
+
+    // Saved, its edit page warns the same, and nightly's says who wins over nightly's window.
+    let saved = client
+        .post(
+            "/admin/triggers/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "overlap trace"),
+                ("config", &trace_id),
+                ("start", &start),
+                ("end", &end),
+                ("is_active", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = client
+        .get(&format!("/admin/triggers/{}", nightly.id.0))
+        .await;
+    let warning = part(&page.body, r#"id="overlaps""#, "</section>");
+    assert!(
+        warning.contains("This window overlaps “overlap trace”"),
+        "{warning}"
+    );
+    let overlap = c
+        .store()
+        .triggers()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "overlap trace")
+        .unwrap();
+    for line in [
+        format!(
+            "{}–{}</time>\n      “nightly” (this one) wins (config “import at debug”): the only active one",
+            at(2),
+            at(4)
+        ),
+        format!(
+            "{}–{}</time>\n      <a href=\"/admin/triggers/{}\">“overlap trace”</a> wins (config “db trace”): started later than “nightly”",
+            at(4),
+            at(8),
+            overlap.id.0
+        ),
+    ] {
+        assert!(warning.contains(&line), "{line}\nin {warning}");
+    }
+}

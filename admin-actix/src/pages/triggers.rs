@@ -18,6 +18,7 @@ use super::frame::{
 use crate::AdminState;
 use crate::error::Error as AdminError;
 use crate::input::typed_time;
+use crate::svg;
 
 pub(super) struct Opt {
     value: i64,
@@ -149,6 +150,45 @@ struct TriggerPage {
     fresh: bool,
     /// The window's length in words, next to the end.
     duration: String,
+    /// The other active triggers this window overlaps, and who wins when over it.
+    overlaps: Vec<String>,
+    overlap_changes: Vec<svg::Change>,
+}
+
+/// The overlaps of `this` (as typed) with the other triggers, and who wins when over it.
+fn overlap_view(
+    this: &Trigger,
+    triggers: &[Trigger],
+    configs: &[Config],
+    now: DateTime<Utc>,
+) -> (Vec<String>, Vec<svg::Change>) {
+    let names: BTreeMap<ConfigId, String> =
+        configs.iter().map(|c| (c.id, c.name.clone())).collect();
+    svg::overlaps(this, triggers, &names, now)
+}
+
+/// The trigger a form would make, for the overlap warning: `id` for a new one is after every
+/// trigger's, as the store gives it.
+fn as_trigger(
+    id: Option<TriggerId>,
+    new: &NewTrigger,
+    triggers: &[Trigger],
+    now: DateTime<Utc>,
+) -> Trigger {
+    Trigger {
+        id: id.unwrap_or_else(|| TriggerId(triggers.iter().map(|t| t.id.0).max().unwrap_or(0) + 1)),
+        name: if new.name.trim().is_empty() {
+            "this trigger".into()
+        } else {
+            new.name.clone()
+        },
+        is_active: new.is_active,
+        start: new.start,
+        end: new.end,
+        config_id: new.config_id,
+        version: 0,
+        updated_at: now,
+    }
 }
 
 /// How long the window typed in `start` and `end` is, in words ("2 h 0 min"); empty when either
@@ -175,7 +215,9 @@ pub(super) async fn new_trigger(
     q: web::Query<ForConfig>,
 ) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
-    let configs = ctx.block(|c| c.store().configs()).await?;
+    let (configs, triggers) = ctx
+        .block(|c| Ok((c.store().configs()?, c.store().triggers()?)))
+        .await?;
     let now = ctx.controller().now();
     let selected = q.config.map(ConfigId);
     let name = selected
@@ -184,6 +226,24 @@ pub(super) async fn new_trigger(
         .unwrap_or_default();
     // As in the seed: the window starts now and ends two hours later.
     let start = now.with_timezone(&Utc);
+    let (overlaps, overlap_changes) = match selected.or_else(|| configs.first().map(|c| c.id)) {
+        Some(config_id) => {
+            let new = NewTrigger {
+                name: name.clone(),
+                config_id,
+                start: Some(start),
+                end: Some(start + Duration::hours(2)),
+                is_active: true,
+            };
+            overlap_view(
+                &as_trigger(None, &new, &triggers, now),
+                &triggers,
+                &configs,
+                now,
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
     Ok(html(
         StatusCode::OK,
         &TriggerPage {
@@ -199,6 +259,8 @@ pub(super) async fn new_trigger(
             error: None,
             fresh: true,
             duration: "2 h 0 min".into(),
+            overlaps,
+            overlap_changes,
         },
     ))
 }
@@ -210,16 +272,24 @@ pub(super) async fn edit_trigger(
 ) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     let id = TriggerId(id.into_inner());
-    let (trigger, configs) = ctx
-        .block(move |c| Ok((c.store().trigger(id)?, c.store().configs()?)))
+    let (trigger, configs, triggers) = ctx
+        .block(move |c| {
+            Ok((
+                c.store().trigger(id)?,
+                c.store().configs()?,
+                c.store().triggers()?,
+            ))
+        })
         .await?;
     Ok(html(
         StatusCode::OK,
-        &trigger_page(&ctx, &trigger, &configs),
+        &trigger_page(&ctx, &trigger, &configs, &triggers),
     ))
 }
 
-fn trigger_page(ctx: &Ctx, t: &Trigger, configs: &[Config]) -> TriggerPage {
+fn trigger_page(ctx: &Ctx, t: &Trigger, configs: &[Config], triggers: &[Trigger]) -> TriggerPage {
+    let now = ctx.state.controller.now();
+    let (overlaps, overlap_changes) = overlap_view(t, triggers, configs, now);
     TriggerPage {
         page: ctx.frame("triggers"),
         id: Some(t.id.0),
@@ -236,6 +306,8 @@ fn trigger_page(ctx: &Ctx, t: &Trigger, configs: &[Config]) -> TriggerPage {
             &t.start.map(when).unwrap_or_default(),
             &t.end.map(when).unwrap_or_default(),
         ),
+        overlaps,
+        overlap_changes,
     }
 }
 
@@ -311,6 +383,19 @@ async fn submit_trigger(
         }),
         _ => trigger_from_form(&form, now),
     };
+    // "Check overlaps": the form again, with who wins when over the window typed, unsaved.
+    if form.get("action") == Some("check") {
+        return form_again(
+            &ctx,
+            &form,
+            id,
+            version,
+            now,
+            parsed.err().map(AdminError::Core),
+            StatusCode::OK,
+        )
+        .await;
+    }
     let actor = ctx.actor();
     let saved = ctx
         .submit(move |c| {
@@ -330,30 +415,56 @@ async fn submit_trigger(
             &format!("Saved trigger {}: {runs}", quoted(&trigger.name)),
         )),
         Err(e) => {
-            let configs = ctx.block(|c| c.store().configs()).await?;
             // A missing config is a bad choice in the form, not a missing page.
             let status = match e {
                 AdminError::Core(Error::ConfigNotFound(_)) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => e.status(),
             };
-            let selected = form.text("config").parse::<i64>().ok().map(ConfigId);
-            let page = TriggerPage {
-                page: ctx.frame("triggers"),
-                id: id.map(|i| i.0),
-                version,
-                name: form.text("name"),
-                configs: config_options(&configs, selected),
-                start: form.text("start"),
-                end: form.text("end"),
-                is_active: form.checked("is_active"),
-                now: minute(now),
-                error: Some(e.to_string()),
-                fresh: false,
-                duration: duration_of(&form.text("start"), &form.text("end")),
-            };
-            Ok(html(status, &page))
+            form_again(&ctx, &form, id, version, now, Some(e), status).await
         }
     }
+}
+
+/// The form as posted, with `error` if any, and the overlaps of the window typed.
+async fn form_again(
+    ctx: &Ctx,
+    form: &Form,
+    id: Option<TriggerId>,
+    version: Option<i64>,
+    now: DateTime<Utc>,
+    error: Option<AdminError>,
+    status: StatusCode,
+) -> Page {
+    let (configs, triggers) = ctx
+        .block(|c| Ok((c.store().configs()?, c.store().triggers()?)))
+        .await?;
+    let (overlaps, overlap_changes) = match trigger_from_form(form, now) {
+        Ok(new) => overlap_view(
+            &as_trigger(id, &new, &triggers, now),
+            &triggers,
+            &configs,
+            now,
+        ),
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    let selected = form.text("config").parse::<i64>().ok().map(ConfigId);
+    let page = TriggerPage {
+        page: ctx.frame("triggers"),
+        id: id.map(|i| i.0),
+        version,
+        name: form.text("name"),
+        configs: config_options(&configs, selected),
+        start: form.text("start"),
+        end: form.text("end"),
+        is_active: form.checked("is_active"),
+        now: minute(now),
+        error: error.map(|e| e.to_string()),
+        fresh: false,
+        duration: duration_of(&form.text("start"), &form.text("end")),
+        overlaps,
+        overlap_changes,
+    };
+    Ok(html(status, &page))
 }
 
 pub(super) async fn toggle_trigger(
