@@ -559,7 +559,7 @@ async fn a_quick_window_runs_at_once_and_shows_on_the_dashboard() {
     assert_eq!(deleted.status, 303);
     assert!(c.store().triggers().unwrap().is_empty());
     let audit = client.get("/admin/audit").await;
-    assert!(audit.body.contains("delete trigger"), "{}", audit.body);
+    assert!(audit.body.contains("deleted trigger"), "{}", audit.body);
     assert!(audit.body.contains(USER));
 }
 

@@ -1,13 +1,35 @@
-//! The audit log, newest first, a page at a time.
+//! The audit log as a history, newest first, a page at a time: each change in one line with
+//! names and links, its before and after as a diff, filtered by who, what and when.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use askama::Template;
-use dynlog_core::store::AuditQuery;
+use chrono::{DateTime, NaiveDate, Utc};
+use dynlog_core::store::{AuditEntry, AuditQuery};
+use serde_json::Value;
 
 use super::Page;
 use super::frame::{Ctx, Frame, html, when};
 use crate::AdminState;
+
+/// One line of a diff: `" "` kept, `"del"` removed, `"ins"` added.
+struct DiffLine {
+    class: &'static str,
+    mark: &'static str,
+    text: String,
+}
+
+/// What a row says in a line: `{verb} {entity} “{name}”{details}`, the name a link to the
+/// entity while it exists.
+struct Summary {
+    verb: String,
+    entity: String,
+    name: String,
+    href: Option<String>,
+    details: String,
+}
 
 struct AuditRow {
     id: i64,
@@ -16,6 +38,8 @@ struct AuditRow {
     action: String,
     entity: String,
     entity_id: i64,
+    summary: Summary,
+    diff: Vec<DiffLine>,
     before: Option<String>,
     after: Option<String>,
 }
@@ -25,55 +49,559 @@ struct AuditRow {
 struct AuditPage {
     page: Frame,
     rows: Vec<AuditRow>,
-    older: Option<i64>,
-    paged: bool,
+    /// The link to the next older page, filters kept.
+    older: Option<String>,
+    /// The link to the newest page, filters kept, when this page is not it.
+    newest: Option<String>,
+    error: Option<String>,
+    /// Said when the search stopped before a page was full.
+    scanned: Option<String>,
+    actor: String,
+    /// The kinds "what" offers, the chosen one marked.
+    kinds: Vec<(&'static str, bool)>,
+    entity_id: String,
+    from: String,
+    to: String,
+    filtered: bool,
 }
 
-#[derive(serde::Deserialize)]
-pub(super) struct Before {
+/// The page's parameters, as typed: each is checked by hand so that a bad one is a message.
+#[derive(serde::Deserialize, Default)]
+pub(super) struct Params {
+    before: Option<String>,
+    actor: Option<String>,
+    entity: Option<String>,
+    entity_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The filters once checked.
+#[derive(Default)]
+struct Filter {
     before: Option<i64>,
+    actor: Option<String>,
+    entity: Option<&'static str>,
+    entity_id: Option<i64>,
+    from: Option<DateTime<Utc>>,
+    /// Excluded: the day after the `to` date.
+    until: Option<DateTime<Utc>>,
+}
+
+impl Filter {
+    fn any(&self) -> bool {
+        self.actor.is_some()
+            || self.entity.is_some()
+            || self.entity_id.is_some()
+            || self.from.is_some()
+            || self.until.is_some()
+    }
+
+    fn matches(&self, e: &AuditEntry) -> bool {
+        self.actor.as_deref().is_none_or(|a| e.actor == a)
+            && self.entity.is_none_or(|k| e.entity == k)
+            && self.entity_id.is_none_or(|id| e.entity_id == id)
+            && self.from.is_none_or(|from| e.at >= from)
+            && self.until.is_none_or(|until| e.at < until)
+    }
 }
 
 const AUDIT_PAGE: usize = 50;
+/// Entries read from the store at a time while filtering.
+const BATCH: usize = 200;
+/// At most this many entries are searched for one page; "Older" goes on from there.
+const SCAN: usize = 2000;
+/// The longest actor a filter takes.
+const ACTOR_MAX: usize = 100;
+const ENTITIES: [&str; 4] = ["config", "trigger", "account", "token"];
+/// Documents longer than this many lines are shown whole, not diffed.
+const DIFF_LINES: usize = 2000;
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn date(v: &Option<String>, field: &str) -> Result<Option<NaiveDate>, String> {
+    given(v)
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| format!("“{field}” must be a date like 2026-01-31."))
+        })
+        .transpose()
+}
+
+fn parse(p: &Params) -> Result<Filter, String> {
+    let before = given(&p.before)
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or("“before” must be an entry number.".to_string())
+        })
+        .transpose()?;
+    let actor = given(&p.actor)
+        .map(|v| {
+            if v.chars().count() > ACTOR_MAX {
+                Err(format!("“who” is at most {ACTOR_MAX} characters."))
+            } else {
+                Ok(v.to_string())
+            }
+        })
+        .transpose()?;
+    let entity = given(&p.entity)
+        .map(|v| {
+            ENTITIES
+                .into_iter()
+                .find(|k| *k == v)
+                .ok_or("“what” is config, trigger, account or token.".to_string())
+        })
+        .transpose()?;
+    let entity_id = given(&p.entity_id)
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or("“id” must be a whole number.".to_string())
+        })
+        .transpose()?;
+    let from = date(&p.from, "from")?;
+    let to = date(&p.to, "to")?;
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err("“to” must not be before “from”.".into());
+    }
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    Ok(Filter {
+        before,
+        actor,
+        entity,
+        entity_id,
+        from: from.and_then(midnight),
+        until: to.and_then(|d| d.succ_opt()).and_then(midnight),
+    })
+}
+
+fn kinds(p: &Params) -> Vec<(&'static str, bool)> {
+    ENTITIES
+        .into_iter()
+        .map(|k| (k, given(&p.entity) == Some(k)))
+        .collect()
+}
+
+/// The page's address with these filters and `before`.
+fn link(base: &str, p: &Params, before: Option<i64>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in [
+        ("actor", &p.actor),
+        ("entity", &p.entity),
+        ("entity_id", &p.entity_id),
+        ("from", &p.from),
+        ("to", &p.to),
+    ] {
+        if let Some(v) = given(value) {
+            query.append_pair(key, v);
+        }
+    }
+    if let Some(before) = before {
+        query.append_pair("before", &before.to_string());
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        format!("{base}/audit")
+    } else {
+        format!("{base}/audit?{query}")
+    }
+}
 
 pub(super) async fn audit(
     req: HttpRequest,
     state: web::Data<AdminState>,
-    q: web::Query<Before>,
+    q: web::Query<Params>,
 ) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
-    let query = AuditQuery {
-        before: q.before,
-        limit: AUDIT_PAGE,
+    let p = q.into_inner();
+    let base = state.base.clone();
+    let filter = match parse(&p) {
+        Ok(filter) => filter,
+        Err(message) => {
+            return Ok(html(
+                StatusCode::BAD_REQUEST,
+                &AuditPage {
+                    page: ctx.frame("audit"),
+                    rows: Vec::new(),
+                    older: None,
+                    newest: Some(format!("{base}/audit")),
+                    error: Some(message),
+                    scanned: None,
+                    actor: given(&p.actor).unwrap_or_default().to_string(),
+                    kinds: kinds(&p),
+                    entity_id: given(&p.entity_id).unwrap_or_default().to_string(),
+                    from: given(&p.from).unwrap_or_default().to_string(),
+                    to: given(&p.to).unwrap_or_default().to_string(),
+                    filtered: true,
+                },
+            ));
+        }
     };
-    let entries = ctx.block(move |c| c.store().audit(query)).await?;
-    let pretty = |v: &Option<serde_json::Value>| {
-        v.as_ref()
-            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
-    };
-    let older = (entries.len() == AUDIT_PAGE)
-        .then(|| entries.last().map(|e| e.id))
-        .flatten();
-    let rows = entries
-        .iter()
-        .map(|e| AuditRow {
-            id: e.id,
-            at: when(e.at),
-            actor: e.actor.clone(),
-            action: e.action.clone(),
-            entity: e.entity.clone(),
-            entity_id: e.entity_id,
-            before: pretty(&e.before),
-            after: pretty(&e.after),
+    let filtered = filter.any();
+    let before = filter.before;
+    let (entries, older, scanned, configs, triggers) = ctx
+        .block(move |c| {
+            let store = c.store();
+            let mut found = Vec::new();
+            let mut cursor = filter.before;
+            let mut seen = 0;
+            let mut older = None;
+            let mut scanned = None;
+            'scan: loop {
+                let batch = if filter.any() { BATCH } else { AUDIT_PAGE };
+                let entries = store.audit(AuditQuery {
+                    before: cursor,
+                    limit: batch,
+                })?;
+                let last = entries.len() < batch;
+                for e in entries {
+                    seen += 1;
+                    cursor = Some(e.id);
+                    // Entries are newest first: once older than `from`, none can match.
+                    if filter.from.is_some_and(|from| e.at < from) {
+                        break 'scan;
+                    }
+                    if filter.matches(&e) {
+                        found.push(e);
+                        if found.len() == AUDIT_PAGE {
+                            older = cursor;
+                            break 'scan;
+                        }
+                    }
+                    if seen == SCAN {
+                        older = cursor;
+                        scanned = cursor;
+                        break 'scan;
+                    }
+                }
+                if last {
+                    break;
+                }
+            }
+            let configs = store.configs()?;
+            let triggers = store.triggers()?;
+            Ok((found, older, scanned, configs, triggers))
         })
-        .collect();
+        .await?;
+    let names = Names {
+        base: base.clone(),
+        configs: configs.iter().map(|c| (c.id.0, c.name.clone())).collect(),
+        triggers: triggers.iter().map(|t| t.id.0).collect(),
+    };
+    let rows = entries.iter().map(|e| row(e, &names)).collect();
     Ok(html(
         StatusCode::OK,
         &AuditPage {
             page: ctx.frame("audit"),
             rows,
-            older,
-            paged: q.before.is_some(),
+            older: older.map(|id| link(&base, &p, Some(id))),
+            newest: before.is_some().then(|| link(&base, &p, None)),
+            error: None,
+            scanned: scanned.map(|id| {
+                format!(
+                    "Searched the {SCAN} entries down to #{id}: “Older” searches on from there."
+                )
+            }),
+            actor: given(&p.actor).unwrap_or_default().to_string(),
+            kinds: kinds(&p),
+            entity_id: given(&p.entity_id).unwrap_or_default().to_string(),
+            from: given(&p.from).unwrap_or_default().to_string(),
+            to: given(&p.to).unwrap_or_default().to_string(),
+            filtered,
         },
     ))
+}
+
+/// What the rows link to: the configs and triggers that exist now.
+struct Names {
+    base: String,
+    configs: BTreeMap<i64, String>,
+    triggers: HashSet<i64>,
+}
+
+fn pretty(v: &Option<Value>) -> Option<String> {
+    v.as_ref()
+        .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+}
+
+fn row(e: &AuditEntry, names: &Names) -> AuditRow {
+    let before = pretty(&e.before);
+    let after = pretty(&e.after);
+    AuditRow {
+        id: e.id,
+        at: when(e.at),
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        entity: e.entity.clone(),
+        entity_id: e.entity_id,
+        summary: summary(e, names),
+        diff: diff(
+            before.as_deref().unwrap_or(""),
+            after.as_deref().unwrap_or(""),
+        ),
+        before,
+        after,
+    }
+}
+
+/// A document's string field.
+fn text<'a>(v: &'a Option<Value>, key: &str) -> Option<&'a str> {
+    v.as_ref()?.get(key)?.as_str()
+}
+
+fn summary(e: &AuditEntry, names: &Names) -> Summary {
+    let name = text(&e.after, "name")
+        .or_else(|| text(&e.before, "name"))
+        .or_else(|| text(&e.after, "username"))
+        .or_else(|| text(&e.before, "username"))
+        .unwrap_or("")
+        .to_string();
+    let href = match e.entity.as_str() {
+        "config" if names.configs.contains_key(&e.entity_id) => {
+            Some(format!("{}/configs/{}", names.base, e.entity_id))
+        }
+        "trigger" if names.triggers.contains(&e.entity_id) => {
+            Some(format!("{}/triggers/{}", names.base, e.entity_id))
+        }
+        _ => None,
+    };
+    let mut verb = match e.action.as_str() {
+        "create" => "created",
+        "delete" => "deleted",
+        "prune" => "pruned",
+        "update" => "",
+        other => other,
+    }
+    .to_string();
+    let mut details = String::new();
+    if e.action == "update" {
+        let changes = match e.entity.as_str() {
+            "config" => config_changes(&e.before, &e.after),
+            "trigger" => trigger_changes(&e.before, &e.after, names),
+            "account" => account_changes(&e.before, &e.after),
+            _ => field_changes(&e.before, &e.after),
+        };
+        // A trigger switched on or off and nothing else reads as what was done.
+        if e.entity == "trigger" && changes.len() == 1 && changes[0].starts_with("activated") {
+            verb = "activated".into();
+        } else if e.entity == "trigger"
+            && changes.len() == 1
+            && changes[0].starts_with("deactivated")
+        {
+            verb = "deactivated".into();
+        } else if changes.is_empty() {
+            details = ": saved unchanged".into();
+        } else {
+            details = format!(": {}", changes.join("; "));
+        }
+    }
+    Summary {
+        verb,
+        entity: e.entity.clone(),
+        name,
+        href,
+        details,
+    }
+}
+
+/// A JSON value in a line: strings bare, lists as `a, b`, nothing as `—`.
+fn show(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "—".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) if items.is_empty() => "none".into(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| show(Some(i)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn object(v: Option<&Value>) -> BTreeMap<String, Value> {
+    match v {
+        Some(Value::Object(map)) => map.clone().into_iter().collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The fields of `before` and `after` that differ, as `field a → b` (`level` left unsaid).
+fn spec_changes(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    let (b, a) = (object(before), object(after));
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    keys.into_iter()
+        .filter(|k| b.get(*k) != a.get(*k))
+        .map(|k| {
+            let change = format!("{} → {}", show(b.get(k)), show(a.get(k)));
+            if k == "level" {
+                change
+            } else {
+                format!("{k} {change}")
+            }
+        })
+        .collect()
+}
+
+fn config_changes(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(b), Some(a)) = (text(before, "name"), text(after, "name"))
+        && a != b
+    {
+        out.push(format!("renamed from “{b}”"));
+    }
+    let body = |v: &Option<Value>, part: &str| {
+        object(
+            v.as_ref()
+                .and_then(|v| v.get("body"))
+                .and_then(|b| b.get(part)),
+        )
+    };
+    for (part, label) in [("loggers", ""), ("handlers", "handler ")] {
+        let (b, a) = (body(before, part), body(after, part));
+        let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+        for key in keys {
+            let shown = if key.is_empty() { "root" } else { key };
+            match (b.get(key), a.get(key)) {
+                (x, y) if x == y => {}
+                (None, Some(y)) => {
+                    let set = object(Some(y))
+                        .iter()
+                        .map(|(k, v)| match k.as_str() {
+                            "level" => show(Some(v)),
+                            _ => format!("{k} {}", show(Some(v))),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    out.push(format!("{label}{shown} added ({set})"));
+                }
+                (Some(_), None) => out.push(format!("{label}{shown} removed")),
+                (x, y) => out.push(format!("{label}{shown} {}", spec_changes(x, y).join(", "))),
+            }
+        }
+    }
+    out
+}
+
+fn trigger_changes(before: &Option<Value>, after: &Option<Value>, names: &Names) -> Vec<String> {
+    let get = |v: &Option<Value>, k: &str| v.as_ref().and_then(|v| v.get(k)).cloned();
+    let mut out = Vec::new();
+    if let (Some(b), Some(a)) = (text(before, "name"), text(after, "name"))
+        && a != b
+    {
+        out.push(format!("renamed from “{b}”"));
+    }
+    if get(before, "start") != get(after, "start") || get(before, "end") != get(after, "end") {
+        let window = |v: &Option<Value>| {
+            let at = |k| match get(v, k) {
+                Some(Value::String(s)) => s.replace('T', " ").trim_end_matches('Z').to_string(),
+                _ => "open".into(),
+            };
+            format!("{}–{}", at("start"), at("end"))
+        };
+        out.push(format!("window {} → {}", window(before), window(after)));
+    }
+    if get(before, "config_id") != get(after, "config_id") {
+        let config = |v: &Option<Value>| match get(v, "config_id").and_then(|v| v.as_i64()) {
+            Some(id) => names
+                .configs
+                .get(&id)
+                .map(|n| format!("“{n}”"))
+                .unwrap_or_else(|| format!("#{id}")),
+            None => "—".into(),
+        };
+        out.push(format!("config {} → {}", config(before), config(after)));
+    }
+    match (get(before, "is_active"), get(after, "is_active")) {
+        (Some(Value::Bool(true)), Some(Value::Bool(false))) => out.push("deactivated".into()),
+        (Some(Value::Bool(false)), Some(Value::Bool(true))) => out.push("activated".into()),
+        _ => {}
+    }
+    out
+}
+
+/// An account: its hash is never in the audit, so a new password and "log out everywhere"
+/// both read as a new session epoch.
+fn account_changes(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
+    field_changes(before, after)
+        .into_iter()
+        .map(|change| {
+            if change.starts_with("session_epoch") {
+                "sessions ended (a new password or “log out everywhere”)".into()
+            } else {
+                change
+            }
+        })
+        .collect()
+}
+
+/// Any other entity: the top-level fields that changed, bookkeeping left out.
+fn field_changes(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
+    let (b, a) = (object(before.as_ref()), object(after.as_ref()));
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    keys.into_iter()
+        .filter(|k| !matches!(k.as_str(), "version" | "updated_at") && b.get(*k) != a.get(*k))
+        .map(|k| format!("{k} changed"))
+        .collect()
+}
+
+/// The lines removed from `before` and added in `after`, the others kept, by the longest
+/// common subsequence of lines. Documents too long to diff are shown removed and added whole.
+fn diff(before: &str, after: &str) -> Vec<DiffLine> {
+    let b: Vec<&str> = if before.is_empty() {
+        Vec::new()
+    } else {
+        before.lines().collect()
+    };
+    let a: Vec<&str> = if after.is_empty() {
+        Vec::new()
+    } else {
+        after.lines().collect()
+    };
+    let line = |class, mark, text: &str| DiffLine {
+        class,
+        mark,
+        text: text.to_string(),
+    };
+    if b.len() > DIFF_LINES || a.len() > DIFF_LINES {
+        return b
+            .iter()
+            .map(|t| line("del", "-", t))
+            .chain(a.iter().map(|t| line("ins", "+", t)))
+            .collect();
+    }
+    // lcs[i][j]: the longest common subsequence of b[i..] and a[j..].
+    let mut lcs = vec![vec![0u32; a.len() + 1]; b.len() + 1];
+    for i in (0..b.len()).rev() {
+        for j in (0..a.len()).rev() {
+            lcs[i][j] = if b[i] == a[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(b.len().max(a.len()));
+    while i < b.len() || j < a.len() {
+        if i < b.len() && j < a.len() && b[i] == a[j] {
+            out.push(line("", " ", b[i]));
+            i += 1;
+            j += 1;
+        } else if i < b.len() && (j == a.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(line("del", "-", b[i]));
+            i += 1;
+        } else {
+            out.push(line("ins", "+", a[j]));
+            j += 1;
+        }
+    }
+    out
 }
