@@ -249,13 +249,6 @@ async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Byt
     let (config, trigger) = with_actor(&req, &c, move |c, actor| {
         let input = input::read::<DebugInput>(&body)?;
         let target = crate::input::config_name(&input.target).to_string();
-        dynlog_core::model::validate_logger_name(&target).map_err(|e| {
-            dynlog_core::Error::Invalid {
-                field: "target",
-                value: target.chars().take(64).collect(),
-                reason: e.to_string(),
-            }
-        })?;
         Ok(c.debug_target_at(
             actor,
             &target,

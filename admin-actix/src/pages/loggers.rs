@@ -122,9 +122,6 @@ pub(super) async fn debug_for_a_while(
 ) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let target = config_name(&form.text("target")).to_string();
-    if let Err(e) = dynlog_core::model::validate_logger_name(&target) {
-        return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()));
-    }
     let level = match form.get("level").unwrap_or("debug") {
         "debug" | "" => Level::Debug,
         "trace" => Level::Trace,

@@ -124,7 +124,12 @@ impl Controller {
         level: Level,
         duration: Duration,
     ) -> Result<(Config, Trigger)> {
-        validate_logger_name(target)?;
+        // Named as the field a form or a script sent, so either can show it beside its input.
+        validate_logger_name(target).map_err(|e| Error::Invalid {
+            field: "target",
+            value: target.chars().take(64).collect(),
+            reason: e.to_string(),
+        })?;
         if level < Level::Debug {
             return Err(Error::Invalid {
                 field: "level",
