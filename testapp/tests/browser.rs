@@ -15,7 +15,7 @@ mod webdriver;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Instance, debug_lines, free_port, wait_for};
+use common::{debug_lines, wait_for};
 use webdriver::Browser;
 
 const USER: &str = "operator";
@@ -28,29 +28,12 @@ fn shots() -> PathBuf {
 
 #[test]
 fn an_operator_schedules_debug_for_an_hour_in_the_browser() {
-    let Some(driver) = webdriver::chromedriver() else {
-        assert!(
-            std::env::var_os("DYNLOG_REQUIRE_SERVICES").is_none(),
-            "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: chromedriver is not installed");
+    let Some(driver) = webdriver::chromedriver_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("dynlog-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = free_port;
-    let app = Instance::start(
-        &dir,
+    let (dir, app) = common::fresh_testapp(
+        "dynlog-browser",
         &[
-            (
-                "DATABASE_URL",
-                dir.join("app.sqlite3").to_string_lossy().into_owned(),
-            ),
-            (
-                "DYNLOG_LOG_FILE",
-                dir.join("app.log").to_string_lossy().into_owned(),
-            ),
             ("DYNLOG_JOB_SECONDS", "0.2".into()),
             ("DYNLOG_ADMIN_USER", USER.into()),
             ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),

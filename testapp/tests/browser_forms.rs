@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use common::{Instance, free_port, wait_for};
+use common::{Instance, wait_for};
 use serde_json::{Value, json};
 use webdriver::{Browser, Element};
 
@@ -56,31 +56,10 @@ impl Admin {
     /// Starts the app and the browser and logs in through the form; `None` (the test skipped)
     /// without chromedriver, outside CI.
     fn start(test: &str) -> Option<Admin> {
-        let Some(driver) = webdriver::chromedriver() else {
-            assert!(
-                std::env::var_os("DYNLOG_REQUIRE_SERVICES").is_none(),
-                "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)"
-            );
-            eprintln!("skipped: chromedriver is not installed");
-            return None;
-        };
-        let dir = std::env::temp_dir().join(format!(
-            "dynlog-browser-forms-{test}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let app = Instance::start(
-            &dir,
+        let driver = webdriver::chromedriver_or_skip()?;
+        let (dir, app) = common::fresh_testapp(
+            &format!("dynlog-browser-forms-{test}"),
             &[
-                (
-                    "DATABASE_URL",
-                    dir.join("app.sqlite3").to_string_lossy().into_owned(),
-                ),
-                (
-                    "DYNLOG_LOG_FILE",
-                    dir.join("app.log").to_string_lossy().into_owned(),
-                ),
                 ("DYNLOG_JOB_SECONDS", "0.2".into()),
                 ("DYNLOG_ADMIN_USER", USER.into()),
                 ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{Instance, free_port, wait_for};
+use common::{Instance, wait_for};
 use serde_json::{Value, json};
 use webdriver::Browser;
 
@@ -86,28 +86,12 @@ const MENU: &str = "
 
 #[test]
 fn every_page_fits_a_phone_and_its_menu_is_reachable() {
-    let Some(driver) = webdriver::chromedriver() else {
-        assert!(
-            std::env::var_os("DYNLOG_REQUIRE_SERVICES").is_none(),
-            "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: chromedriver is not installed");
+    let Some(driver) = webdriver::chromedriver_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("dynlog-browser-narrow-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let app = Instance::start(
-        &dir,
+    let (dir, app) = common::fresh_testapp(
+        "dynlog-browser-narrow",
         &[
-            (
-                "DATABASE_URL",
-                dir.join("app.sqlite3").to_string_lossy().into_owned(),
-            ),
-            (
-                "DYNLOG_LOG_FILE",
-                dir.join("app.log").to_string_lossy().into_owned(),
-            ),
             ("DYNLOG_JOB_SECONDS", "0.2".into()),
             ("DYNLOG_ADMIN_USER", USER.into()),
             ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),

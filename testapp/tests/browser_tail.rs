@@ -14,7 +14,7 @@ mod webdriver;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Instance, free_port, wait_for};
+use common::{Instance, wait_for};
 use webdriver::Browser;
 
 const USER: &str = "operator";
@@ -53,28 +53,12 @@ fn last_target(b: &Browser) -> String {
 
 #[test]
 fn the_tail_opens_at_the_newest_record_follows_and_pauses() {
-    let Some(driver) = webdriver::chromedriver() else {
-        assert!(
-            std::env::var_os("DYNLOG_REQUIRE_SERVICES").is_none(),
-            "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: chromedriver is not installed");
+    let Some(driver) = webdriver::chromedriver_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("dynlog-browser-tail-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let app = Instance::start(
-        &dir,
+    let (dir, app) = common::fresh_testapp(
+        "dynlog-browser-tail",
         &[
-            (
-                "DATABASE_URL",
-                dir.join("app.sqlite3").to_string_lossy().into_owned(),
-            ),
-            (
-                "DYNLOG_LOG_FILE",
-                dir.join("app.log").to_string_lossy().into_owned(),
-            ),
             ("DYNLOG_ADMIN_USER", USER.into()),
             ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),
         ],

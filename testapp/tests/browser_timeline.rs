@@ -46,28 +46,12 @@ fn api(app: &Instance, method: &str, path: &str, body: Value) -> Value {
 
 #[test]
 fn the_timeline_shows_who_wins_in_colour_with_a_legend_and_links() {
-    let Some(driver) = webdriver::chromedriver() else {
-        assert!(
-            std::env::var_os("DYNLOG_REQUIRE_SERVICES").is_none(),
-            "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: chromedriver is not installed");
+    let Some(driver) = webdriver::chromedriver_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("dynlog-browser-timeline-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let app = Instance::start(
-        &dir,
+    let (dir, app) = common::fresh_testapp(
+        "dynlog-browser-timeline",
         &[
-            (
-                "DATABASE_URL",
-                dir.join("app.sqlite3").to_string_lossy().into_owned(),
-            ),
-            (
-                "DYNLOG_LOG_FILE",
-                dir.join("app.log").to_string_lossy().into_owned(),
-            ),
             ("DYNLOG_JOB_SECONDS", "0.2".into()),
             ("DYNLOG_ADMIN_USER", USER.into()),
             ("DYNLOG_ADMIN_PASSWORD", PASSWORD.into()),

@@ -38,6 +38,27 @@ pub(crate) fn debug_lines(dir: &Path) -> usize {
 }
 
 /// A running testapp, killed with the guard.
+/// A testapp in a fresh directory named `name` (under the system's temp dir, per process):
+/// SQLite and its log file in that directory, `env` on top.
+pub(crate) fn fresh_testapp(name: &str, env: &[(&str, String)]) -> (std::path::PathBuf, Instance) {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut all = vec![
+        (
+            "DATABASE_URL",
+            dir.join("app.sqlite3").to_string_lossy().into_owned(),
+        ),
+        (
+            "DYNLOG_LOG_FILE",
+            dir.join("app.log").to_string_lossy().into_owned(),
+        ),
+    ];
+    all.extend(env.iter().cloned());
+    let app = Instance::start(&dir, &all);
+    (dir, app)
+}
+
 pub(crate) struct Instance {
     child: Child,
     pub(crate) port: u16,

@@ -9,11 +9,25 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{free_port, wait_for};
+use super::common::{free_port, wait_for};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Where chromedriver is, if installed.
+/// The chromedriver to drive, or `None` when it is not installed and the test may skip: under
+/// CI (`DYNLOG_REQUIRE_SERVICES` set) a missing one fails the test instead.
+pub(crate) fn chromedriver_or_skip() -> Option<&'static str> {
+    let found = chromedriver();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("DYNLOG_REQUIRE_SERVICES").is_none(),
+            "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromedriver is not installed");
+    }
+    found
+}
+
 pub(crate) fn chromedriver() -> Option<&'static str> {
     ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
