@@ -84,17 +84,7 @@ impl Admin {
 
     /// The JSON API, as a script would use it: the answer, after checking it is a success.
     fn api(&self, method: &str, path: &str, body: Value) -> Value {
-        let (status, answer) = self.app.send(
-            method,
-            &format!("/admin/api{path}"),
-            TOKEN,
-            &body.to_string(),
-        );
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path}: {status} {answer}"
-        );
-        answer
+        self.app.api(TOKEN, method, path, body)
     }
 
     /// A config made through the API (the forms under test are the trigger's).

@@ -34,21 +34,6 @@ fn shots() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
 }
 
-/// The JSON API, as a script would use it: the answer, after checking it is a success.
-fn api(app: &Instance, method: &str, path: &str, body: Value) -> Value {
-    let (status, answer) = app.send(
-        method,
-        &format!("/admin/api{path}"),
-        TOKEN,
-        &body.to_string(),
-    );
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {answer}"
-    );
-    answer
-}
-
 /// What does not fit the page at its width: the page's width and the outermost elements
 /// sticking out of the viewport, by tag, id and class.
 const OVERFLOW: &str = "
@@ -224,4 +209,9 @@ fn every_page_fits_a_phone_and_its_menu_is_reachable() {
     drop(b);
     drop(app);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The JSON API with this test's token.
+fn api(app: &Instance, method: &str, path: &str, body: Value) -> Value {
+    app.api(TOKEN, method, path, body)
 }

@@ -29,21 +29,6 @@ fn shots() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
 }
 
-/// The JSON API, as a script would use it: the answer, after checking it is a success.
-fn api(app: &Instance, method: &str, path: &str, body: Value) -> Value {
-    let (status, answer) = app.send(
-        method,
-        &format!("/admin/api{path}"),
-        TOKEN,
-        &body.to_string(),
-    );
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {answer}"
-    );
-    answer
-}
-
 #[test]
 fn the_timeline_shows_who_wins_in_colour_with_a_legend_and_links() {
     let Some(driver) = webdriver::chromedriver_or_skip() else {
@@ -187,4 +172,9 @@ fn the_timeline_shows_who_wins_in_colour_with_a_legend_and_links() {
     drop(b);
     drop(app);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The JSON API with this test's token.
+fn api(app: &Instance, method: &str, path: &str, body: Value) -> Value {
+    app.api(TOKEN, method, path, body)
 }

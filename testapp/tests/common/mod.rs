@@ -134,6 +134,28 @@ impl Instance {
     }
 
     /// A request with a JSON body and a bearer token: the status code and the parsed answer.
+    /// The admin's JSON API as a script uses it: `body` to `/admin/api{path}` with `token`, and
+    /// the answer, after checking it is a success.
+    pub(crate) fn api(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let (status, answer) = self.send(
+            method,
+            &format!("/admin/api{path}"),
+            token,
+            &body.to_string(),
+        );
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {answer}"
+        );
+        answer
+    }
+
     pub(crate) fn send(
         &self,
         method: &str,
