@@ -256,7 +256,9 @@ pub fn ensure_token(
     token: &str,
 ) -> Result<bool> {
     let hash = token_hash(token);
-    let known = || accounts.use_token(&hash).map(|t| t.is_some());
+    // Looked up without `use_token`, which would mark the token used at every start.
+    let known =
+        || Ok::<_, dynlog_core::Error>(accounts.tokens()?.iter().any(|t| t.token_hash == hash));
     if known()? {
         return Ok(false);
     }

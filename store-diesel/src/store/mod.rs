@@ -270,14 +270,14 @@ impl Store for DieselStore {
 
     fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>> {
         // Nothing to prune is no change: no revision bump, no audit entry.
-        let count = self.read("pruning triggers", |conn| {
-            triggers::count_ended(conn, ended_before)
+        let (count, revision) = self.read("pruning triggers", |conn| {
+            Ok((
+                triggers::count_ended(conn, ended_before)?,
+                read_revision(conn)?,
+            ))
         })?;
         if count == 0 {
-            return Ok(Written {
-                value: 0,
-                revision: self.revision()?,
-            });
+            return Ok(Written { value: 0, revision });
         }
         self.written("pruning triggers", |conn| {
             triggers::prune(conn, actor, ended_before)
