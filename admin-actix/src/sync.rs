@@ -21,10 +21,7 @@ where
     T: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
-    let controller = controller.clone();
-    web::block(move || f(&controller))
-        .await?
-        .map_err(Into::into)
+    blocking(controller.clone(), move |c| f(c)).await
 }
 
 /// Runs `f` with the account store on actix's blocking threads, as [`run`] does.
@@ -36,8 +33,20 @@ where
     T: Send + 'static,
     E: Into<Error> + Send + 'static,
 {
-    let accounts = Arc::clone(accounts);
-    web::block(move || f(&*accounts)).await?.map_err(Into::into)
+    blocking(Arc::clone(accounts), move |a| f(&**a)).await
+}
+
+/// Runs `f` with `with` on actix's blocking threads; a thread that panicked is an [`Error`].
+async fn blocking<S, T, E>(
+    with: S,
+    f: impl FnOnce(&S) -> Result<T, E> + Send + 'static,
+) -> Result<T, Error>
+where
+    S: Send + 'static,
+    T: Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    web::block(move || f(&with)).await?.map_err(Into::into)
 }
 
 /// The guarded value even if a panic poisoned the mutex: counters and queues stay usable.
