@@ -28,6 +28,9 @@
 //! The same store keeps the admin's accounts and tokens (`dynlog_core::store::AccountStore`): give
 //! a clone to the admin. Clones share one connection pool.
 //!
+//! On PostgreSQL, [`PgNotifyPropagator`] carries changes to the fleet with `LISTEN`/`NOTIFY`
+//! on the same database: a fleet needs no broker.
+//!
 //! To log every SQL query while the
 //! `diesel` logger is at debug (the seed's `db_debug`), call [`log_queries`] before opening it.
 //!
@@ -48,10 +51,14 @@
 //! [`Error::Invalid`]: dynlog_core::Error::Invalid
 
 mod connection;
+#[cfg(feature = "postgres")]
+mod notify;
 mod queries;
 mod schema;
 mod store;
 mod types;
 
+#[cfg(feature = "postgres")]
+pub use notify::{LISTENER_NAME, PgAnnouncement, PgNotifyPropagator};
 pub use queries::{QUERY_TARGET, QueryLogger, log_queries};
 pub use store::DieselStore;

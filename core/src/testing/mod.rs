@@ -64,7 +64,8 @@ macro_rules! store_contract_tests {
 /// evaluated once per case, so a maker that owns a test broker gives each case its own.
 ///
 /// `fan_out:` runs every case, for propagators that carry changes between processes (Redis, a
-/// message broker); `local:` runs those that hold for any propagator.
+/// message broker); `fan_out_fleet_in_store:` every case but the fleet view's, for those that
+/// leave heartbeats to the store (LISTEN/NOTIFY); `local:` those that hold for any propagator.
 ///
 /// ```
 /// # #[cfg(feature = "testing")] mod t {
@@ -76,6 +77,14 @@ macro_rules! store_contract_tests {
 macro_rules! propagator_contract_tests {
     (local: $make:expr) => {
         $crate::propagator_contract_tests!(@cases $make; names_itself_and_starts, stops_promptly);
+    };
+    (fan_out_fleet_in_store: $make:expr) => {
+        $crate::propagator_contract_tests!(@cases $make;
+            names_itself_and_starts,
+            stops_promptly,
+            rings_once_listening,
+            announcements_ring_the_others_only,
+        );
     };
     (fan_out: $make:expr) => {
         $crate::propagator_contract_tests!(@cases $make;
