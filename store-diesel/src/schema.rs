@@ -11,6 +11,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> UtcTime,
         updated_at -> UtcTime,
+        kind -> Text,
     }
 }
 
@@ -51,6 +52,7 @@ diesel::table! {
         entity_id -> BigInt,
         before -> Nullable<Text>,
         after -> Nullable<Text>,
+        revision -> Nullable<BigInt>,
     }
 }
 

@@ -17,7 +17,7 @@ mod validate;
 pub use crate::id::{ConfigId, TriggerId};
 pub use crate::level::LoggerLevel;
 pub use config::{FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingConfig, Registry};
-pub use stored::{Config, NewConfig, NewTrigger, Trigger};
+pub use stored::{Config, ConfigKind, NewConfig, NewTrigger, Trigger};
 pub use validate::{
     MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, is_hidden_char, validate_logger_name, validate_name,
     validate_time,

@@ -17,12 +17,47 @@ pub struct Config {
     pub name: String,
     /// The logging it lays over the baseline.
     pub body: LoggingConfig,
+    /// How it came to be: lists set apart the configs debug actions make.
+    #[serde(default)]
+    pub kind: ConfigKind,
     /// Bumped by every write; an update must carry the version it read.
     #[serde(default)]
     pub version: i64,
     /// When it was last written.
     #[serde(default)]
     pub updated_at: DateTime<Utc>,
+}
+
+/// How a config came to be, so that lists can set apart the many short-lived configs that
+/// debug actions make from the ones operators write and keep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigKind {
+    /// Written by an operator: the config form, the API, an import.
+    #[default]
+    Manual,
+    /// Made together with the one trigger that runs it by a debug action ("debug for an
+    /// hour"): every config [`Store::create_config_with_trigger`](crate::store::Store::create_config_with_trigger) writes.
+    Debug,
+}
+
+impl ConfigKind {
+    /// Its name as stored: `manual` or `debug`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigKind::Manual => "manual",
+            ConfigKind::Debug => "debug",
+        }
+    }
+
+    /// The kind a stored name stands for; anything unknown reads as [`ConfigKind::Manual`], so
+    /// that a newer version's kinds still list.
+    pub fn from_stored(name: &str) -> ConfigKind {
+        match name {
+            "debug" => ConfigKind::Debug,
+            _ => ConfigKind::Manual,
+        }
+    }
 }
 
 /// A stored trigger: the config to run in a time window `[start, end)`.

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId, validate_name};
+use crate::model::{
+    Config, ConfigId, ConfigKind, NewConfig, NewTrigger, Trigger, TriggerId, validate_name,
+};
 use crate::store::{
     Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
     check_version,
@@ -34,6 +36,9 @@ struct State {
     audit: Vec<AuditEntry>,
     accounts: BTreeMap<String, Account>,
     tokens: BTreeMap<i64, ApiToken>,
+    /// Whether the write holding the lock has bumped the revision: one write, one revision,
+    /// however many entries it audits.
+    bumped: bool,
 }
 
 impl State {
@@ -42,7 +47,7 @@ impl State {
         self.next_id
     }
 
-    /// Bumps the revision and appends an audit entry: every write ends here.
+    /// Appends an audit entry, bumping the revision at the write's first: every write ends here.
     fn record<T: Serialize>(
         &mut self,
         actor: &str,
@@ -52,7 +57,10 @@ impl State {
         before: Option<&T>,
         after: Option<&T>,
     ) {
-        self.revision += 1;
+        if !self.bumped {
+            self.revision += 1;
+            self.bumped = true;
+        }
         let id = self.audit.len() as i64 + 1;
         self.audit.push(AuditEntry {
             id,
@@ -61,6 +69,7 @@ impl State {
             action: action.to_string(),
             entity: entity.to_string(),
             entity_id,
+            revision: Some(self.revision),
             before: before.and_then(|v| serde_json::to_value(v).ok()),
             after: after.and_then(|v| serde_json::to_value(v).ok()),
         });
@@ -115,10 +124,13 @@ impl MemoryStore {
         }
         // A panic while holding the lock cannot leave State half-written: every write checks
         // first and mutates after, so a poisoned lock is safe to reuse.
-        Ok(self
+        let mut state = self
             .state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Every write takes the lock once: a new write, not yet counted in the revision.
+        state.bumped = false;
+        Ok(state)
     }
 }
 
@@ -201,6 +213,7 @@ impl Store for MemoryStore {
             id,
             name: new.name.clone(),
             body: new.body.clone(),
+            kind: ConfigKind::Manual,
             version: 1,
             updated_at: Utc::now(),
         };
@@ -284,6 +297,7 @@ impl Store for MemoryStore {
             id,
             name: config.name.clone(),
             body: config.body.clone(),
+            kind: ConfigKind::Debug,
             version: 1,
             updated_at: Utc::now(),
         };

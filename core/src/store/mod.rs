@@ -53,6 +53,11 @@ pub struct AuditEntry {
     pub entity: String,
     /// The entity's id (0 for accounts, which are keyed by username).
     pub entity_id: i64,
+    /// The revision of the write that made it: the entries of one write (a config made with
+    /// its trigger, a config deleted with its triggers) share it, so a history can show one
+    /// operator action as one line. `None` for entries written before it was recorded.
+    #[serde(default)]
+    pub revision: Option<i64>,
     /// The entity before, as JSON; `None` for a creation.
     pub before: Option<serde_json::Value>,
     /// The entity after, as JSON; `None` for a deletion.
@@ -190,7 +195,9 @@ pub trait Store: StoreRead {
     fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Written<Trigger>>;
 
     /// Creates a config and a trigger running it, in one transaction: both or neither. The
-    /// trigger's `config_id` is ignored (the new config's is used).
+    /// trigger's `config_id` is ignored (the new config's is used). This is how debug actions
+    /// make their windows: the config is of kind
+    /// [`ConfigKind::Debug`](crate::model::ConfigKind::Debug).
     fn create_config_with_trigger(
         &self,
         actor: &str,

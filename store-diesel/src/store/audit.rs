@@ -21,6 +21,7 @@ struct AuditRow {
     entity_id: i64,
     before: Option<String>,
     after: Option<String>,
+    revision: Option<i64>,
 }
 
 /// A new row of `dynlog_audit`.
@@ -34,6 +35,7 @@ struct NewAuditRow<'a> {
     entity_id: i64,
     before: Option<String>,
     after: Option<String>,
+    revision: i64,
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -46,6 +48,7 @@ impl From<AuditRow> for AuditEntry {
             action: row.action,
             entity: row.entity,
             entity_id: row.entity_id,
+            revision: row.revision,
             before: parse(row.before),
             after: parse(row.after),
         }
@@ -57,7 +60,8 @@ fn json<T: Serialize>(value: Option<&T>) -> Option<String> {
     value.and_then(|v| serde_json::to_string(v).ok())
 }
 
-/// Appends one audit entry.
+/// Appends one audit entry, with the revision its write bumped to (every write bumps first, in
+/// the same transaction).
 pub(super) fn append<T: Serialize>(
     conn: &mut AnyConnection,
     actor: &str,
@@ -67,6 +71,7 @@ pub(super) fn append<T: Serialize>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> QueryResult<()> {
+    let revision = super::read_revision(conn)?;
     diesel::insert_into(dynlog_audit::table)
         .values(NewAuditRow {
             at: At::now(),
@@ -76,6 +81,7 @@ pub(super) fn append<T: Serialize>(
             entity_id,
             before: json(before),
             after: json(after),
+            revision,
         })
         .execute(conn)
         .map(drop)

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
-use dynlog_core::model::ConfigId;
+use dynlog_core::model::{ConfigId, ConfigKind};
 use dynlog_core::store::check_version;
 use dynlog_core::{Config, Error, LoggingConfig, NewConfig, Result};
 
@@ -21,6 +21,7 @@ pub(super) struct ConfigRow {
     body: String,
     version: i64,
     updated_at: At,
+    kind: String,
 }
 
 /// What a config's create or update writes to `dynlog_configs`.
@@ -40,6 +41,7 @@ struct NewConfigRow<'a> {
     #[diesel(embed)]
     change: ConfigChange<'a>,
     created_at: At,
+    kind: &'a str,
 }
 
 impl TryFrom<ConfigRow> for Config {
@@ -54,6 +56,7 @@ impl TryFrom<ConfigRow> for Config {
             id: ConfigId(row.id),
             name: row.name,
             body,
+            kind: ConfigKind::from_stored(&row.kind),
             version: row.version,
             updated_at: row.updated_at.0,
         })
@@ -101,6 +104,7 @@ pub(super) fn create(
     actor: &str,
     new: &NewConfig,
     body: &str,
+    kind: ConfigKind,
 ) -> TxResult<Config> {
     let at = At::now();
     let change = ConfigChange {
@@ -113,6 +117,7 @@ pub(super) fn create(
         .values(NewConfigRow {
             change,
             created_at: at,
+            kind: kind.as_str(),
         })
         .execute(conn)
         .map_err(unique_name(&new.name))?;

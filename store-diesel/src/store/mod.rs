@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
-use dynlog_core::model::{ConfigId, TriggerId, validate_name};
+use dynlog_core::model::{ConfigId, ConfigKind, TriggerId, validate_name};
 use dynlog_core::store::{
     Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
 };
@@ -76,7 +76,7 @@ fn bump(conn: &mut AnyConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-fn read_revision(conn: &mut AnyConnection) -> QueryResult<i64> {
+pub(super) fn read_revision(conn: &mut AnyConnection) -> QueryResult<i64> {
     dynlog_revision::table
         .find(1)
         .select(dynlog_revision::value)
@@ -205,7 +205,7 @@ impl Store for DieselStore {
     fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>> {
         let body = configs::body_json(new);
         self.written("creating a config", |conn| {
-            configs::create(conn, actor, new, &body)
+            configs::create(conn, actor, new, &body, ConfigKind::Manual)
         })
     }
 
@@ -240,7 +240,7 @@ impl Store for DieselStore {
     ) -> Result<Written<(Config, Trigger)>> {
         let body = configs::body_json(config);
         self.written("creating a config and its trigger", |conn| {
-            let config = configs::create(conn, actor, config, &body)?;
+            let config = configs::create(conn, actor, config, &body, ConfigKind::Debug)?;
             let trigger = NewTrigger {
                 config_id: config.id,
                 ..trigger.clone()

@@ -3,7 +3,7 @@
 
 use super::{Checked, body, new_config, new_trigger};
 use crate::error::Error;
-use crate::model::ConfigId;
+use crate::model::{ConfigId, ConfigKind};
 use crate::store::{AuditQuery, Store};
 
 /// A config is created at version 1, read back whole, listed, audited, and bumps the revision.
@@ -20,6 +20,7 @@ pub fn config_create_and_read<S: Store + ?Sized>(store: &S) {
     assert_eq!(read.body, created.body);
     assert_eq!(read.name, created.name);
     assert_eq!(read.version, 1);
+    assert_eq!(read.kind, ConfigKind::Manual, "an operator's config");
     let listed = store.configs().expect("list");
     assert_eq!(listed.iter().filter(|c| c.id == created.id).count(), 1);
     let audit = store.audit(AuditQuery::default()).expect("audit");
@@ -213,11 +214,29 @@ pub fn config_with_trigger_together<S: Store + ?Sized>(store: &S) {
             &new_trigger("t", ConfigId(0), 0, 1),
         )
         .expect("create both");
+    let revision = written.revision;
     let (config, trigger) = checked.check(written);
     assert_eq!(
         trigger.config_id, config.id,
         "the trigger runs the new config"
     );
+    assert_eq!(config.kind, ConfigKind::Debug, "a debug action's config");
+    assert_eq!(
+        store.config(config.id).expect("read").kind,
+        ConfigKind::Debug,
+        "the kind is stored"
+    );
+    // One write, one revision: both audit entries carry the revision the write returned.
+    let entries = store
+        .audit(AuditQuery {
+            before: None,
+            limit: 2,
+        })
+        .expect("audit");
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert_eq!(e.revision, Some(revision), "{} {}", e.action, e.entity);
+    }
     assert_eq!(
         store.trigger(trigger.id).expect("read").config_id,
         config.id

@@ -1,0 +1,2 @@
+ALTER TABLE dynlog_configs DROP COLUMN kind;
+ALTER TABLE dynlog_audit DROP COLUMN revision;
