@@ -367,7 +367,11 @@ mod round_trip {
                 0..3,
             ),
         )
-            .prop_map(|(loggers, handlers)| LoggingConfig { loggers, handlers })
+            .prop_map(|(loggers, handlers)| LoggingConfig {
+                loggers,
+                handlers,
+                ..Default::default()
+            })
     }
 
     proptest! {

@@ -122,6 +122,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A scope key or value that is empty, too long or not printable, or a scope too large.
+    #[error("invalid {field} {value:?}: {reason}")]
+    InvalidScope {
+        /// Where, such as `scope key` or `scope key "tenant" value`.
+        field: String,
+        /// The key or value as given (cut at the bound).
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A body larger than the limit.
     #[error("{field} is {size} bytes (at most {max})")]
     TooLarge {

@@ -37,7 +37,8 @@
 //! [`Level`], a [`LoggingConfig`], what stores keep ([`Config`], [`Trigger`] and what creating one
 //! takes), the in-memory [`MemoryHandler`] and [`MemoryStore`], the [`Error`], and [`chrono`] for
 //! the times a trigger needs. The rest lives in named modules: [`model`], [`logger`], [`handler`],
-//! [`store`], [`propagate`], [`controller`], [`schedule`] and [`redact`]. The traits a custom
+//! [`store`], [`propagate`], [`controller`], [`schedule`], [`context`] (the tags scoped configs
+//! match) and [`redact`]. The traits a custom
 //! stack implements are in theirs: [`store::Store`], [`propagate::Propagator`],
 //! [`handler::Handler`], [`controller::Clock`].
 //!
@@ -46,6 +47,7 @@
 //! - `testing`: the store and propagator contract suites and their helpers (`ManualClock`, a
 //!   `Reloader` a test can watch), for the tests of adapters and applications.
 
+pub mod context;
 pub mod controller;
 mod error;
 pub mod handler;

@@ -65,6 +65,7 @@ fn config() -> impl Strategy<Value = LoggingConfig> {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
+            ..Default::default()
         })
 }
 

@@ -177,6 +177,7 @@ impl Builder {
             registry,
             current: Arc::new(ArcSwap::from_pointee(Compiled::empty())),
             levels: LevelCache::new(),
+            scopes: std::sync::atomic::AtomicU64::new(0),
             baseline: self.baseline,
             hooks,
             seen: SeenTargets::new(self.seen_capacity),

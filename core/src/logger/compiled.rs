@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 
 use super::cache::{SeenTargets, TargetCache, fx_hash};
 use super::dynamic::DynamicLogger;
+use super::scoped::{Layer, ScopeWord};
 use super::view::{LevelOrigin, LevelSource};
 use crate::level::{Level, LoggerLevel};
 use crate::model::{LoggerSpec, LoggingConfig};
@@ -35,6 +36,10 @@ pub(super) struct Compiled {
     pub(super) max_level: LevelFilter,
     /// Which apply made it; 0 before the first.
     pub(super) generation: u64,
+    /// The active scoped configs, each compiled over this one, in precedence order.
+    pub(super) layers: Vec<Layer>,
+    /// What `Shared::scopes` holds while this config is in force.
+    pub(super) scope_word: ScopeWord,
 }
 
 pub(super) struct Node {
@@ -239,6 +244,8 @@ impl Compiled {
             cache: TargetCache::new(),
             max_level: LevelFilter::Off,
             generation: 0,
+            layers: Vec::new(),
+            scope_word: 0,
         }
     }
 
@@ -486,6 +493,8 @@ impl DynamicLogger {
             cache: TargetCache::new(),
             max_level,
             generation: 0,
+            layers: Vec::new(),
+            scope_word: 0,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -38,6 +38,11 @@ pub(super) struct Shared {
     /// Each target's effective level, tagged with the generation it was computed for: lets a
     /// refused record return without touching `current`.
     pub(super) levels: LevelCache,
+    /// The scope word of the config in force (`scoped::ScopeWord`): 0 while no scoped config
+    /// is active, which is all a refused record asks of it. Relaxed: a logging thread that
+    /// reads a word an instant old refuses or admits by the set of layers in force an instant
+    /// ago, and the record is decided again by the config that handles it.
+    pub(super) scopes: AtomicU64,
     pub(super) baseline: LoggingConfig,
     pub(super) hooks: Vec<(String, Hook)>,
     pub(super) seen: SeenTargets,
@@ -83,8 +88,14 @@ impl DynamicLogger {
         self.shared.levels.generation.load(Ordering::Relaxed)
     }
 
-    /// Validates `overlay` and applies it over the baseline.
+    /// Validates `overlay` and applies it over the baseline. A config with a scope applies over
+    /// the baseline to the records it matches, and the baseline alone to the others (a
+    /// [`Controller`](crate::Controller) lays scoped configs over the running one with
+    /// [`DynamicLogger::apply_scoped`]).
     pub fn apply(&self, overlay: &LoggingConfig) -> Result<()> {
+        if !overlay.scope.is_empty() {
+            return self.apply_scoped(&LoggingConfig::default(), std::slice::from_ref(overlay));
+        }
         overlay.validate(&self.shared.registry)?;
         let compiled = self.compile(overlay);
         self.publish(compiled);
@@ -104,10 +115,15 @@ impl DynamicLogger {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
             compiled.generation = self.generation() + 1;
+            compiled.scope_word = super::scoped::new_word(&compiled.layers);
             let compiled = Arc::new(compiled);
             // The swap is the linearization point: a record checked before it is handled
             // entirely by the old config, one checked after by the new one.
             self.shared.current.store(Arc::clone(&compiled));
+            // Relaxed: see `Shared::scopes`.
+            self.shared
+                .scopes
+                .store(compiled.scope_word, Ordering::Relaxed);
             self.shared.levels.advance(compiled.generation);
             // SeqCst pairs with `install`.
             if self.shared.installed.load(Ordering::SeqCst) {

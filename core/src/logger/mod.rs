@@ -6,6 +6,7 @@
 //! - `cache`: the lock-free caches in front of it (target to node, target to level, the
 //!   thread-local config, the targets seen);
 //! - `view`: how a target is handled and what a config would change (the admin's preview);
+//! - `scoped`: scoped configs as layers over the running config, and which decides a record;
 //! - `hot_path`: `log::Log`, what every record goes through.
 
 mod builder;
@@ -13,6 +14,7 @@ mod cache;
 mod compiled;
 mod dynamic;
 mod hot_path;
+mod scoped;
 #[cfg(test)]
 mod tests;
 mod view;

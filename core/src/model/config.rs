@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::scope::Scope;
 use super::validate::{logger_field, validate_logger_name};
 use crate::error::{Error, Result};
 use crate::level::{Level, LoggerLevel};
@@ -64,6 +65,9 @@ pub struct HandlerOverride {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LoggingConfig {
+    /// Which records it applies to; empty (the default) for every record. See [`Scope`].
+    #[serde(skip_serializing_if = "Scope::is_empty")]
+    pub scope: Scope,
     /// Loggers by name.
     pub loggers: BTreeMap<String, LoggerSpec>,
     /// Handler overrides by handler name.
@@ -136,7 +140,8 @@ impl Registry {
 }
 
 impl LoggingConfig {
-    /// Whether the config names no logger and no handler (applied, it leaves the baseline).
+    /// Whether the config names no logger and no handler (applied, it leaves the baseline),
+    /// whatever its scope.
     pub fn is_empty(&self) -> bool {
         self.loggers.is_empty() && self.handlers.is_empty()
     }
@@ -163,7 +168,7 @@ impl LoggingConfig {
 
     /// This config with `over` laid on top: each logger `over` names takes `over`'s fields where
     /// it gives them and keeps this config's otherwise; each handler override likewise; loggers
-    /// and handlers `over` does not name stay as they are.
+    /// and handlers `over` does not name stay as they are. The scope stays this config's.
     pub fn overlay(&self, over: &LoggingConfig) -> LoggingConfig {
         let mut merged = self.clone();
         for (name, spec) in &over.loggers {

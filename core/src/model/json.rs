@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use serde_path_to_error::{Path, Segment};
 
 use super::config::{HandlerOverride, LoggerSpec, LoggingConfig};
+use super::scope::Scope;
 use super::validate::{MAX_BODY, logger_field, validate_logger_name};
 use crate::error::{Error, Result};
 use crate::level::{Level, LoggerLevel};
@@ -30,7 +31,10 @@ impl LoggingConfig {
     pub fn from_value(value: &Value) -> Result<LoggingConfig> {
         let Object(raw) = serde_path_to_error::deserialize::<_, Object<RawConfig>>(value)
             .map_err(|e| error_at(e.path(), value))?;
-        let mut config = LoggingConfig::default();
+        let mut config = LoggingConfig {
+            scope: Scope::new(raw.scope.into_iter().flatten())?,
+            ..LoggingConfig::default()
+        };
         for (name, Object(spec)) in raw.loggers.into_iter().flatten() {
             validate_logger_name(&name)?;
             let field = logger_field(&name);
@@ -108,7 +112,7 @@ fn strip_position(message: &str) -> String {
 
 /// The fields of a config, of a logger and of a handler, as [`RawConfig`], [`RawLogger`] and
 /// [`RawHandler`] name them (a test keeps them in step).
-pub(crate) const CONFIG_FIELDS: &[&str] = &["loggers", "handlers"];
+pub(crate) const CONFIG_FIELDS: &[&str] = &["scope", "loggers", "handlers"];
 pub(crate) const LOGGER_FIELDS: &[&str] = &["level", "handlers", "filters", "propagate"];
 pub(crate) const HANDLER_FIELDS: &[&str] = &["level", "filters"];
 
@@ -116,6 +120,7 @@ pub(crate) const HANDLER_FIELDS: &[&str] = &["level", "filters"];
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    scope: Option<BTreeMap<String, Vec<String>>>,
     loggers: Option<BTreeMap<String, Object<RawLogger>>>,
     handlers: Option<BTreeMap<String, Object<RawHandler>>>,
 }
@@ -212,6 +217,8 @@ fn error_at(path: &Path, root: &Value) -> Error {
         [key] if !CONFIG_FIELDS.contains(&key) => {
             unknown("the config".to_string(), key, CONFIG_FIELDS)
         }
+        ["scope"] => wrong_type("\"scope\"".to_string(), "an object of lists"),
+        ["scope", key] => wrong_type(format!("scope key {key:?}"), "a list of strings"),
         [section] => wrong_type(format!("{section:?}"), "an object"),
         [section, name] => wrong_type(entry(section, name), "an object"),
         [section, name, key] => {
