@@ -121,6 +121,48 @@ fn enabled_formatted(c: &mut Criterion) {
     group.finish();
 }
 
+/// Scoped configs active: a debug window for tenant acme over `app1`. A debug record of `app1`
+/// in globex's context is refused (the cost every other request pays while a scoped window runs,
+/// against the same logger with no scope and env_logger); in acme's it is formatted.
+fn scoped(c: &mut Criterion) {
+    use dynlog_core::context::{self, Tags};
+    log::set_max_level(LevelFilter::Trace);
+    let unscoped = dynlog(10);
+    let ours = dynlog(10);
+    ours.apply(
+        &LoggingConfig::from_json(
+            r#"{"scope": {"tenant": ["acme"]}, "loggers": {"app1": {"level": "debug"}}}"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let peer = env_logger(10);
+    let globex = Tags::new([("tenant", "globex")]);
+    let acme = Tags::new([("tenant", "acme")]);
+    let mut group = c.benchmark_group("scoped_refused");
+    group.bench_function("dynlog_scoped", |b| {
+        let _in = context::enter(globex.clone());
+        b.iter(|| log::log!(logger: &ours, target: "app1::db::pool", Level::Debug, "row {}", black_box(7)))
+    });
+    group.bench_function("dynlog", |b| {
+        let _in = context::enter(globex.clone());
+        b.iter(|| log::log!(logger: &unscoped, target: "app1::db::pool", Level::Debug, "row {}", black_box(7)))
+    });
+    group.bench_function("env_logger", |b| {
+        b.iter(|| log::log!(logger: &peer, target: "app1::db::pool", Level::Debug, "row {}", black_box(7)))
+    });
+    group.finish();
+    let mut group = c.benchmark_group("scoped_matching");
+    group.bench_function("dynlog_scoped", |b| {
+        let _in = context::enter(acme.clone());
+        b.iter(|| log::log!(logger: &ours, target: "app1::db::pool", Level::Debug, "imported row {}", black_box(7)))
+    });
+    group.bench_function("env_logger", |b| {
+        b.iter(|| log::log!(logger: &peer, target: "app1::db::pool", Level::Info, "imported row {}", black_box(7)))
+    });
+    group.finish();
+}
+
 fn log4rs_config(n: usize) -> log4rs::config::Config {
     use log4rs::append::console::ConsoleAppender;
     use log4rs::config::{Appender, Config, Logger, Root};
@@ -231,6 +273,7 @@ criterion_group!(
     disabled_by_max_level,
     refused_by_level,
     enabled_formatted,
+    scoped,
     apply,
     threads
 );

@@ -68,6 +68,29 @@ pub fn next_transition(triggers: &[Trigger], after: DateTime<Utc>) -> Option<Tra
     })
 }
 
+/// Every trigger covering `at`, in precedence order: the latest start first, ties to the highest
+/// id. Scoped configs' triggers all apply at once, so the controller asks this of them.
+pub fn active_at(triggers: &[Trigger], at: DateTime<Utc>) -> Vec<&Trigger> {
+    let mut active: Vec<&Trigger> = triggers.iter().filter(|t| t.covers(at)).collect();
+    active.sort_by_key(|t| std::cmp::Reverse(rank(t)));
+    active
+}
+
+/// The earliest instant strictly after `after` at which the set of triggers covering it
+/// ([`active_at`]) changes: a window opening, or one open at `after` closing.
+pub fn next_change(triggers: &[Trigger], after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let opening = triggers
+        .iter()
+        .filter(|t| t.is_active && t.has_window())
+        .filter_map(|t| t.start)
+        .filter(|&start| start > after);
+    let closing = triggers
+        .iter()
+        .filter(|t| t.covers(after))
+        .filter_map(|t| t.end);
+    opening.chain(closing).min()
+}
+
 /// Consecutive spans covering `[from, to)`, each with its winner; empty when `to <= from`.
 pub fn timeline(triggers: &[Trigger], from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Span> {
     if to <= from {
@@ -125,6 +148,33 @@ mod tests {
 
     fn winner(triggers: &[Trigger], hour: i64) -> Option<i64> {
         winner_at(triggers, at(hour)).map(|t| t.id.0)
+    }
+
+    #[test]
+    fn every_covering_trigger_is_active_and_the_set_changes_at_each_bound() {
+        let ts = [
+            trigger(1, Some(0), Some(10)),
+            trigger(2, Some(3), Some(5)),
+            trigger(3, Some(3), Some(8)),
+            trigger(4, None, None),
+        ];
+        let ids = |hour| {
+            active_at(&ts, at(hour))
+                .iter()
+                .map(|t| t.id.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(-1), [4]);
+        assert_eq!(ids(0), [1, 4]);
+        assert_eq!(
+            ids(4),
+            [3, 2, 1, 4],
+            "latest start first, ties to the highest id"
+        );
+        assert_eq!(ids(5), [3, 1, 4]);
+        let changes: Vec<_> =
+            std::iter::successors(next_change(&ts, at(-1)), |&t| next_change(&ts, t)).collect();
+        assert_eq!(changes, [at(0), at(3), at(5), at(8), at(10)]);
     }
 
     #[test]

@@ -430,3 +430,111 @@ fn no_record_is_lost_duplicated_or_torn_during_applies() {
         "the applies never overlapped the writers"
     );
 }
+
+/// A scoped window beside the running config: each applies to its own records, transitions at
+/// every bound of either.
+#[test]
+fn scoped_windows_run_beside_the_winner() {
+    use dynlog_core::context::{self, Tags};
+    let memory = MemoryHandler::new(100);
+    let clock = Arc::new(ManualClock::new(hour(0)));
+    let controller = Controller::builder(logger(&memory), MemoryStore::new())
+        .clock(clock.clone())
+        .without_thread()
+        .start()
+        .unwrap();
+    let running = controller
+        .create_config(
+            "alice",
+            &NewConfig {
+                name: "import to file".into(),
+                body: LoggingConfig::from_json(
+                    r#"{"loggers": {"myapp::import": {"level": "warn", "handlers": ["null"], "propagate": false}}}"#,
+                )
+                .unwrap(),
+            },
+        )
+        .unwrap();
+    let scoped = |name: &str, tenant: &str| {
+        NewConfig {
+        name: name.into(),
+        body: LoggingConfig::from_json(&format!(
+            r#"{{"scope": {{"tenant": ["{tenant}"]}}, "loggers": {{"myapp::import": {{"level": "debug"}}}}}}"#
+        ))
+        .unwrap(),
+    }
+    };
+    let acme = controller
+        .create_config("alice", &scoped("acme", "acme"))
+        .unwrap();
+    let globex = controller
+        .create_config("alice", &scoped("globex", "globex"))
+        .unwrap();
+    let window = |name: &str, config_id, start, end| NewTrigger {
+        name: name.into(),
+        config_id,
+        start: Some(hour(start)),
+        end: Some(hour(end)),
+        is_active: true,
+    };
+    controller
+        .create_trigger("alice", &window("run", running.id, 0, 2))
+        .unwrap();
+    let acme_window = controller
+        .create_trigger("alice", &window("acme", acme.id, 1, 3))
+        .unwrap();
+    let globex_window = controller
+        .create_trigger("alice", &window("globex", globex.id, 1, 4))
+        .unwrap();
+    let status = controller.status();
+    assert_eq!(status.current.unwrap().config.id, running.id);
+    assert!(status.scoped.is_empty());
+    assert_eq!(status.next.as_ref().unwrap().at, hour(1));
+    let in_tenant = |tenant: &str, message: &str| {
+        context::with(Tags::new([("tenant", tenant)]), || {
+            emit(
+                controller.logger(),
+                log::Level::Debug,
+                "myapp::import",
+                message,
+            )
+        })
+    };
+    let mut changes = Vec::new();
+    for h in 1..=4 {
+        clock.set(hour(h));
+        controller.tick().unwrap();
+        let status = controller.status();
+        changes.push((
+            status.current.map(|r| r.config.name),
+            status
+                .scoped
+                .iter()
+                .map(|r| r.trigger.id)
+                .collect::<Vec<_>>(),
+        ));
+        in_tenant("acme", &format!("acme at {h}"));
+        in_tenant("globex", &format!("globex at {h}"));
+        in_tenant("initech", &format!("initech at {h}"));
+    }
+    assert_eq!(
+        changes,
+        [
+            (
+                Some("import to file".to_string()),
+                // Equal starts: the higher id first.
+                vec![globex_window.id, acme_window.id]
+            ),
+            (None, vec![globex_window.id, acme_window.id]),
+            (None, vec![globex_window.id]),
+            (None, vec![]),
+        ]
+    );
+    // At 1 the scoped config is laid over the running one: myapp::import at debug, its
+    // handlers those of the running config (null), so nothing reaches memory.
+    assert_eq!(
+        memory.messages(),
+        ["acme at 2", "globex at 2", "globex at 3"]
+    );
+    assert_eq!(controller.status().next, None);
+}

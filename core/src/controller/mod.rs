@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::logger::DynamicLogger;
 use crate::model::{Config, LoggingConfig, Trigger};
 use crate::propagate::{InstanceStatus, Mailbox, Propagator, Reloader};
-use crate::schedule::{next_transition, winner_at};
+use crate::schedule::{active_at, next_change, next_transition, winner_at};
 use crate::store::{Store, StoreRead};
 
 /// A trigger and the config it runs.
@@ -31,13 +31,15 @@ pub struct Running {
     pub config: Config,
 }
 
-/// The next change of winner.
+/// The next change of winner or of the scoped configs in force.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Upcoming {
     /// When it happens.
     pub at: DateTime<Utc>,
-    /// What runs from then on; `None` is the baseline.
+    /// The unscoped winner from then on; `None` is the baseline.
     pub running: Option<Running>,
+    /// The scoped configs in force from then on, in precedence order.
+    pub scoped: Vec<Running>,
 }
 
 /// What a controller runs and why.
@@ -54,6 +56,9 @@ pub struct Status {
     pub config_hash: String,
     /// The winning trigger and its config; `None` when the baseline runs.
     pub current: Option<Running>,
+    /// The active triggers of scoped configs, in precedence order: each applies, over
+    /// `current`, to the records its scope matches.
+    pub scoped: Vec<Running>,
     /// The next change, if any.
     pub next: Option<Upcoming>,
     /// When the config in force was applied.
@@ -126,6 +131,7 @@ impl ControllerBuilder {
             revision: 0,
             config_hash: String::new(),
             current: None,
+            scoped: Vec::new(),
             next: None,
             applied_at: None,
             last_error: None,
@@ -341,31 +347,57 @@ impl Inner {
                     config: config.clone(),
                 })
         };
-        let current = winner_at(&snapshot.triggers, now).and_then(running_of);
-        let next = next_transition(&snapshot.triggers, now).map(|t| Upcoming {
-            at: t.at,
-            running: t
-                .winner
-                .and_then(|id| snapshot.triggers.iter().find(|tr| tr.id == id))
-                .and_then(running_of),
+        // Triggers of scoped configs all apply at once, each to the records it matches; the
+        // others elect the running config, as ever.
+        let (scoped, unscoped): (Vec<Trigger>, Vec<Trigger>) =
+            snapshot.triggers.iter().cloned().partition(|trigger| {
+                snapshot
+                    .configs
+                    .get(&trigger.config_id)
+                    .is_some_and(|config| !config.body.scope.is_empty())
+            });
+        let scoped_at = |at| -> Vec<Running> {
+            active_at(&scoped, at)
+                .into_iter()
+                .filter_map(running_of)
+                .collect()
+        };
+        let current = winner_at(&unscoped, now).and_then(running_of);
+        let active = scoped_at(now);
+        let next_at = match (
+            next_transition(&unscoped, now).map(|t| t.at),
+            next_change(&scoped, now),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let next = next_at.map(|at| Upcoming {
+            at,
+            running: winner_at(&unscoped, at).and_then(running_of),
+            scoped: scoped_at(at),
         });
         let overlay = current
             .as_ref()
             .map(|r| r.config.body.clone())
             .unwrap_or_default();
-        let hash = config_hash(&self.logger.baseline().overlay(&overlay));
+        let layers: Vec<LoggingConfig> = active.iter().map(|r| r.config.body.clone()).collect();
+        let hash = layers_hash(&self.logger.baseline().overlay(&overlay), &layers);
 
         let previous_hash = lock(&self.state).status.config_hash.clone();
         let mut error = None;
         let mut applied = None;
         if hash != previous_hash {
-            match self.logger.apply(&overlay) {
+            match self.logger.apply_scoped(&overlay, &layers) {
                 Ok(()) => applied = Some(hash.clone()),
                 Err(e) => {
                     // A stored config this build cannot run (a handler it no longer has): run the
                     // baseline rather than something half-applied.
+                    let registry = self.logger.registry();
                     let name = current
-                        .as_ref()
+                        .iter()
+                        .chain(&active)
+                        .find(|r| r.config.body.validate(registry).is_err())
+                        .or(current.as_ref())
                         .map(|r| r.config.name.clone())
                         .unwrap_or_default();
                     log::error!(target: "dynlog", "config {name:?} cannot be applied, running the baseline: {e}");
@@ -387,6 +419,7 @@ impl Inner {
                 status.applied_at = Some(Utc::now());
             }
             status.revision = snapshot.revision;
+            status.scoped = if error.is_some() { Vec::new() } else { active };
             status.current = if error.is_some() { None } else { current };
             status.next = next;
             status.last_error = error;
@@ -505,6 +538,19 @@ fn config_hash(config: &LoggingConfig) -> String {
         "{:016x}",
         fnv1a(serde_json::to_string(config).unwrap_or_default().as_bytes())
     )
+}
+
+/// [`config_hash`] of the running config, and of each scoped config after it when there are any.
+fn layers_hash(running: &LoggingConfig, scoped: &[LoggingConfig]) -> String {
+    if scoped.is_empty() {
+        return config_hash(running);
+    }
+    let mut text = serde_json::to_string(running).unwrap_or_default();
+    for config in scoped {
+        text.push('\n');
+        text.push_str(&serde_json::to_string(config).unwrap_or_default());
+    }
+    format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
 /// FNV-1a from the `fnv` crate, not rustc-hash: FNV is a fixed algorithm, so a config hashes the
