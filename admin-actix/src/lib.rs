@@ -48,7 +48,7 @@ use actix_web::dev::HttpServiceFactory;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
-use dynlog_core::store::{AccountStore, ApiToken};
+use dynlog_core::store::{AccountStore, ApiToken, Role};
 use dynlog_core::{Controller, MemoryHandler, Result};
 use sha2::{Digest, Sha256};
 
@@ -235,25 +235,48 @@ pub fn token_hash(token: &str) -> String {
     auth::hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// Registers `token` for scripts under `name` (its hash only is stored). Each call makes
-/// another token; at startup, use [`ensure_token`].
+/// Registers `token` for scripts under `name` with the admin role (its hash only is stored).
+/// Each call makes another token; at startup, use [`ensure_token`].
 pub fn register_token(
     accounts: &dyn AccountStore,
     actor: &str,
     name: &str,
     token: &str,
 ) -> Result<ApiToken> {
-    accounts.create_token(actor, name, &token_hash(token))
+    register_token_with_role(accounts, actor, name, token, Role::Admin)
 }
 
-/// Makes sure `token` is registered for scripts: registers it under `name` unless a token with
-/// its hash already exists, so a service can call it at every start. Returns whether it
-/// registered it.
+/// Registers `token` for scripts under `name`, allowed what `role` allows.
+pub fn register_token_with_role(
+    accounts: &dyn AccountStore,
+    actor: &str,
+    name: &str,
+    token: &str,
+    role: Role,
+) -> Result<ApiToken> {
+    accounts.create_token(actor, name, &token_hash(token), role)
+}
+
+/// Makes sure `token` is registered for scripts, with the admin role: registers it under
+/// `name` unless a token with its hash already exists, so a service can call it at every
+/// start. Returns whether it registered it.
 pub fn ensure_token(
     accounts: &dyn AccountStore,
     actor: &str,
     name: &str,
     token: &str,
+) -> Result<bool> {
+    ensure_token_with_role(accounts, actor, name, token, Role::Admin)
+}
+
+/// [`ensure_token`] for a token allowed what `role` allows (a `viewer` one for a Prometheus
+/// server scraping the metrics, say). A token already registered keeps the role it has.
+pub fn ensure_token_with_role(
+    accounts: &dyn AccountStore,
+    actor: &str,
+    name: &str,
+    token: &str,
+    role: Role,
 ) -> Result<bool> {
     let hash = token_hash(token);
     // Looked up without `use_token`, which would mark the token used at every start.
@@ -262,7 +285,7 @@ pub fn ensure_token(
     if known()? {
         return Ok(false);
     }
-    match accounts.create_token(actor, name, &hash) {
+    match accounts.create_token(actor, name, &hash, role) {
         Ok(_) => Ok(true),
         // Another instance of a fleet starting at the same moment may have registered it.
         Err(_) if known()? => Ok(false),

@@ -134,7 +134,10 @@ async fn every_action_reads_as_a_line_with_names_and_links() {
         .unwrap();
     c.delete_config("bob", other.id).unwrap();
     let config_deleted = last_id(&c);
-    let token = c.accounts.create_token("alice", "ci", "hash").unwrap();
+    let token = c
+        .accounts
+        .create_token("alice", "ci", "hash", dynlog_core::store::Role::Admin)
+        .unwrap();
     let token_created = last_id(&c);
     c.accounts.delete_token("alice", token.id).unwrap();
     let token_deleted = last_id(&c);

@@ -171,6 +171,10 @@ pub enum Error {
     #[error("account {0:?} does not exist")]
     AccountNotFound(String),
 
+    /// A username already taken by another account.
+    #[error("an account named {0:?} already exists")]
+    AccountExists(String),
+
     /// A name already taken by another config.
     #[error("a config named {0:?} already exists")]
     DuplicateName(String),

@@ -65,6 +65,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> UtcTime,
         session_epoch -> BigInt,
+        role -> Text,
     }
 }
 
@@ -78,6 +79,7 @@ diesel::table! {
         token_hash -> Text,
         created_at -> UtcTime,
         last_used_at -> Nullable<UtcTime>,
+        role -> Text,
     }
 }
 

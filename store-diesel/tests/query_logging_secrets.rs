@@ -51,13 +51,20 @@ fn exercise(store: &DieselStore) -> Vec<(Level, String)> {
     store.account("admin").unwrap().unwrap();
     store.accounts().unwrap();
     store.end_sessions("admin", "admin").unwrap();
-    let token = store.create_token("admin", "ci", TOKEN_HASH).unwrap();
+    let token = store
+        .create_token("admin", "ci", TOKEN_HASH, dynlog_core::store::Role::Admin)
+        .unwrap();
     store.use_token(TOKEN_HASH).unwrap().unwrap();
     assert!(store.use_token("not-a-known-hash").unwrap().is_none());
     store.tokens().unwrap();
     // The same hash again breaks its unique index: a failed statement, logged at warn.
     store
-        .create_token("admin", "again", TOKEN_HASH)
+        .create_token(
+            "admin",
+            "again",
+            TOKEN_HASH,
+            dynlog_core::store::Role::Admin,
+        )
         .unwrap_err();
     store.delete_token("admin", token.id).unwrap();
     std::mem::take(&mut *RECORDER.records())

@@ -12,8 +12,8 @@ use crate::model::{
     Config, ConfigId, ConfigKind, NewConfig, NewTrigger, Trigger, TriggerId, validate_name,
 };
 use crate::store::{
-    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
-    check_version,
+    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Role, Snapshot, Store, StoreRead,
+    Written, check_version,
 };
 
 /// A store in memory: for tests, demos and single processes whose configs need not outlive them.
@@ -393,11 +393,54 @@ impl AccountStore for MemoryStore {
             password_hash: password_hash.to_string(),
             created_at: before.as_ref().map_or_else(Utc::now, |a| a.created_at),
             session_epoch: before.as_ref().map_or(0, |a| a.session_epoch + 1),
+            role: before.as_ref().map_or(Role::Admin, |a| a.role),
         };
         state.accounts.insert(username.to_string(), account.clone());
         let action = if before.is_some() { "update" } else { "create" };
         state.record(actor, action, "account", 0, before.as_ref(), Some(&account));
         Ok(account)
+    }
+
+    fn create_account(
+        &self,
+        actor: &str,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Account> {
+        validate_name("username", username)?;
+        // The check and the insert under one lock: two admins cannot both make the name.
+        let mut state = self.state()?;
+        if state.accounts.contains_key(username) {
+            return Err(Error::AccountExists(username.to_string()));
+        }
+        let account = Account {
+            username: username.to_string(),
+            password_hash: password_hash.to_string(),
+            created_at: Utc::now(),
+            session_epoch: 0,
+            role,
+        };
+        state.accounts.insert(username.to_string(), account.clone());
+        state.record(actor, "create", "account", 0, None, Some(&account));
+        Ok(account)
+    }
+
+    fn set_role(&self, actor: &str, username: &str, role: Role) -> Result<Account> {
+        let mut state = self.state()?;
+        let before = state
+            .accounts
+            .get(username)
+            .cloned()
+            .ok_or_else(|| Error::AccountNotFound(username.to_string()))?;
+        let after = Account {
+            role,
+            session_epoch: before.session_epoch + 1,
+            ..before.clone()
+        };
+        state.accounts.insert(username.to_string(), after.clone());
+        state.record(actor, "update", "account", 0, Some(&before), Some(&after));
+        Ok(after)
     }
 
     fn end_sessions(&self, actor: &str, username: &str) -> Result<i64> {
@@ -416,7 +459,13 @@ impl AccountStore for MemoryStore {
         Ok(after.session_epoch)
     }
 
-    fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
+    fn create_token(
+        &self,
+        actor: &str,
+        name: &str,
+        token_hash: &str,
+        role: Role,
+    ) -> Result<ApiToken> {
         validate_name("token name", name)?;
         let mut state = self.state()?;
         let id = state.next_id();
@@ -426,6 +475,7 @@ impl AccountStore for MemoryStore {
             token_hash: token_hash.to_string(),
             created_at: Utc::now(),
             last_used_at: None,
+            role,
         };
         state.tokens.insert(id, token.clone());
         state.record(actor, "create", "token", id, None, Some(&token));

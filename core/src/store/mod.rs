@@ -1,6 +1,7 @@
 //! Where configs, triggers, the audit and accounts live: the `Store` traits and `MemoryStore`.
 
 mod memory;
+mod role;
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use crate::error::Result;
 use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId};
 
 pub use memory::MemoryStore;
+pub use role::{Role, audit_actor, audit_actor_parts};
 
 /// Refuses an update based on a stale read: `edited` is the version the update started from,
 /// `stored` the one in the store. Stores call it before writing.
@@ -98,6 +100,8 @@ pub struct Account {
     /// [`AccountStore::end_sessions`]. A session made under an older epoch is over.
     #[serde(default)]
     pub session_epoch: i64,
+    /// What the account may do.
+    pub role: Role,
 }
 
 /// An API token for scripts. Only its hash is stored.
@@ -114,6 +118,8 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     /// When it was last used, if ever.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// What a script holding it may do.
+    pub role: Role,
 }
 
 /// What a write committed: its result, and the store revision it moved to (so the writer can
@@ -228,8 +234,9 @@ pub trait Store: StoreRead {
 ///
 /// # For implementors
 ///
-/// Account and token changes are audited like any write (and bump the revision); the contract
-/// suite covers them (`accounts`, `session_epochs`, `tokens`).
+/// Account and token changes are audited like any write (and bump the revision), the role in
+/// the entity's JSON; the contract suite covers them (`accounts`, `session_epochs`, `tokens`,
+/// `roles`).
 pub trait AccountStore: Send + Sync + 'static {
     /// Every account, by username.
     fn accounts(&self) -> Result<Vec<Account>>;
@@ -237,17 +244,40 @@ pub trait AccountStore: Send + Sync + 'static {
     /// One account, if it exists.
     fn account(&self, username: &str) -> Result<Option<Account>>;
 
-    /// Creates an account (at session epoch 0), or sets the password hash of an existing one
-    /// and moves its session epoch on, which ends its sessions.
+    /// Creates an account (at session epoch 0) with the [`Role::Admin`] role, or sets the
+    /// password hash of an existing one (its role kept) and moves its session epoch on, which
+    /// ends its sessions. For the first account and those an application makes in code; the
+    /// admin's pages make others with [`AccountStore::create_account`].
     fn put_account(&self, actor: &str, username: &str, password_hash: &str) -> Result<Account>;
+
+    /// Creates an account with `role`, at session epoch 0. A taken username is
+    /// [`Error::AccountExists`](crate::Error::AccountExists), and nothing is written.
+    fn create_account(
+        &self,
+        actor: &str,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Account>;
+
+    /// Gives an account another role and moves its session epoch on (its sessions end, so
+    /// nobody goes on with the old role). A missing account is
+    /// [`Error::AccountNotFound`](crate::Error::AccountNotFound).
+    fn set_role(&self, actor: &str, username: &str, role: Role) -> Result<Account>;
 
     /// Ends every session of an account ("log out everywhere"): moves its session epoch on and
     /// returns the new one. A write: it bumps the revision and is audited as an `update` of the
     /// account. A missing account is [`Error::AccountNotFound`](crate::Error::AccountNotFound).
     fn end_sessions(&self, actor: &str, username: &str) -> Result<i64>;
 
-    /// Registers an API token by its hash.
-    fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken>;
+    /// Registers an API token by its hash, with what it may do.
+    fn create_token(
+        &self,
+        actor: &str,
+        name: &str,
+        token_hash: &str,
+        role: Role,
+    ) -> Result<ApiToken>;
 
     /// The token with this hash, if any, marking it used now.
     fn use_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
@@ -340,11 +370,29 @@ impl<T: AccountStore + ?Sized> AccountStore for std::sync::Arc<T> {
     fn put_account(&self, actor: &str, username: &str, password_hash: &str) -> Result<Account> {
         (**self).put_account(actor, username, password_hash)
     }
+    fn create_account(
+        &self,
+        actor: &str,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Account> {
+        (**self).create_account(actor, username, password_hash, role)
+    }
+    fn set_role(&self, actor: &str, username: &str, role: Role) -> Result<Account> {
+        (**self).set_role(actor, username, role)
+    }
     fn end_sessions(&self, actor: &str, username: &str) -> Result<i64> {
         (**self).end_sessions(actor, username)
     }
-    fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
-        (**self).create_token(actor, name, token_hash)
+    fn create_token(
+        &self,
+        actor: &str,
+        name: &str,
+        token_hash: &str,
+        role: Role,
+    ) -> Result<ApiToken> {
+        (**self).create_token(actor, name, token_hash, role)
     }
     fn use_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
         (**self).use_token(token_hash)

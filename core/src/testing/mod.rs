@@ -44,6 +44,7 @@ macro_rules! store_contract_tests {
             accounts,
             session_epochs,
             tokens,
+            roles,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -17,7 +17,8 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use dynlog_core::model::{ConfigId, ConfigKind, TriggerId, validate_name};
 use dynlog_core::store::{
-    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written,
+    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Role, Snapshot, Store, StoreRead,
+    Written,
 };
 use dynlog_core::{Config, Error, NewConfig, NewTrigger, Result, Trigger};
 
@@ -301,16 +302,41 @@ impl AccountStore for DieselStore {
         })
     }
 
+    fn create_account(
+        &self,
+        actor: &str,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Account> {
+        validate_name("username", username)?;
+        self.write("creating an account", |conn| {
+            accounts::create(conn, actor, username, password_hash, role)
+        })
+    }
+
+    fn set_role(&self, actor: &str, username: &str, role: Role) -> Result<Account> {
+        self.write("setting an account's role", |conn| {
+            accounts::set_role(conn, actor, username, role)
+        })
+    }
+
     fn end_sessions(&self, actor: &str, username: &str) -> Result<i64> {
         self.write("ending an account's sessions", |conn| {
             accounts::end_sessions(conn, actor, username)
         })
     }
 
-    fn create_token(&self, actor: &str, name: &str, token_hash: &str) -> Result<ApiToken> {
+    fn create_token(
+        &self,
+        actor: &str,
+        name: &str,
+        token_hash: &str,
+        role: Role,
+    ) -> Result<ApiToken> {
         validate_name("token name", name)?;
         self.write("creating a token", |conn| {
-            tokens::create(conn, actor, name, token_hash)
+            tokens::create(conn, actor, name, token_hash, role)
         })
     }
 

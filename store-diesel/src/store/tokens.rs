@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use dynlog_core::Error;
-use dynlog_core::store::ApiToken;
+use dynlog_core::store::{ApiToken, Role};
 
 use super::{TxResult, audit};
 use crate::connection::{AnyConnection, MultiBackend};
@@ -18,6 +18,7 @@ struct TokenRow {
     token_hash: String,
     created_at: At,
     last_used_at: Option<At>,
+    role: String,
 }
 
 /// A new row of `dynlog_api_tokens`.
@@ -27,6 +28,7 @@ struct NewTokenRow<'a> {
     name: &'a str,
     token_hash: &'a str,
     created_at: At,
+    role: &'a str,
 }
 
 impl From<TokenRow> for ApiToken {
@@ -37,6 +39,7 @@ impl From<TokenRow> for ApiToken {
             token_hash: row.token_hash,
             created_at: row.created_at.0,
             last_used_at: row.last_used_at.map(|at| at.0),
+            role: super::accounts::role_of(&row.role),
         }
     }
 }
@@ -56,12 +59,14 @@ pub(super) fn create(
     actor: &str,
     name: &str,
     token_hash: &str,
+    role: Role,
 ) -> TxResult<ApiToken> {
     diesel::insert_into(dynlog_api_tokens::table)
         .values(NewTokenRow {
             name,
             token_hash,
             created_at: At::now(),
+            role: role.as_str(),
         })
         .execute(conn)?;
     let token = ApiToken::from(

@@ -1,7 +1,7 @@
 //! The admin's accounts, session epochs and tokens.
 
 use crate::error::Error;
-use crate::store::{AccountStore, AuditQuery, StoreRead};
+use crate::store::{AccountStore, AuditQuery, Role, StoreRead};
 
 /// Accounts are created and re-passworded; hashes never reach the audit.
 pub fn accounts<S: AccountStore + StoreRead + ?Sized>(store: &S) {
@@ -118,11 +118,14 @@ pub fn session_epochs<S: AccountStore + StoreRead + ?Sized>(store: &S) {
 /// Tokens are found by hash (and marked used), listed and deleted.
 pub fn tokens<S: AccountStore + StoreRead + ?Sized>(store: &S) {
     assert!(store.use_token("nope").expect("lookup").is_none());
-    let token = store.create_token("admin", "ci", "abc123").expect("create");
+    let token = store
+        .create_token("admin", "ci", "abc123", Role::Operator)
+        .expect("create");
+    assert_eq!(token.role, Role::Operator);
     assert!(token.last_used_at.is_none());
     let rev = store.revision().expect("revision");
     let used = store.use_token("abc123").expect("lookup").expect("found");
-    assert_eq!(used.id, token.id);
+    assert_eq!((used.id, used.role), (token.id, Role::Operator));
     assert!(used.last_used_at.is_some());
     assert_eq!(
         store.revision().expect("revision"),
@@ -130,7 +133,7 @@ pub fn tokens<S: AccountStore + StoreRead + ?Sized>(store: &S) {
         "using a token is not a change"
     );
     let second = store
-        .create_token("admin", "deploy", "def456")
+        .create_token("admin", "deploy", "def456", Role::Viewer)
         .expect("create");
     let ids: Vec<i64> = store
         .tokens()
@@ -145,4 +148,98 @@ pub fn tokens<S: AccountStore + StoreRead + ?Sized>(store: &S) {
         store.delete_token("admin", token.id),
         Err(Error::TokenNotFound(_))
     ));
+}
+
+/// Accounts and tokens have a role: `put_account` makes admins and keeps the role on a new
+/// password, `create_account` makes any role and refuses a taken name, `set_role` changes it
+/// and ends the account's sessions; the audit keeps the role.
+pub fn roles<S: AccountStore + StoreRead + ?Sized>(store: &S) {
+    let first = store
+        .put_account("system", "root", "$argon2id$h1")
+        .expect("create");
+    assert_eq!(first.role, Role::Admin, "put_account makes an admin");
+    let viewer = store
+        .create_account("root (admin)", "vera", "$argon2id$h2", Role::Viewer)
+        .expect("create");
+    assert_eq!((viewer.role, viewer.session_epoch), (Role::Viewer, 0));
+    let read = |name: &str| store.account(name).expect("read").expect("exists");
+    assert_eq!(read("vera").role, Role::Viewer);
+
+    let rev = store.revision().expect("revision");
+    assert!(matches!(
+        store.create_account("root (admin)", "vera", "$argon2id$h3", Role::Admin),
+        Err(Error::AccountExists(name)) if name == "vera"
+    ));
+    assert_eq!(store.revision().expect("revision"), rev, "nothing written");
+    assert_eq!(read("vera").password_hash, "$argon2id$h2");
+    assert!(matches!(
+        store.create_account("root", "", "h", Role::Viewer),
+        Err(Error::InvalidName { .. })
+    ));
+
+    store
+        .put_account("vera", "vera", "$argon2id$h4")
+        .expect("new password");
+    assert_eq!(
+        read("vera").role,
+        Role::Viewer,
+        "a new password keeps the role"
+    );
+
+    let promoted = store
+        .set_role("root (admin)", "vera", Role::Operator)
+        .expect("set role");
+    assert_eq!(promoted.role, Role::Operator);
+    assert_eq!(read("vera").role, Role::Operator);
+    assert_eq!(promoted.session_epoch, 2, "a new role ends the sessions");
+    let entry = store
+        .audit(AuditQuery {
+            before: None,
+            limit: 1,
+        })
+        .expect("audit")
+        .remove(0);
+    assert_eq!(entry.actor, "root (admin)");
+    let role_in = |json: &Option<serde_json::Value>| {
+        json.as_ref()
+            .and_then(|j| j["role"].as_str().map(str::to_string))
+            .expect("the role in the audit")
+    };
+    assert_eq!(
+        (role_in(&entry.before), role_in(&entry.after)),
+        ("viewer".to_string(), "operator".to_string())
+    );
+    let rev = store.revision().expect("revision");
+    assert!(matches!(
+        store.set_role("root", "nobody", Role::Admin),
+        Err(Error::AccountNotFound(name)) if name == "nobody"
+    ));
+    assert_eq!(store.revision().expect("revision"), rev, "nothing written");
+
+    let names_roles: Vec<(String, Role)> = store
+        .accounts()
+        .expect("list")
+        .into_iter()
+        .map(|a| (a.username, a.role))
+        .collect();
+    assert_eq!(
+        names_roles,
+        [
+            ("root".to_string(), Role::Admin),
+            ("vera".to_string(), Role::Operator)
+        ]
+    );
+    let token = store
+        .create_token("root (admin)", "dash", "h-dash", Role::Viewer)
+        .expect("token");
+    let listed = store.tokens().expect("list").remove(0);
+    assert_eq!((listed.id, listed.role), (token.id, Role::Viewer));
+    let entry = store
+        .audit(AuditQuery {
+            before: None,
+            limit: 1,
+        })
+        .expect("audit")
+        .remove(0);
+    assert_eq!(role_in(&entry.after), "viewer");
 }

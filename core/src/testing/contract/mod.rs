@@ -6,7 +6,7 @@ mod configs;
 mod reads;
 mod triggers;
 
-pub use accounts::{accounts, session_epochs, tokens};
+pub use accounts::{accounts, roles, session_epochs, tokens};
 pub use configs::{
     config_create_and_read, config_delete_cascades, config_invalid_refused, config_update_versions,
     config_with_trigger_together, configs_listed_by_name,

@@ -1,0 +1,8 @@
+-- Roles: what an account or a token may do. Accounts and tokens made before roles administered
+-- everything, so they become admin; new ones must say theirs (no default once migrated).
+ALTER TABLE dynlog_accounts ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+    CHECK (role IN ('viewer', 'operator', 'admin'));
+ALTER TABLE dynlog_accounts ALTER COLUMN role DROP DEFAULT;
+ALTER TABLE dynlog_api_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+    CHECK (role IN ('viewer', 'operator', 'admin'));
+ALTER TABLE dynlog_api_tokens ALTER COLUMN role DROP DEFAULT;
