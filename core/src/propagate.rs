@@ -36,6 +36,47 @@ pub struct InstanceStatus {
     pub reported_at: DateTime<Utc>,
 }
 
+/// The most bytes of an instance id a store keeps: a longer one is refused.
+pub const MAX_INSTANCE_ID: usize = 128;
+
+impl InstanceStatus {
+    /// The status as a store keeps it: the instance id checked (1 to [`MAX_INSTANCE_ID`] bytes,
+    /// else [`Error::Invalid`](crate::Error::Invalid) naming `instance_id`), free text cut to a
+    /// bound (host and app 255 bytes, config hash 64, last error 1000), `reported_at` set to
+    /// `now` (the store's clock, not the reporter's).
+    pub fn bounded(&self, now: DateTime<Utc>) -> Result<InstanceStatus> {
+        if self.instance_id.is_empty() || self.instance_id.len() > MAX_INSTANCE_ID {
+            return Err(crate::Error::Invalid {
+                field: "instance_id",
+                value: cut(&self.instance_id, 200),
+                reason: format!("an instance id has 1 to {MAX_INSTANCE_ID} bytes"),
+            });
+        }
+        Ok(InstanceStatus {
+            instance_id: self.instance_id.clone(),
+            host: cut(&self.host, 255),
+            pid: self.pid,
+            app: cut(&self.app, 255),
+            revision: self.revision,
+            config_hash: cut(&self.config_hash, 64),
+            winner: self.winner,
+            config_id: self.config_id,
+            applied_at: self.applied_at,
+            last_error: self.last_error.as_deref().map(|e| cut(e, 1000)),
+            reported_at: now,
+        })
+    }
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Requests {
     pub(crate) reload: bool,

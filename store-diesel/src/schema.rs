@@ -85,3 +85,14 @@ diesel::table! {
 
 diesel::joinable!(dynlog_triggers -> dynlog_configs (config_id));
 diesel::allow_tables_to_appear_in_same_query!(dynlog_configs, dynlog_triggers);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
+    dynlog_instances (instance_id) {
+        instance_id -> Text,
+        reported_at -> UtcTime,
+        status -> Text,
+    }
+}

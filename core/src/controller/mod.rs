@@ -265,9 +265,35 @@ impl Controller {
         self.inner.instance_status()
     }
 
-    /// The fleet's instances, this one included.
+    /// The fleet's instances, this one first: the heartbeats the store keeps (every
+    /// propagator's fleet) and those the propagator keeps (Redis), the latest of each instance.
+    /// An error only when neither can be read.
     pub fn fleet(&self) -> Result<Vec<InstanceStatus>> {
-        let mut fleet = self.inner.propagator.fleet()?;
+        let (stored, carried) = (self.inner.store.instances(), self.inner.propagator.fleet());
+        let mut fleet: Vec<InstanceStatus> = match (stored, carried) {
+            (Err(e), Err(_)) => return Err(e),
+            (stored, carried) => stored
+                .unwrap_or_default()
+                .into_iter()
+                .chain(carried.unwrap_or_default())
+                .collect(),
+        };
+        // The latest report of each instance.
+        fleet.sort_by(|a, b| {
+            (
+                &a.host,
+                a.pid,
+                &a.instance_id,
+                std::cmp::Reverse(a.reported_at),
+            )
+                .cmp(&(
+                    &b.host,
+                    b.pid,
+                    &b.instance_id,
+                    std::cmp::Reverse(b.reported_at),
+                ))
+        });
+        fleet.dedup_by(|later, kept| later.instance_id == kept.instance_id);
         let me = self.instance_status();
         fleet.retain(|i| i.instance_id != me.instance_id);
         fleet.insert(0, me);
@@ -302,6 +328,14 @@ impl Controller {
         self.inner.propagator.stop();
         if let Some(handle) = lock(&self.inner.thread).take() {
             let _ = handle.join();
+        }
+        // Gone from the fleet view at once, rather than stale until the store forgets it.
+        if let Err(e) = self
+            .inner
+            .store
+            .remove_instance(&self.inner.identity.instance_id)
+        {
+            log::debug!(target: "dynlog", "removing this instance's heartbeat failed: {e}");
         }
     }
 }
@@ -468,6 +502,18 @@ impl Inner {
             log::debug!(target: "dynlog", "reporting status failed: {e}");
         }
     }
+
+    /// The periodic heartbeat: to the propagator and to the store. The store hears only these,
+    /// not every apply, so its work per change does not grow with the fleet.
+    fn heartbeat(&self) {
+        let status = self.instance_status();
+        if let Err(e) = self.propagator.report(&status) {
+            log::debug!(target: "dynlog", "reporting status failed: {e}");
+        }
+        if let Err(e) = self.store.report_instance(&status) {
+            log::debug!(target: "dynlog", "writing the heartbeat to the store failed: {e}");
+        }
+    }
 }
 
 /// The scheduler thread: sleeps until the next transition, retry, poll, heartbeat or request.
@@ -522,7 +568,7 @@ fn scheduler(inner: Weak<Inner>, mailbox: Arc<Mailbox>) {
         }
         if next_heartbeat <= now {
             next_heartbeat = now + inner.heartbeat;
-            inner.report();
+            inner.heartbeat();
         }
     }
 }

@@ -11,9 +11,10 @@ use crate::error::{Error, Result};
 use crate::model::{
     Config, ConfigId, ConfigKind, NewConfig, NewTrigger, Trigger, TriggerId, validate_name,
 };
+use crate::propagate::InstanceStatus;
 use crate::store::{
-    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Role, Snapshot, Store, StoreRead,
-    Written, check_version,
+    Account, AccountStore, ApiToken, AuditEntry, AuditQuery, INSTANCE_RETENTION, MAX_INSTANCES,
+    Role, Snapshot, Store, StoreRead, Written, check_version,
 };
 
 /// A store in memory: for tests, demos and single processes whose configs need not outlive them.
@@ -39,6 +40,7 @@ struct State {
     /// Whether the write holding the lock has bumped the revision: one write, one revision,
     /// however many entries it audits.
     bumped: bool,
+    instances: BTreeMap<String, InstanceStatus>,
 }
 
 impl State {
@@ -202,9 +204,51 @@ impl StoreRead for MemoryStore {
             .cloned()
             .collect())
     }
+
+    fn instances(&self) -> Result<Vec<InstanceStatus>> {
+        let since = Utc::now() - INSTANCE_RETENTION;
+        let mut instances: Vec<InstanceStatus> = self
+            .state()?
+            .instances
+            .values()
+            .filter(|i| i.reported_at >= since)
+            .cloned()
+            .collect();
+        instances.sort_by(|a, b| {
+            (&a.host, a.pid, &a.instance_id).cmp(&(&b.host, b.pid, &b.instance_id))
+        });
+        Ok(instances)
+    }
 }
 
 impl Store for MemoryStore {
+    fn report_instance(&self, status: &InstanceStatus) -> Result<()> {
+        let now = Utc::now();
+        let status = status.bounded(now)?;
+        let mut state = self.state()?;
+        let instances = &mut state.instances;
+        if !instances.contains_key(&status.instance_id) {
+            instances.retain(|_, i| i.reported_at >= now - INSTANCE_RETENTION);
+            while instances.len() >= MAX_INSTANCES {
+                let Some(oldest) = instances
+                    .values()
+                    .min_by_key(|i| i.reported_at)
+                    .map(|i| i.instance_id.clone())
+                else {
+                    break;
+                };
+                instances.remove(&oldest);
+            }
+        }
+        instances.insert(status.instance_id.clone(), status);
+        Ok(())
+    }
+
+    fn remove_instance(&self, instance_id: &str) -> Result<()> {
+        self.state()?.instances.remove(instance_id);
+        Ok(())
+    }
+
     fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>> {
         let mut state = self.state()?;
         state.check_unique_name(&new.name, None)?;

@@ -10,9 +10,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::{Config, ConfigId, NewConfig, NewTrigger, Trigger, TriggerId};
+use crate::propagate::InstanceStatus;
 
 pub use memory::MemoryStore;
 pub use role::{Role, audit_actor, audit_actor_parts};
+
+/// The most instances a store keeps heartbeats of: registering one more forgets the one heard
+/// from longest ago, so a runaway or hostile fleet cannot grow the table without bound.
+pub const MAX_INSTANCES: usize = 1000;
+
+/// How long a store keeps the heartbeat of an instance that stopped reporting (it shows as
+/// stale meanwhile): 15 minutes.
+pub const INSTANCE_RETENTION: chrono::Duration = chrono::Duration::minutes(15);
 
 /// Refuses an update based on a stale read: `edited` is the version the update started from,
 /// `stored` the one in the store. Stores call it before writing.
@@ -157,6 +166,10 @@ pub trait StoreRead: Send + Sync + 'static {
 
     /// Audit entries, newest first.
     fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>>;
+
+    /// The instances that reported within [`INSTANCE_RETENTION`], by host, pid and id, each
+    /// with `reported_at` as the store received it.
+    fn instances(&self) -> Result<Vec<InstanceStatus>>;
 }
 
 /// Where configs and triggers are kept and changed, with the audit of every change.
@@ -181,6 +194,10 @@ pub trait StoreRead: Send + Sync + 'static {
 ///   ([`Error::DuplicateName`](crate::Error::DuplicateName)).
 /// - Deleting a config deletes its triggers, each recorded in the audit.
 /// - Driver errors are [`Error::Store`](crate::Error::Store) with the driver's message.
+/// - Heartbeats ([`Store::report_instance`]) are bookkeeping, not changes: no revision, no
+///   audit entry. A store keeps at most [`MAX_INSTANCES`] of them (a new one forgets those older
+///   than [`INSTANCE_RETENTION`], then the one heard from longest ago), each as
+///   [`InstanceStatus::bounded`] makes it, and checks the count and inserts under one lock.
 pub trait Store: StoreRead {
     /// Creates a config.
     fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>>;
@@ -226,6 +243,13 @@ pub trait Store: StoreRead {
     /// Deletes the triggers whose window ended before `ended_before`; returns how many. With
     /// none to delete it changes nothing (the revision stays).
     fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>>;
+
+    /// Records an instance's heartbeat (its status, as [`InstanceStatus::bounded`] makes it),
+    /// replacing its last one.
+    fn report_instance(&self, status: &InstanceStatus) -> Result<()>;
+
+    /// Forgets an instance (it stopped); forgetting one that is not there is no error.
+    fn remove_instance(&self, instance_id: &str) -> Result<()>;
 }
 
 /// The admin's accounts (usernames and password hashes) and API tokens (hashed), kept by the
@@ -312,6 +336,9 @@ impl<T: StoreRead + ?Sized> StoreRead for std::sync::Arc<T> {
     fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
         (**self).audit(query)
     }
+    fn instances(&self) -> Result<Vec<InstanceStatus>> {
+        (**self).instances()
+    }
 }
 
 /// A shared store writes as the store itself.
@@ -356,6 +383,12 @@ impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
     }
     fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>> {
         (**self).prune_triggers(actor, ended_before)
+    }
+    fn report_instance(&self, status: &InstanceStatus) -> Result<()> {
+        (**self).report_instance(status)
+    }
+    fn remove_instance(&self, instance_id: &str) -> Result<()> {
+        (**self).remove_instance(instance_id)
     }
 }
 

@@ -45,6 +45,8 @@ macro_rules! store_contract_tests {
             session_epochs,
             tokens,
             roles,
+            instances_heartbeats,
+            instances_bounded,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

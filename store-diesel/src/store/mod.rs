@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod configs;
+mod instances;
 mod snapshot;
 mod tokens;
 mod triggers;
@@ -16,6 +17,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use dynlog_core::model::{ConfigId, ConfigKind, TriggerId, validate_name};
+use dynlog_core::propagate::InstanceStatus;
 use dynlog_core::store::{
     Account, AccountStore, ApiToken, AuditEntry, AuditQuery, Role, Snapshot, Store, StoreRead,
     Written,
@@ -200,9 +202,31 @@ impl StoreRead for DieselStore {
     fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
         self.read("reading the audit", |conn| audit::recent(conn, query))
     }
+
+    fn instances(&self) -> Result<Vec<InstanceStatus>> {
+        self.read("reading the fleet's heartbeats", instances::all)
+    }
 }
 
 impl Store for DieselStore {
+    fn report_instance(&self, status: &InstanceStatus) -> Result<()> {
+        // Bookkeeping, not a change: no revision, no audit entry.
+        let status = status.bounded(Utc::now())?;
+        let what = "writing a heartbeat";
+        if self.read(what, |conn| instances::refresh(conn, &status))? {
+            return Ok(());
+        }
+        let mut conn = self.conn()?;
+        conn.transaction(|conn| instances::register(conn, &status))
+            .map_err(|e| self.tx_error(what, e))
+    }
+
+    fn remove_instance(&self, instance_id: &str) -> Result<()> {
+        self.read("removing a heartbeat", |conn| {
+            instances::remove(conn, instance_id)
+        })
+    }
+
     fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>> {
         let body = configs::body_json(new);
         self.written("creating a config", |conn| {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod configs;
+mod instances;
 mod reads;
 mod triggers;
 
@@ -11,6 +12,7 @@ pub use configs::{
     config_create_and_read, config_delete_cascades, config_invalid_refused, config_update_versions,
     config_with_trigger_together, configs_listed_by_name,
 };
+pub use instances::{instances_bounded, instances_heartbeats};
 pub use reads::{audit_pages, revision_moves_on_writes_only, snapshot_holds_what_can_win};
 pub use triggers::{
     prune_ended_triggers, trigger_create_and_validate, trigger_update_and_delete,
