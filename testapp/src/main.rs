@@ -52,6 +52,10 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             let url = settings.redis_url.as_deref().unwrap_or_default();
             Arc::new(dynlog_redis::RedisPropagator::new(url, "dynlog")?)
         }
+        PropagatorKind::Postgres => Arc::new(dynlog_diesel::PgNotifyPropagator::new(
+            &settings.database_url,
+            "dynlog",
+        )?),
     };
     // One store for configs and for the admin's accounts; clones share its pool.
     let controller = Controller::builder(logger, store.clone())

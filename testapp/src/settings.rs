@@ -22,6 +22,8 @@ pub(crate) enum PropagatorKind {
     None,
     Polling,
     Redis,
+    /// LISTEN/NOTIFY on the PostgreSQL of `DATABASE_URL`.
+    Postgres,
 }
 
 /// Everything the testapp reads from its environment.
@@ -103,11 +105,12 @@ impl Settings {
                 "none" => PropagatorKind::None,
                 "polling" => PropagatorKind::Polling,
                 "redis" => PropagatorKind::Redis,
+                "postgres" => PropagatorKind::Postgres,
                 _ => {
                     return Err(bad(
                         "DYNLOG_PROPAGATOR",
                         &value,
-                        "expected one of: local, none, polling, redis",
+                        "expected one of: local, none, polling, redis, postgres",
                     ));
                 }
             },
@@ -117,6 +120,13 @@ impl Settings {
                 "DYNLOG_PROPAGATOR",
                 "redis",
                 "the redis propagator needs REDIS_URL",
+            ));
+        }
+        if propagator == PropagatorKind::Postgres && !database_url.starts_with("postgres") {
+            return Err(bad(
+                "DYNLOG_PROPAGATOR",
+                "postgres",
+                "the postgres propagator (LISTEN/NOTIFY) needs a postgres:// DATABASE_URL",
             ));
         }
         let seconds = |variable: &'static str, default: f64| -> Result<Duration, SettingError> {
@@ -246,6 +256,16 @@ mod tests {
     }
 
     #[test]
+    fn postgres_listens_on_the_database() {
+        let s = read(&[
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1/app"),
+            ("DYNLOG_PROPAGATOR", "postgres"),
+        ])
+        .unwrap();
+        assert_eq!(s.propagator, PropagatorKind::Postgres);
+    }
+
+    #[test]
     fn bad_values_name_the_variable_and_value() {
         for (pairs, want) in [
             (
@@ -253,6 +273,10 @@ mod tests {
                 r#"DYNLOG_PROPAGATOR="kafka": expected one of"#,
             ),
             (vec![("DYNLOG_PROPAGATOR", "redis")], "needs REDIS_URL"),
+            (
+                vec![("DYNLOG_PROPAGATOR", "postgres")],
+                "needs a postgres:// DATABASE_URL",
+            ),
             (
                 vec![("DYNLOG_BIND", "localhost")],
                 r#"DYNLOG_BIND="localhost""#,
