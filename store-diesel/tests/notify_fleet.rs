@@ -57,6 +57,8 @@ fn fleet(url: &str, n: usize) -> Vec<Controller> {
     wait_until(Duration::from_secs(5), "every listener", || {
         listeners(url) >= n as i64
     });
+    // Each listener asks for a reload once listening: let those run before the test writes.
+    std::thread::sleep(Duration::from_millis(500));
     fleet
 }
 
