@@ -32,7 +32,7 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 fn polling_processes_see_each_other_through_the_store() {
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3).map(|_| process(&store)).collect();
-    wait_until("three heartbeats", || fleet[0].fleet().unwrap().len() == 3);
+    wait_until("three heartbeats", || store.instances().unwrap().len() == 3);
     let ids: Vec<String> = fleet.iter().map(|c| c.status().instance_id).collect();
     let seen = fleet[1].fleet().unwrap();
     assert_eq!(seen[0].instance_id, ids[1], "itself first");
