@@ -345,7 +345,11 @@ mod round_trip {
             list(&["polite"]),
         )
             .prop_filter("sets something", |(l, f)| l.is_some() || f.is_some())
-            .prop_map(|(level, filters)| HandlerOverride { level, filters })
+            .prop_map(|(level, filters)| HandlerOverride {
+                level,
+                filters,
+                max_per_second: None,
+            })
     }
 
     fn body() -> impl Strategy<Value = LoggingConfig> {

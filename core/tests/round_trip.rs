@@ -41,8 +41,13 @@ fn config() -> impl Strategy<Value = LoggingConfig> {
     let handler = (
         proptest::option::of(level()),
         names(&["polite", "no_static"]),
+        proptest::option::of(1..=dynlog_core::model::MAX_PER_SECOND),
     )
-        .prop_map(|(level, filters)| HandlerOverride { level, filters });
+        .prop_map(|(level, filters, max_per_second)| HandlerOverride {
+            level,
+            filters,
+            max_per_second,
+        });
     let logger_names = ["", "myapp", "myapp::db", "myapp::db::pool", "other"];
     (
         proptest::collection::btree_map(

@@ -81,6 +81,8 @@ struct HandlerRow {
     declared: String,
     level: String,
     filters: Vec<Choice>,
+    /// The budget the config sets, blank for none.
+    max_per_second: String,
 }
 
 pub(super) struct ChangeRow {
@@ -209,6 +211,10 @@ impl ConfigPage {
                         .map(|l| l.as_str().to_string())
                         .unwrap_or_default(),
                     filters: choices(&filter_names, set.and_then(|o| o.filters.as_deref())),
+                    max_per_second: set
+                        .and_then(|o| o.max_per_second)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
                 }
             })
             .collect();
@@ -259,10 +265,20 @@ pub(super) fn config_from_form(
         let field = format!("handler.{handler}.level");
         let level = Level::parse_optional(form.get(&field).unwrap_or(""), &field)?;
         let filters = listed(form, &format!("handler.{handler}.filters"));
-        if level.is_some() || filters.is_some() {
-            config
-                .handlers
-                .insert(handler.to_string(), HandlerOverride { level, filters });
+        let max_per_second = HandlerOverride::parse_max_per_second(
+            handler,
+            form.get(&format!("handler.{handler}.max_per_second"))
+                .unwrap_or(""),
+        )?;
+        if level.is_some() || filters.is_some() || max_per_second.is_some() {
+            config.handlers.insert(
+                handler.to_string(),
+                HandlerOverride {
+                    level,
+                    filters,
+                    max_per_second,
+                },
+            );
         }
     }
     let mut rows = BTreeSet::new();

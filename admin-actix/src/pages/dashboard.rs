@@ -129,7 +129,8 @@ struct DashboardPage {
     revision: i64,
     fleet: Vec<FleetRow>,
     fleet_error: Option<String>,
-    handler_errors: Vec<dynlog_core::handler::HandlerStats>,
+    /// Every handler with its errors, drops and budget.
+    handlers: Vec<dynlog_core::handler::HandlerStats>,
     /// Where the Running card's "stop now" and "extend" come back to.
     back: &'static str,
 }
@@ -309,11 +310,7 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
         revision: status.revision,
         fleet,
         fleet_error,
-        handler_errors: logger
-            .handler_stats()
-            .into_iter()
-            .filter(|h| h.errors > 0)
-            .collect(),
+        handlers: logger.handler_stats(),
         back: "dashboard",
     };
     Ok(html(StatusCode::OK, &page))

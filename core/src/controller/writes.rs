@@ -268,7 +268,7 @@ impl Controller {
                     handler,
                     HandlerOverride {
                         level: Some(level),
-                        filters: None,
+                        ..HandlerOverride::default()
                     },
                 );
             }

@@ -1,5 +1,6 @@
 //! Handlers: where records go. Built in code, named, never created by a config.
 
+mod budget;
 mod console;
 mod file;
 mod format;
@@ -17,6 +18,8 @@ pub use console::ConsoleHandler;
 pub use file::FileHandler;
 pub use memory::{CapturedRecord, MAX_MEMORY_MESSAGE, MemoryHandler};
 pub use null::NullHandler;
+
+use budget::{Admission, Budget};
 
 /// A destination for records, such as the console or a file.
 ///
@@ -43,12 +46,13 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A handler as the logger holds it: the handler and its error count.
+/// A handler as the logger holds it: the handler, its error count and its budget's counters.
 pub(crate) struct HandlerSlot {
     pub(crate) name: String,
     pub(crate) handler: Box<dyn Handler>,
     errors: AtomicU64,
     last_error: Mutex<Option<String>>,
+    budget: Budget,
 }
 
 impl HandlerSlot {
@@ -58,11 +62,53 @@ impl HandlerSlot {
             handler,
             errors: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            budget: Budget::new(),
         }
     }
 
+    /// Writes `record`, within `budget` records a second when the config sets one.
     #[inline]
-    pub(crate) fn handle(&self, record: &Record<'_>) {
+    pub(crate) fn handle(&self, record: &Record<'_>, budget: Option<u32>) {
+        if let Some(per_second) = budget {
+            match self.budget.admit(per_second) {
+                Admission::Pass => {}
+                Admission::Drop => return,
+                Admission::PassAfterDrops(dropped) => self.report_drops(dropped, per_second),
+            }
+        }
+        self.write(record);
+    }
+
+    /// Writes the line saying how many records the budget dropped.
+    #[cold]
+    fn report_drops(&self, dropped: u64, per_second: u32) {
+        let plural = if dropped == 1 { "" } else { "s" };
+        self.write(
+            &Record::builder()
+                .level(log::Level::Warn)
+                .target("dynlog")
+                .args(format_args!(
+                    "handler {:?} dropped {dropped} record{plural} over its budget of \
+                     {per_second} a second",
+                    self.name
+                ))
+                .build(),
+        );
+    }
+
+    /// Reports drops not reported yet, then flushes the handler.
+    pub(crate) fn flush(&self, budget: Option<u32>) -> io::Result<()> {
+        if let Some(per_second) = budget {
+            match self.budget.take_unreported() {
+                0 => {}
+                dropped => self.report_drops(dropped, per_second),
+            }
+        }
+        self.handler.flush()
+    }
+
+    #[inline]
+    fn write(&self, record: &Record<'_>) {
         if let Err(error) = self.handler.handle(record) {
             // Relaxed: a statistic, read for display only.
             self.errors.fetch_add(1, Ordering::Relaxed);
@@ -73,11 +119,13 @@ impl HandlerSlot {
         }
     }
 
-    pub(crate) fn stats(&self) -> HandlerStats {
+    pub(crate) fn stats(&self, budget: Option<u32>) -> HandlerStats {
         HandlerStats {
             name: self.name.clone(),
             errors: self.errors.load(Ordering::Relaxed),
             last_error: lock(&self.last_error).clone(),
+            dropped: self.budget.dropped(),
+            max_per_second: budget,
         }
     }
 }
@@ -91,6 +139,10 @@ pub struct HandlerStats {
     pub errors: u64,
     /// The last error, if any.
     pub last_error: Option<String>,
+    /// How many records its budget dropped since the logger was built.
+    pub dropped: u64,
+    /// The budget in force (records a second), if the config in force sets one.
+    pub max_per_second: Option<u32>,
 }
 
 #[cfg(test)]
@@ -132,10 +184,10 @@ mod tests {
                 slot.handler.handle(r).unwrap_err().kind(),
                 io::ErrorKind::BrokenPipe
             );
-            slot.handle(r);
-            slot.handle(r);
+            slot.handle(r, None);
+            slot.handle(r, None);
         });
-        let stats = slot.stats();
+        let stats = slot.stats(None);
         assert_eq!(stats.errors, 2);
         assert!(stats.last_error.unwrap().contains("closed pipe"));
     }

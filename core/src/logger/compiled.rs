@@ -112,6 +112,8 @@ pub(super) fn sorted_union<'a>(
 pub(super) struct CompiledHandler {
     pub(super) level: Level,
     pub(super) filters: Box<[u16]>,
+    /// The most records a second it writes, if the config sets a budget.
+    pub(super) budget: Option<u32>,
     /// The configured level and whether filters were listed, for rebuilding the config.
     pub(super) spec: Option<(Option<Level>, bool)>,
 }
@@ -368,9 +370,13 @@ impl DynamicLogger {
                 let filters = o
                     .and_then(|s| s.filters.as_ref())
                     .or(b.and_then(|s| s.filters.as_ref()));
+                let budget = o
+                    .and_then(|s| s.max_per_second)
+                    .or(b.and_then(|s| s.max_per_second));
                 CompiledHandler {
                     level: level.unwrap_or(Level::Trace),
                     filters: indices(filters, &shared.filter_index),
+                    budget,
                     spec: (b.is_some() || o.is_some()).then_some((level, filters.is_some())),
                 }
             })
@@ -536,6 +542,7 @@ impl DynamicLogger {
                     crate::model::HandlerOverride {
                         level,
                         filters: filters.then(|| filter_names(&handler.filters)),
+                        max_per_second: handler.budget,
                     },
                 );
             }

@@ -165,12 +165,15 @@ impl DynamicLogger {
         names
     }
 
-    /// How each handler has fared.
+    /// How each handler has fared: errors, records dropped over a budget, and the budget in
+    /// force. A snapshot of counters that only grow, cheap enough for a metrics scrape.
     pub fn handler_stats(&self) -> Vec<HandlerStats> {
+        let compiled = self.shared.current.load();
         self.shared
             .handlers
             .iter()
-            .map(HandlerSlot::stats)
+            .enumerate()
+            .map(|(h, slot)| slot.stats(compiled.handlers.get(h).and_then(|c| c.budget)))
             .collect()
     }
 }

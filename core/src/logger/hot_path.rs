@@ -55,7 +55,7 @@ impl DynamicLogger {
                     .iter()
                     .all(|&f| filters[f as usize].filter(record))
             {
-                self.shared.handlers[h as usize].handle(record);
+                self.shared.handlers[h as usize].handle(record, handler.budget);
             }
         }
     }
@@ -113,8 +113,9 @@ impl log::Log for DynamicLogger {
     }
 
     fn flush(&self) {
-        for slot in &self.shared.handlers {
-            let _ = slot.handler.flush();
+        let compiled = self.shared.current.load();
+        for (h, slot) in self.shared.handlers.iter().enumerate() {
+            let _ = slot.flush(compiled.handlers.get(h).and_then(|c| c.budget));
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::scope::Scope;
-use super::validate::{logger_field, validate_logger_name};
+use super::validate::{logger_field, validate_logger_name, validate_max_per_second};
 use crate::error::{Error, Result};
 use crate::level::{Level, LoggerLevel};
 
@@ -37,8 +37,8 @@ pub struct LoggerSpec {
     pub propagate: Option<bool>,
 }
 
-/// What a config may change of a handler the application declares: its level and its filters,
-/// and nothing else (no config can create a handler, point it at a file or run code).
+/// What a config may change of a handler the application declares: its level, its filters and its
+/// budget, and nothing else (no config can create a handler, point it at a file or run code).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HandlerOverride {
     /// The handler's level.
@@ -47,6 +47,26 @@ pub struct HandlerOverride {
     /// The handler's filters, replacing the declared ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<FilterName>>,
+    /// The most records a second the handler writes, from 1 to
+    /// [`MAX_PER_SECOND`](super::MAX_PER_SECOND); records over it are dropped and counted, and
+    /// the handler says once a second how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_per_second: Option<u32>,
+}
+
+impl HandlerOverride {
+    /// Reads a `max_per_second` as a form gives it: blank is none, anything else must be a whole
+    /// number from 1 to [`MAX_PER_SECOND`](super::MAX_PER_SECOND), or the error names the
+    /// handler's field and the value.
+    pub fn parse_max_per_second(handler: &str, text: &str) -> Result<Option<u32>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let value = serde_json::from_str(text)
+            .unwrap_or_else(|_| serde_json::Value::String(text.chars().take(100).collect()));
+        validate_max_per_second(handler, &value).map(Some)
+    }
 }
 
 /// A logging config: loggers by name (`""` is the root) and handler overrides by name.
@@ -162,6 +182,9 @@ impl LoggingConfig {
             if let Some(filters) = &spec.filters {
                 registry.check_filters(filters, || format!("handler {name:?}"))?;
             }
+            if let Some(budget) = spec.max_per_second {
+                validate_max_per_second(name, &budget.into())?;
+            }
         }
         Ok(())
     }
@@ -182,6 +205,7 @@ impl LoggingConfig {
             let entry = merged.handlers.entry(name.clone()).or_default();
             merge(&mut entry.level, &spec.level);
             merge(&mut entry.filters, &spec.filters);
+            merge(&mut entry.max_per_second, &spec.max_per_second);
         }
         merged
     }

@@ -14,7 +14,7 @@ use serde_path_to_error::{Path, Segment};
 
 use super::config::{HandlerOverride, LoggerSpec, LoggingConfig};
 use super::scope::Scope;
-use super::validate::{MAX_BODY, logger_field, validate_logger_name};
+use super::validate::{MAX_BODY, logger_field, validate_logger_name, validate_max_per_second};
 use crate::error::{Error, Result};
 use crate::level::{Level, LoggerLevel};
 
@@ -55,9 +55,14 @@ impl LoggingConfig {
                 Some(level) => Level::parse_optional(&level, &format!("handler {name:?}"))?,
                 None => None,
             };
+            let max_per_second = match &spec.max_per_second {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(validate_max_per_second(&name, value)?),
+            };
             let spec = HandlerOverride {
                 level,
                 filters: spec.filters.map(first_of_each),
+                max_per_second,
             };
             config.handlers.insert(name, spec);
         }
@@ -114,7 +119,7 @@ fn strip_position(message: &str) -> String {
 /// [`RawHandler`] name them (a test keeps them in step).
 pub(crate) const CONFIG_FIELDS: &[&str] = &["scope", "loggers", "handlers"];
 pub(crate) const LOGGER_FIELDS: &[&str] = &["level", "handlers", "filters", "propagate"];
-pub(crate) const HANDLER_FIELDS: &[&str] = &["level", "filters"];
+pub(crate) const HANDLER_FIELDS: &[&str] = &["level", "filters", "max_per_second"];
 
 /// A config as JSON writes it. `null` is as good as left out, everywhere.
 #[derive(Deserialize)]
@@ -141,6 +146,8 @@ struct RawLogger {
 struct RawHandler {
     level: Option<String>,
     filters: Option<Vec<String>>,
+    /// Read as any value, so a bad one is refused with the handler's name.
+    max_per_second: Option<Value>,
 }
 
 /// A JSON object read as `T`. A derived struct also reads a JSON array, field by field, which no
@@ -256,7 +263,7 @@ pub(crate) fn invalid_level(field: &str, found: &Value) -> Error {
     }
 }
 
-fn short_json(value: &Value) -> String {
+pub(crate) fn short_json(value: &Value) -> String {
     let mut text = value.to_string();
     if text.len() > 80 {
         let mut cut = 77;

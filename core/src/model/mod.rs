@@ -22,6 +22,6 @@ pub use config::{FilterName, HandlerName, HandlerOverride, LoggerSpec, LoggingCo
 pub use scope::{MAX_SCOPE_KEYS, MAX_SCOPE_LEN, MAX_SCOPE_VALUES, Scope};
 pub use stored::{Config, ConfigKind, NewConfig, NewTrigger, Trigger};
 pub use validate::{
-    MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, is_hidden_char, validate_logger_name, validate_name,
-    validate_time,
+    MAX_BODY, MAX_LOGGER_NAME, MAX_NAME, MAX_PER_SECOND, is_hidden_char, validate_logger_name,
+    validate_name, validate_time,
 };

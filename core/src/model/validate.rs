@@ -11,6 +11,24 @@ pub const MAX_NAME: usize = 255;
 /// The most bytes a config body may have, as JSON.
 pub const MAX_BODY: usize = 256 * 1024;
 
+/// The highest budget a handler override may set, in records a second: far above what any
+/// handler writes, so a larger number is a mistake rather than a budget.
+pub const MAX_PER_SECOND: u32 = 10_000_000;
+
+/// Checks a handler's `max_per_second` as JSON gives it: a whole number from 1 to
+/// [`MAX_PER_SECOND`].
+pub(crate) fn validate_max_per_second(handler: &str, value: &serde_json::Value) -> Result<u32> {
+    value
+        .as_u64()
+        .filter(|n| (1..=u64::from(MAX_PER_SECOND)).contains(n))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| Error::WrongType {
+            field: format!("handler {handler:?} field \"max_per_second\""),
+            expected: "a whole number of records a second from 1 to 10000000",
+            found: super::json::short_json(value),
+        })
+}
+
 /// How a logger is named in messages: `the root logger` or `logger "a::b"`.
 pub(crate) fn logger_field(name: &str) -> String {
     if name.is_empty() {
