@@ -28,6 +28,9 @@
 //! (`{"error", "field"}`): 400 malformed, 401 unauthenticated, 404 missing, 409 stale version or
 //! taken name, 413 too large, 422 invalid; nothing is stored on error.
 //!
+//! [`RequestTags`] is a middleware for the application's own routes: it sets each request's
+//! context tags (headers mapped to keys, the user, a debug token), which scoped configs match.
+//!
 //! # Feature flags
 //!
 //! None.
@@ -39,6 +42,7 @@ mod input;
 mod pages;
 mod svg;
 mod sync;
+mod tags;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +61,10 @@ pub use auth::{
 };
 pub use error::ApiError;
 pub use pages::MAX_TAILS;
+pub use tags::{
+    DEBUG_HEADER, DEBUG_TOKEN_KEY, RequestTags, RequestTagsService, debug_token_tag,
+    new_debug_token,
+};
 
 /// The Content-Security-Policy of every answer: scripts and styles from the admin's own static
 /// files only (no inline script), no framing.
