@@ -135,6 +135,7 @@ fn field_of(error: &dynlog_core::Error) -> Option<String> {
         | Error::UnknownField { field, .. }
         | Error::WrongType { field, .. } => Some(field.clone()),
         Error::EmptyWindow { .. } => Some("end".into()),
+        Error::InvalidScope { .. } => Some("scope".into()),
         _ => None,
     }
 }

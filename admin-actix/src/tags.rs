@@ -12,8 +12,7 @@ use sha2::{Digest, Sha256};
 
 /// The header a client sends its debug token in.
 pub const DEBUG_HEADER: &str = "X-Dynlog-Debug";
-/// The tag key a debug token is matched under.
-pub const DEBUG_TOKEN_KEY: &str = "debug_token";
+pub use dynlog_core::context::DEBUG_TOKEN_KEY;
 /// The length of a debug token as [`new_debug_token`] makes it; other lengths are ignored.
 const TOKEN_LEN: usize = 32;
 

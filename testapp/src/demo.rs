@@ -10,6 +10,10 @@ use dynlog_core::model::validate_logger_name;
 
 /// The job's target: a trigger that puts it at debug shows its debug records at once.
 pub(crate) const JOB_TARGET: &str = "dynlog_testapp::jobs::import";
+/// The orders view's target.
+pub(crate) const ORDERS_TARGET: &str = "dynlog_testapp::orders";
+/// The tenants the import job's rows belong to, in turn.
+const TENANTS: [&str; 2] = ["acme", "globex"];
 
 /// The demo routes, under `/testapp`.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -18,6 +22,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .service(ok)
             .service(error401)
             .service(error500)
+            .service(orders)
             .service(log_at),
     );
 }
@@ -43,6 +48,32 @@ async fn error500() -> HttpResponse {
     HttpResponse::InternalServerError()
         .content_type("text/plain")
         .body("internal server error\n")
+}
+
+/// A tenant's orders: logs at info and at debug under `dynlog_testapp::orders`, with the tenant
+/// as a key-value, so a scoped window on the tenant shows its debug records only.
+#[get("/orders/{tenant}")]
+async fn orders(tenant: web::Path<String>) -> HttpResponse {
+    let tenant = tenant.into_inner();
+    let valid = !tenant.is_empty()
+        && tenant.len() <= 64
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        let shown: String = tenant.chars().take(64).collect();
+        return HttpResponse::BadRequest()
+            .content_type("text/plain")
+            .body(format!(
+                "invalid tenant {shown:?} (1 to 64 letters, digits, - and _)\n"
+            ));
+    }
+    let tenant = tenant.as_str();
+    log::info!(target: ORDERS_TARGET, tenant; "orders listed for {tenant}");
+    log::debug!(target: ORDERS_TARGET, tenant; "orders of {tenant}: 3 found, cache hit");
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body(format!("3 orders for {tenant}\n"))
 }
 
 /// Logs "message from view" at `level` to `target`.
@@ -84,11 +115,13 @@ pub(crate) fn start_job(every: Duration) {
             let mut row = 0u64;
             loop {
                 row += 1;
-                log::trace!(target: JOB_TARGET, "row {row}: raw fields parsed");
-                log::debug!(target: JOB_TARGET, "row {row}: 12 columns mapped, 0 defaults used");
-                log::info!(target: JOB_TARGET, "row {row} imported");
-                log::warn!(target: JOB_TARGET, "row {row}: price missing, kept the previous one");
-                log::error!(target: JOB_TARGET, "row {row}: customer 42 not found, row skipped");
+                // Rows of two tenants in turn, each record with its tenant as a key-value.
+                let tenant = TENANTS[(row % 2) as usize];
+                log::trace!(target: JOB_TARGET, tenant; "row {row}: raw fields parsed");
+                log::debug!(target: JOB_TARGET, tenant; "row {row}: 12 columns mapped, 0 defaults used");
+                log::info!(target: JOB_TARGET, tenant; "row {row} imported");
+                log::warn!(target: JOB_TARGET, tenant; "row {row}: price missing, kept the previous one");
+                log::error!(target: JOB_TARGET, tenant; "row {row}: customer 42 not found, row skipped");
                 thread::sleep(every);
             }
         });
@@ -112,6 +145,8 @@ mod tests {
             ("/testapp/log/off/myapp", 400),
             ("/testapp/log/info/a%20b", 400),
             ("/testapp/ok", 200),
+            ("/testapp/orders/acme", 200),
+            ("/testapp/orders/a%20b", 400),
             ("/testapp/error401", 401),
             ("/testapp/error500", 500),
         ] {

@@ -128,6 +128,12 @@ async fn serve(
             .app_data(state.clone())
             .service(admin.scope("/admin"))
             .wrap(actix_web::middleware::Logger::default())
+            // Outermost, so the access log's lines carry the request's tags too.
+            .wrap(
+                dynlog_actix::RequestTags::new()
+                    .header("X-Tenant", "tenant")
+                    .debug_token(),
+            )
             .service(index)
             .service(status)
             .configure(demo::routes)
@@ -145,6 +151,7 @@ async fn index() -> HttpResponse {
          GET /testapp/error401\n\
          GET /testapp/error500               logs an error and answers 500\n\
          GET /testapp/log/{level}/{target}   logs \"message from view\" at that level to that target\n\
+         GET /testapp/orders/{tenant}        logs at info and debug with the tenant (headers: X-Tenant, X-Dynlog-Debug)\n\
          GET /testapp/status                 what dynlog runs now, as JSON\n\
          /admin/                             the admin (log in as the account made at first start)\n\
          /admin/api/...                      the admin's JSON API (Authorization: Bearer $DYNLOG_API_TOKEN)\n",

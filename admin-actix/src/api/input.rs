@@ -191,12 +191,18 @@ pub(super) struct ActiveInput {
     pub(super) version: i64,
 }
 
-/// `{"target", "minutes", "level"}`: debug a target for a while (60 minutes and debug when
-/// left out; `level` is `debug` or `trace`).
+/// `{"target", "minutes", "level", "scope", "debug_token"}`: debug a target for a while (60
+/// minutes and debug when left out; `level` is `debug` or `trace`), only for the records a
+/// `scope` matches (`{"tenant": ["acme"]}`), or only for the requests that send a new debug
+/// token (`"debug_token": true`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DebugInput {
     pub(super) target: String,
+    #[serde(default)]
+    pub(super) scope: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub(super) debug_token: bool,
     #[serde(default = "an_hour")]
     pub(super) minutes: u32,
     #[serde(default = "debug")]

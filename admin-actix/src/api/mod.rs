@@ -242,22 +242,39 @@ async fn set_trigger_active(
     Ok(HttpResponse::Ok().json(trigger))
 }
 
-/// `POST debug` `{"target", "minutes", "level"}`: debug a target for a while (at debug or
-/// trace), as the Loggers page does: a config and a trigger from now, made together. 201 with
-/// both.
+/// `POST debug` `{"target", "minutes", "level", "scope", "debug_token"}`: debug a target for a
+/// while (at debug or trace), as the Loggers page does: a config and a trigger from now, made
+/// together, scoped when asked. 201 with both, and with `"debug_token": true` the new token and
+/// the header to send it in (shown this once: the scope holds its hash).
 async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
-    let (config, trigger) = with_actor(&req, &c, move |c, actor| {
+    let (config, trigger, token) = with_actor(&req, &c, move |c, actor| {
         let input = input::read::<DebugInput>(&body)?;
         let target = crate::input::config_name(&input.target).to_string();
-        Ok(c.debug_target_at(
+        let token = input.debug_token.then(crate::tags::new_debug_token);
+        let mut scope = input.scope;
+        if let Some(token) = &token {
+            scope.insert(
+                crate::tags::DEBUG_TOKEN_KEY.into(),
+                vec![crate::tags::debug_token_tag(token)],
+            );
+        }
+        let scope = dynlog_core::model::Scope::new(scope)?;
+        let (config, trigger) = c.debug_scoped_at(
             actor,
             &target,
             input.level,
             Duration::minutes(i64::from(input.minutes)),
-        )?)
+            &scope,
+        )?;
+        Ok((config, trigger, token))
     })
     .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({"config": config, "trigger": trigger})))
+    let mut answer = serde_json::json!({"config": config, "trigger": trigger});
+    if let Some(token) = token {
+        answer["debug_token"] = token.clone().into();
+        answer["header"] = format!("{}: {token}", crate::tags::DEBUG_HEADER).into();
+    }
+    Ok(HttpResponse::Created().json(answer))
 }
 
 /// `POST triggers/{id}/stop` `{"version"}`: ends a running trigger's window now.

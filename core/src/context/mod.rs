@@ -35,6 +35,10 @@ use std::marker::PhantomData;
 pub use future::{InContext, wrap};
 pub use tags::{MAX_TAG_LEN, MAX_TAGS, Tags};
 
+/// The tag key of a "debug my requests" token. Its value is the token's hash, as the middleware
+/// that reads the token sets it, so a scope shows no token.
+pub const DEBUG_TOKEN_KEY: &str = "debug_token";
+
 /// This thread's context, and what the logger last decided for it.
 struct Local {
     tags: RefCell<Option<Tags>>,

@@ -4,11 +4,12 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Controller;
+use crate::context::DEBUG_TOKEN_KEY;
 use crate::error::{Error, Result};
 use crate::level::Level;
 use crate::model::{
-    Config, ConfigId, HandlerOverride, LoggerSpec, LoggingConfig, NewConfig, NewTrigger, Trigger,
-    TriggerId, validate_logger_name,
+    Config, ConfigId, HandlerOverride, LoggerSpec, LoggingConfig, NewConfig, NewTrigger, Scope,
+    Trigger, TriggerId, validate_logger_name,
 };
 use crate::store::{Written, check_version};
 
@@ -124,6 +125,21 @@ impl Controller {
         level: Level,
         duration: Duration,
     ) -> Result<(Config, Trigger)> {
+        self.debug_scoped_at(actor, target, level, duration, &Scope::default())
+    }
+
+    /// "Debug this target for a while, only for ...": [`Controller::debug_target_at`] with a
+    /// scope, so the window applies only to the records whose context tags match it (a
+    /// tenant, a user, a debug token), beside whatever else runs. Named `debug myapp::db for
+    /// tenant=acme`; a debug token's scope is named `for a debug token`, without it.
+    pub fn debug_scoped_at(
+        &self,
+        actor: &str,
+        target: &str,
+        level: Level,
+        duration: Duration,
+        scope: &Scope,
+    ) -> Result<(Config, Trigger)> {
         // Named as the field a form or a script sent, so either can show it beside its input.
         validate_logger_name(target).map_err(|e| Error::Invalid {
             field: "target",
@@ -139,8 +155,23 @@ impl Controller {
         }
         validate_window_length("duration", duration)?;
         let shown = if target.is_empty() { "root" } else { target };
-        let brief = format!("{} {shown}", level.as_str());
-        let body = self.debug_body(target, level);
+        let mut brief = format!("{} {shown}", level.as_str());
+        if scope.iter().any(|(key, _)| key == DEBUG_TOKEN_KEY) {
+            brief.push_str(" for a debug token");
+        } else if !scope.is_empty() {
+            let mut described = scope.describe();
+            if described.len() > 120 {
+                let mut cut = 117;
+                while !described.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                described.truncate(cut);
+                described.push('…');
+            }
+            brief.push_str(&format!(" for {described}"));
+        }
+        let mut body = self.debug_body(target, level);
+        body.scope = scope.clone();
         let taken: Vec<String> = self
             .inner
             .store

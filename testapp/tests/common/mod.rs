@@ -133,6 +133,18 @@ impl Instance {
         (status, body)
     }
 
+    /// GET `path` with these request headers: the status code and the body.
+    pub(crate) fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
+        let (status, _, body) = self.raw(&format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"
+        ));
+        (status, body)
+    }
+
     /// A request with a JSON body and a bearer token: the status code and the parsed answer.
     /// The admin's JSON API as a script uses it: `body` to `/admin/api{path}` with `token`, and
     /// the answer, after checking it is a success.
