@@ -435,3 +435,78 @@ async fn names_are_escaped() {
     );
     assert!(line.contains("debug → trace"), "{line}");
 }
+
+/// One operator action is one row: "debug for an hour" makes a config and its trigger in one
+/// write, deleting a config deletes its triggers in one write; each reads as one line, its
+/// entries' diffs inside, and a page never ends in the middle of one.
+#[actix_web::test]
+async fn one_operator_action_is_one_row() {
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    let mut client = client(&c, &tail).await;
+    client.login().await;
+
+    let (config, trigger) = c
+        .debug_target("bob", "dynlog_testapp::jobs::import", Duration::hours(1))
+        .unwrap();
+    let debug_row = last_id(&c);
+    let kept = c
+        .create_config("bob", &NewConfig::raising("kept", "x", Level::Info))
+        .unwrap();
+    let now = Utc::now();
+    for name in ["a", "b"] {
+        c.create_trigger(
+            "bob",
+            &NewTrigger::window(name, kept.id, now, now + Duration::hours(1)),
+        )
+        .unwrap();
+    }
+    c.delete_config("carol", kept.id).unwrap();
+    let delete_row = last_id(&c);
+
+    let page = audit(&mut client, "").await;
+    let line = summary(&page, debug_row);
+    let config_link = format!(
+        r#"<a href="/admin/configs/{}">“{}”</a>"#,
+        config.id.0, config.name
+    );
+    assert!(
+        line.starts_with(&format!(
+            "created config {config_link} with its trigger from "
+        )),
+        "{line}"
+    );
+    assert!(row(&page, debug_row).contains(r#"data-entries="2""#));
+    // Both entries' changes are inside the one row.
+    let part = format!("#{debug_row} created trigger “{}”", trigger.name);
+    assert!(row(&page, debug_row).contains(&part), "{part}");
+    assert_eq!(
+        summary(&page, delete_row),
+        "deleted config “kept” and its 2 triggers"
+    );
+    assert!(row(&page, delete_row).contains(r#"data-entries="3""#));
+    let shown = ids(&page);
+    assert!(
+        !shown.contains(&(debug_row - 1)),
+        "the config's entry is not a row of its own"
+    );
+
+    // 49 single changes after the deletion: the first page is full in the middle of the
+    // deletion's three entries, and takes all three rather than splitting them.
+    for i in 0..48 {
+        c.create_config(
+            "dave",
+            &NewConfig::raising(&format!("n{i}"), "x", Level::Info),
+        )
+        .unwrap();
+    }
+    let page = audit(&mut client, "").await;
+    assert!(row(&page, delete_row).contains(r#"data-entries="3""#));
+    let older = page.body.split("?before=").nth(1).unwrap();
+    let older: i64 = older[..older.find('"').unwrap()].parse().unwrap();
+    assert_eq!(
+        older,
+        delete_row - 2,
+        "the next page starts below the whole action"
+    );
+}

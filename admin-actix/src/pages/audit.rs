@@ -15,7 +15,7 @@ use super::frame::{Ctx, Frame, html, when};
 use crate::AdminState;
 
 /// One line of a diff: `" "` kept, `"del"` removed, `"ins"` added.
-struct DiffLine {
+pub(super) struct DiffLine {
     class: &'static str,
     mark: &'static str,
     text: String,
@@ -23,6 +23,7 @@ struct DiffLine {
 
 /// What a row says in a line: `{verb} {entity} “{name}”{details}`, the name a link to the
 /// entity while it exists.
+#[derive(Clone)]
 struct Summary {
     verb: String,
     entity: String,
@@ -31,10 +32,9 @@ struct Summary {
     details: String,
 }
 
-struct AuditRow {
+/// One entry of a row: what it says and its before and after.
+struct AuditPart {
     id: i64,
-    at: String,
-    actor: String,
     action: String,
     entity: String,
     entity_id: i64,
@@ -42,6 +42,20 @@ struct AuditRow {
     diff: Vec<DiffLine>,
     before: Option<String>,
     after: Option<String>,
+}
+
+/// One operator action: the entries one write made (a config with its trigger, a config
+/// deleted with its triggers), newest first; most actions are one entry.
+struct AuditRow {
+    /// The newest entry's id.
+    id: i64,
+    /// The entries' ids, as the first column shows them.
+    ids: String,
+    at: String,
+    actor: String,
+    /// What the row says: one line for the action.
+    summaries: Vec<Summary>,
+    parts: Vec<AuditPart>,
 }
 
 #[derive(Template)]
@@ -114,8 +128,6 @@ const SCAN: usize = 2000;
 /// The longest actor a filter takes.
 const ACTOR_MAX: usize = 100;
 const ENTITIES: [&str; 4] = ["config", "trigger", "account", "token"];
-/// Documents longer than this many lines are shown whole, not diffed.
-const DIFF_LINES: usize = 2000;
 
 fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
@@ -262,6 +274,18 @@ pub(super) async fn audit(
                 })?;
                 let last = entries.len() < batch;
                 for e in entries {
+                    // A full page ends where a write's entries end: one action is not split
+                    // across pages.
+                    if found.len() >= AUDIT_PAGE {
+                        let last: &AuditEntry = &found[found.len() - 1];
+                        let same_write = e.revision.is_some()
+                            && e.revision == last.revision
+                            && e.actor == last.actor;
+                        if !same_write {
+                            older = cursor;
+                            break 'scan;
+                        }
+                    }
                     seen += 1;
                     cursor = Some(e.id);
                     // Entries are newest first: once older than `from`, none can match.
@@ -270,10 +294,6 @@ pub(super) async fn audit(
                     }
                     if filter.matches(&e) {
                         found.push(e);
-                        if found.len() == AUDIT_PAGE {
-                            older = cursor;
-                            break 'scan;
-                        }
                     }
                     if seen == SCAN {
                         older = cursor;
@@ -295,7 +315,7 @@ pub(super) async fn audit(
         configs: configs.iter().map(|c| (c.id.0, c.name.clone())).collect(),
         triggers: triggers.iter().map(|t| t.id.0).collect(),
     };
-    let rows = entries.iter().map(|e| row(e, &names)).collect();
+    let rows = rows(&entries, &names);
     Ok(html(
         StatusCode::OK,
         &AuditPage {
@@ -331,13 +351,11 @@ fn pretty(v: &Option<Value>) -> Option<String> {
         .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
-fn row(e: &AuditEntry, names: &Names) -> AuditRow {
+fn part(e: &AuditEntry, names: &Names) -> AuditPart {
     let before = pretty(&e.before);
     let after = pretty(&e.after);
-    AuditRow {
+    AuditPart {
         id: e.id,
-        at: when(e.at),
-        actor: e.actor.clone(),
         action: e.action.clone(),
         entity: e.entity.clone(),
         entity_id: e.entity_id,
@@ -348,6 +366,108 @@ fn row(e: &AuditEntry, names: &Names) -> AuditRow {
         ),
         before,
         after,
+    }
+}
+
+/// The entries as rows: consecutive entries of one write (one revision, one actor) make one
+/// row.
+fn rows(entries: &[AuditEntry], names: &Names) -> Vec<AuditRow> {
+    let mut rows: Vec<AuditRow> = Vec::new();
+    let mut group: Vec<&AuditEntry> = Vec::new();
+    for e in entries {
+        let joins = group.last().is_some_and(|last| {
+            e.revision.is_some() && last.revision == e.revision && last.actor == e.actor
+        });
+        if !joins && !group.is_empty() {
+            rows.push(grouped(&group, names));
+            group.clear();
+        }
+        group.push(e);
+    }
+    if !group.is_empty() {
+        rows.push(grouped(&group, names));
+    }
+    rows
+}
+
+/// One row for the entries of one write, said as one action where it is a known one.
+fn grouped(group: &[&AuditEntry], names: &Names) -> AuditRow {
+    let newest = group[0];
+    let parts: Vec<AuditPart> = group.iter().map(|e| part(e, names)).collect();
+    let of = |action: &str, entity: &str| {
+        parts
+            .iter()
+            .filter(|p| p.action == action && p.entity == entity)
+            .count()
+    };
+    let count = parts.len();
+    let mut summaries = Vec::new();
+    let config = parts.iter().find(|p| p.entity == "config");
+    match config {
+        // "Debug for an hour" and the like: a config made with the trigger that runs it.
+        Some(config)
+            if count == 2 && of("create", "config") == 1 && of("create", "trigger") == 1 =>
+        {
+            let trigger = parts.iter().find(|p| p.entity == "trigger");
+            let window = trigger
+                .and_then(|t| group.iter().find(|e| e.id == t.id))
+                .map(|e| window_words(&e.after))
+                .unwrap_or_default();
+            let mut s = config.summary.clone();
+            s.details = format!(" with its trigger{window}");
+            summaries.push(s);
+        }
+        // A config deleted, and with it the triggers that ran it.
+        Some(config)
+            if count > 1 && of("delete", "config") == 1 && of("delete", "trigger") == count - 1 =>
+        {
+            let mut s = config.summary.clone();
+            s.details = match count - 1 {
+                1 => " and its trigger".into(),
+                n => format!(" and its {n} triggers"),
+            };
+            summaries.push(s);
+        }
+        _ if count > 1 && of("prune", "trigger") == count => summaries.push(Summary {
+            verb: "pruned".into(),
+            entity: format!("{count} ended triggers"),
+            name: String::new(),
+            href: None,
+            details: String::new(),
+        }),
+        _ => summaries.extend(parts.iter().map(|p| p.summary.clone())),
+    }
+    AuditRow {
+        id: newest.id,
+        ids: group
+            .iter()
+            .rev()
+            .map(|e| e.id.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        at: when(newest.at),
+        actor: newest.actor.clone(),
+        summaries,
+        parts,
+    }
+}
+
+/// A trigger document's window, as ` from … to …` (UTC, to the minute).
+fn window_words(trigger: &Option<Value>) -> String {
+    let at = |k: &str| {
+        text(trigger, k).map(|s| {
+            s.replace('T', " ")
+                .trim_end_matches('Z')
+                .chars()
+                .take(16)
+                .collect::<String>()
+        })
+    };
+    match (at("start"), at("end")) {
+        (Some(start), Some(end)) => format!(" from {start} to {end}"),
+        (Some(start), None) => format!(" from {start}, open-ended"),
+        (None, Some(end)) => format!(" until {end}"),
+        (None, None) => ", always".into(),
     }
 }
 
@@ -552,56 +672,25 @@ fn field_changes(before: &Option<Value>, after: &Option<Value>) -> Vec<String> {
         .collect()
 }
 
-/// The lines removed from `before` and added in `after`, the others kept, by the longest
-/// common subsequence of lines. Documents too long to diff are shown removed and added whole.
-fn diff(before: &str, after: &str) -> Vec<DiffLine> {
-    let b: Vec<&str> = if before.is_empty() {
-        Vec::new()
-    } else {
-        before.lines().collect()
-    };
-    let a: Vec<&str> = if after.is_empty() {
-        Vec::new()
-    } else {
-        after.lines().collect()
-    };
-    let line = |class, mark, text: &str| DiffLine {
-        class,
-        mark,
-        text: text.to_string(),
-    };
-    if b.len() > DIFF_LINES || a.len() > DIFF_LINES {
-        return b
-            .iter()
-            .map(|t| line("del", "-", t))
-            .chain(a.iter().map(|t| line("ins", "+", t)))
-            .collect();
-    }
-    // lcs[i][j]: the longest common subsequence of b[i..] and a[j..].
-    let mut lcs = vec![vec![0u32; a.len() + 1]; b.len() + 1];
-    for i in (0..b.len()).rev() {
-        for j in (0..a.len()).rev() {
-            lcs[i][j] = if b[i] == a[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
+/// The lines removed from `before` and added in `after`, the others kept (Myers' diff, with a
+/// deadline so that no pair of documents costs more than a moment).
+pub(super) fn diff(before: &str, after: &str) -> Vec<DiffLine> {
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .timeout(std::time::Duration::from_millis(50))
+        .diff_lines(before, after);
+    diff.iter_all_changes()
+        .map(|change| {
+            let (class, mark) = match change.tag() {
+                similar::ChangeTag::Equal => ("", " "),
+                similar::ChangeTag::Delete => ("del", "-"),
+                similar::ChangeTag::Insert => ("ins", "+"),
             };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(b.len().max(a.len()));
-    while i < b.len() || j < a.len() {
-        if i < b.len() && j < a.len() && b[i] == a[j] {
-            out.push(line("", " ", b[i]));
-            i += 1;
-            j += 1;
-        } else if i < b.len() && (j == a.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push(line("del", "-", b[i]));
-            i += 1;
-        } else {
-            out.push(line("ins", "+", a[j]));
-            j += 1;
-        }
-    }
-    out
+            DiffLine {
+                class,
+                mark,
+                text: change.value().trim_end_matches('\n').to_string(),
+            }
+        })
+        .collect()
 }
