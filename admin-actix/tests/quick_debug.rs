@@ -355,3 +355,64 @@ async fn the_loggers_page_searches_by_part_of_a_name() {
     );
     assert!(!none.body.contains(r#"<table id="loggers">"#));
 }
+
+/// The part of `page` from the element with `id` to the end of its table.
+fn table<'a>(page: &'a Reply, id: &str) -> &'a str {
+    let at = page
+        .body
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("#{id} in {}", page.body));
+    let rest = &page.body[at..];
+    &rest[..rest.find("</table>").unwrap()]
+}
+
+/// Debug windows do not clutter the lists: their configs and triggers are listed apart, folded
+/// unless one runs, and the trigger form offers their configs in a group of their own.
+#[actix_web::test]
+async fn debug_windows_are_listed_apart_from_the_configs_operators_keep() {
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    let mut client = client(&c, &tail).await;
+    client.login().await;
+    let kept = c
+        .create_config(
+            "bob",
+            &dynlog_core::NewConfig::raising("import at debug", "app::import", Level::Debug),
+        )
+        .unwrap();
+    let (debug, _) = c
+        .debug_target("bob", "app::db", Duration::hours(1))
+        .unwrap();
+
+    let page = client.get("/admin/configs").await;
+    assert!(table(&page, "configs").contains("import at debug"));
+    assert!(!table(&page, "configs").contains(&debug.name));
+    assert!(table(&page, "debug-configs").contains(&debug.name));
+    assert!(
+        page.body.contains(r#"id="debug-configs" open"#),
+        "folded open while one runs"
+    );
+
+    let page = client.get("/admin/triggers").await;
+    assert!(!table(&page, "triggers").contains(&debug.name));
+    assert!(table(&page, "debug-triggers").contains(&debug.name));
+    // Asked for by its config, a debug window's trigger is in the main list.
+    let page = client
+        .get(&format!("/admin/triggers?config={}", debug.id.0))
+        .await;
+    assert!(table(&page, "triggers").contains(&debug.name));
+
+    let page = client.get("/admin/triggers/new").await;
+    let group = page
+        .body
+        .find(r#"<optgroup label="Debug windows">"#)
+        .unwrap();
+    assert!(page.body[group..].contains(&debug.name));
+    assert!(!page.body[group..].contains(&kept.name));
+
+    // Once it has ended, the group is folded.
+    c.end_trigger_now("bob", running(&c).id, running(&c).version)
+        .unwrap();
+    let page = client.get("/admin/configs").await;
+    assert!(page.body.contains(r#"id="debug-configs">"#), "folded");
+}

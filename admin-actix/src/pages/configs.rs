@@ -6,7 +6,7 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use dynlog_core::model::ConfigId;
+use dynlog_core::model::{ConfigId, ConfigKind};
 use dynlog_core::{LoggingConfig, NewConfig};
 
 use super::Page;
@@ -26,7 +26,11 @@ struct ConfigRow {
 #[template(path = "configs.html")]
 struct ConfigsPage {
     page: Frame,
+    /// The configs operators wrote.
     rows: Vec<ConfigRow>,
+    /// The configs debug actions made, listed apart, folded unless one runs.
+    debug_rows: Vec<ConfigRow>,
+    debug_running: bool,
 }
 
 pub(super) async fn configs(req: HttpRequest, state: web::Data<AdminState>) -> Page {
@@ -35,21 +39,29 @@ pub(super) async fn configs(req: HttpRequest, state: web::Data<AdminState>) -> P
         .block(|c| Ok((c.store().configs()?, c.store().triggers()?, c.status())))
         .await?;
     let running = status.current.map(|r| r.config.id);
-    let rows = configs
+    let (debug, manual): (Vec<_>, Vec<_>) = configs
         .into_iter()
-        .map(|c| ConfigRow {
-            id: c.id.0,
-            running: running == Some(c.id),
-            triggers: triggers.iter().filter(|t| t.config_id == c.id).count(),
-            updated: when(c.updated_at),
-            name: c.name,
-        })
-        .collect();
+        .partition(|c| c.kind == ConfigKind::Debug);
+    let rows = |configs: Vec<dynlog_core::Config>| -> Vec<ConfigRow> {
+        configs
+            .into_iter()
+            .map(|c| ConfigRow {
+                id: c.id.0,
+                running: running == Some(c.id),
+                triggers: triggers.iter().filter(|t| t.config_id == c.id).count(),
+                updated: when(c.updated_at),
+                name: c.name,
+            })
+            .collect()
+    };
+    let debug_rows = rows(debug);
     Ok(html(
         StatusCode::OK,
         &ConfigsPage {
             page: ctx.frame("configs"),
-            rows,
+            rows: rows(manual),
+            debug_running: debug_rows.iter().any(|r| r.running),
+            debug_rows,
         },
     ))
 }

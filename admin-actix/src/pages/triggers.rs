@@ -1,13 +1,13 @@
 //! Triggers: the list, the form with quick windows, activate or deactivate, delete.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use askama::Template;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use dynlog_core::model::{ConfigId, TriggerId};
+use dynlog_core::model::{ConfigId, ConfigKind, TriggerId};
 use dynlog_core::{Config, Error, NewTrigger, Trigger};
 
 use super::Page;
@@ -46,7 +46,10 @@ struct TriggerRow {
 struct TriggersPage {
     page: Frame,
     rows: Vec<TriggerRow>,
-    configs: Vec<Opt>,
+    /// The triggers of debug actions' configs, listed apart (unless a filter asks for them).
+    debug_rows: Vec<TriggerRow>,
+    debug_running: bool,
+    configs: ConfigOptions,
     active: String,
     filtered: bool,
 }
@@ -57,15 +60,31 @@ pub(super) struct TriggerFilter {
     config: Option<String>,
 }
 
-pub(super) fn config_options(configs: &[Config], selected: Option<ConfigId>) -> Vec<Opt> {
-    configs
-        .iter()
-        .map(|c| Opt {
-            value: c.id.0,
-            label: c.name.clone(),
-            selected: Some(c.id) == selected,
-        })
-        .collect()
+/// The configs a select offers: the ones operators wrote, then those debug actions made, in a
+/// group of their own.
+pub(super) struct ConfigOptions {
+    manual: Vec<Opt>,
+    debug: Vec<Opt>,
+}
+
+pub(super) fn config_options(configs: &[Config], selected: Option<ConfigId>) -> ConfigOptions {
+    let opt = |c: &Config| Opt {
+        value: c.id.0,
+        label: c.name.clone(),
+        selected: Some(c.id) == selected,
+    };
+    ConfigOptions {
+        manual: configs
+            .iter()
+            .filter(|c| c.kind != ConfigKind::Debug)
+            .map(opt)
+            .collect(),
+        debug: configs
+            .iter()
+            .filter(|c| c.kind == ConfigKind::Debug)
+            .map(opt)
+            .collect(),
+    }
 }
 
 fn iso(t: Option<DateTime<Utc>>) -> String {
@@ -92,7 +111,12 @@ pub(super) async fn triggers(
         .map(ConfigId);
     let names: BTreeMap<ConfigId, String> =
         configs.iter().map(|c| (c.id, c.name.clone())).collect();
-    let rows = triggers
+    let debug: HashSet<ConfigId> = configs
+        .iter()
+        .filter(|c| c.kind == ConfigKind::Debug)
+        .map(|c| c.id)
+        .collect();
+    let (debug_rows, rows): (Vec<TriggerRow>, Vec<TriggerRow>) = triggers
         .iter()
         .filter(|t| match active.as_str() {
             "yes" => t.is_active,
@@ -120,12 +144,15 @@ pub(super) async fn triggers(
             active: t.is_active,
             version: t.version,
         })
-        .collect();
+        // Asked for by config, a debug window's trigger is in the main list.
+        .partition(|row| config.is_none() && debug.contains(&ConfigId(row.config_id)));
     Ok(html(
         StatusCode::OK,
         &TriggersPage {
             page: ctx.frame("triggers"),
             rows,
+            debug_running: debug_rows.iter().any(|r| r.running),
+            debug_rows,
             configs: config_options(&configs, config),
             filtered: !active.is_empty() || config.is_some(),
             active,
@@ -140,7 +167,7 @@ struct TriggerPage {
     id: Option<i64>,
     version: Option<i64>,
     name: String,
-    configs: Vec<Opt>,
+    configs: ConfigOptions,
     start: String,
     end: String,
     is_active: bool,
