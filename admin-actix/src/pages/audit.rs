@@ -16,9 +16,9 @@ use crate::AdminState;
 
 /// One line of a diff: `" "` kept, `"del"` removed, `"ins"` added.
 pub(super) struct DiffLine {
-    class: &'static str,
-    mark: &'static str,
-    text: String,
+    pub(super) class: &'static str,
+    pub(super) mark: &'static str,
+    pub(super) text: String,
 }
 
 /// What a row says in a line: `{verb} {entity} “{name}”{details}`, the name a link to the

@@ -102,7 +102,7 @@ pub(super) struct PreviewView {
 pub(super) struct ConfigPage {
     page: Frame,
     id: Option<i64>,
-    version: Option<i64>,
+    pub(super) version: Option<i64>,
     name: String,
     levels: &'static [&'static str],
     handlers: Vec<HandlerRow>,
@@ -115,6 +115,8 @@ pub(super) struct ConfigPage {
     baseline: Vec<BaselineRow>,
     /// Loggers of this config that no target seen so far falls under, with a suggestion.
     unmatched: Vec<String>,
+    /// Set when what was edited changed meanwhile.
+    pub(super) conflict: Option<super::conflict::ConflictView>,
 }
 
 /// The options of a list select: "(none)" (an empty list), then the selected names in the
@@ -247,6 +249,7 @@ impl ConfigPage {
             preview: None,
             baseline: baseline_rows,
             unmatched,
+            conflict: None,
         }
     }
 }

@@ -7,12 +7,13 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use dynlog_core::model::{ConfigId, ConfigKind};
-use dynlog_core::{LoggingConfig, NewConfig};
+use dynlog_core::{Error, LoggingConfig, NewConfig};
 
-use super::Page;
 use super::config_form::{ConfigPage, PreviewView, change_rows, config_from_form};
 use super::frame::{Ctx, Frame, delete, html, missing_version, quoted, running_now, when};
+use super::{Page, conflict};
 use crate::AdminState;
+use crate::error::Error as AdminError;
 
 struct ConfigRow {
     id: i64,
@@ -198,7 +199,32 @@ async fn submit_config(
             }
             ctx.redirect_with(&format!("/configs/{}?saved=1", saved.id.0), &message)
         }
-        Err(e) => html(e.status(), &again(Some(e.to_string()), None, &config)),
+        Err(e) => {
+            let mut page = again(Some(e.to_string()), None, &config);
+            if let (AdminError::Core(Error::Conflict { .. }), Some(id)) = (&e, id) {
+                // Their version against the edits, and the form at their version: saving it
+                // again ("reapply my edits") writes the edits over theirs.
+                let mine = NewConfig {
+                    name: name.clone(),
+                    body: config.clone(),
+                };
+                let discard = format!("{}/configs/{}", state.base, id.0);
+                let (version, view) = ctx
+                    .block(move |c| {
+                        let stored = c.store().config(id)?;
+                        let theirs = NewConfig {
+                            name: stored.name,
+                            body: stored.body,
+                        };
+                        let view = conflict::view(c, "config", id.0, &theirs, &mine, discard);
+                        Ok((stored.version, view))
+                    })
+                    .await?;
+                page.version = Some(version);
+                page.conflict = Some(view);
+            }
+            html(e.status(), &page)
+        }
     })
 }
 

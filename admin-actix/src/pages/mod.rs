@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod config_form;
 mod configs;
+mod conflict;
 mod dashboard;
 mod frame;
 mod import;

@@ -10,11 +10,11 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use dynlog_core::model::{ConfigId, ConfigKind, TriggerId};
 use dynlog_core::{Config, Error, NewTrigger, Trigger};
 
-use super::Page;
 use super::frame::{
     Ctx, Form, Frame, delete, html, in_words, minute, missing_version, quoted, running_now, when,
     when_opt,
 };
+use super::{Page, conflict};
 use crate::AdminState;
 use crate::error::Error as AdminError;
 use crate::input::typed_time;
@@ -180,6 +180,8 @@ struct TriggerPage {
     /// The other active triggers this window overlaps, and who wins when over it.
     overlaps: Vec<String>,
     overlap_changes: Vec<svg::Change>,
+    /// Set when what was edited changed meanwhile.
+    conflict: Option<super::conflict::ConflictView>,
 }
 
 /// The overlaps of `this` (as typed) with the other triggers, and who wins when over it.
@@ -288,6 +290,7 @@ pub(super) async fn new_trigger(
             duration: "2 h 0 min".into(),
             overlaps,
             overlap_changes,
+            conflict: None,
         },
     ))
 }
@@ -335,6 +338,7 @@ fn trigger_page(ctx: &Ctx, t: &Trigger, configs: &[Config], triggers: &[Trigger]
         ),
         overlaps,
         overlap_changes,
+        conflict: None,
     }
 }
 
@@ -447,9 +451,38 @@ async fn submit_trigger(
                 AdminError::Core(Error::ConfigNotFound(_)) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => e.status(),
             };
+            if let (AdminError::Core(Error::Conflict { .. }), Some(id)) = (&e, id) {
+                return conflict_again(&ctx, &form, id, now, e).await;
+            }
             form_again(&ctx, &form, id, version, now, Some(e), status).await
         }
     }
+}
+
+/// The form as posted after a version conflict: at the version now stored, with who changed it
+/// and their trigger against the edits, so that saving again reapplies the edits.
+async fn conflict_again(
+    ctx: &Ctx,
+    form: &Form,
+    id: TriggerId,
+    now: DateTime<Utc>,
+    error: AdminError,
+) -> Page {
+    let mine = trigger_from_form(form, now).ok();
+    let discard = format!("{}/triggers/{}", ctx.state.base, id.0);
+    let (version, view) = ctx
+        .block(move |c| {
+            let stored = c.store().trigger(id)?;
+            let theirs = NewTrigger::from(&stored);
+            let mine = mine.unwrap_or_else(|| theirs.clone());
+            let view = conflict::view(c, "trigger", id.0, &theirs, &mine, discard);
+            Ok((stored.version, view))
+        })
+        .await?;
+    let status = error.status();
+    let mut page = trigger_form_page(ctx, form, Some(id), Some(version), now, Some(error)).await?;
+    page.conflict = Some(view);
+    Ok(html(status, &page))
 }
 
 /// The form as posted, with `error` if any, and the overlaps of the window typed.
@@ -462,6 +495,19 @@ async fn form_again(
     error: Option<AdminError>,
     status: StatusCode,
 ) -> Page {
+    let page = trigger_form_page(ctx, form, id, version, now, error).await?;
+    Ok(html(status, &page))
+}
+
+/// [`form_again`]'s page.
+async fn trigger_form_page(
+    ctx: &Ctx,
+    form: &Form,
+    id: Option<TriggerId>,
+    version: Option<i64>,
+    now: DateTime<Utc>,
+    error: Option<AdminError>,
+) -> Result<TriggerPage, super::PageError> {
     let (configs, triggers) = ctx
         .block(|c| Ok((c.store().configs()?, c.store().triggers()?)))
         .await?;
@@ -490,8 +536,9 @@ async fn form_again(
         duration: duration_of(&form.text("start"), &form.text("end")),
         overlaps,
         overlap_changes,
+        conflict: None,
     };
-    Ok(html(status, &page))
+    Ok(page)
 }
 
 pub(super) async fn toggle_trigger(
@@ -507,9 +554,12 @@ pub(super) async fn toggle_trigger(
     let message = ctx
         .block(move |c| {
             let version = version.ok_or_else(missing_version)?;
-            // The version says which state the page showed; a stale one is refused.
+            // The version says which state the page showed; a stale one does nothing.
             let t = c.store().trigger(id)?;
-            let t = c.set_trigger_active(&actor, id, version, !t.is_active)?;
+            let t = match c.set_trigger_active(&actor, id, version, !t.is_active) {
+                Err(Error::Conflict { .. }) => return Ok(stale(c, id)),
+                t => t?,
+            };
             Ok(format!(
                 "Trigger {} {}: {}",
                 quoted(&t.name),
@@ -544,6 +594,19 @@ pub(super) async fn delete_trigger(
     .await
 }
 
+/// What a button pressed on a page older than its trigger says: it did nothing, who changed the
+/// trigger meanwhile, and that the page shows it as it is now (so the button can be pressed
+/// again knowingly).
+fn stale(c: &dynlog_core::Controller, id: TriggerId) -> String {
+    let name = c.store().trigger(id).map(|t| t.name).unwrap_or_default();
+    format!(
+        "Nothing done: trigger {} was changed by {} since the page was loaded. It shows it as it \
+         is now; press again if you still want to.",
+        quoted(&name),
+        conflict::last_change(c, "trigger", id.0)
+    )
+}
+
 /// Where "stop now" and "extend" go back to: the page they were pressed on.
 fn back_to(form: &Form) -> &'static str {
     match form.get("back") {
@@ -567,7 +630,10 @@ pub(super) async fn stop_trigger(
     let message = ctx
         .block(move |c| {
             let version = version.ok_or_else(missing_version)?;
-            let t = c.end_trigger_now(&actor, id, version)?;
+            let t = match c.end_trigger_now(&actor, id, version) {
+                Err(Error::Conflict { .. }) => return Ok(stale(c, id)),
+                t => t?,
+            };
             Ok(format!(
                 "Stopped trigger {}: {}",
                 quoted(&t.name),
@@ -602,7 +668,10 @@ pub(super) async fn extend_trigger(
                 value: String::new(),
                 reason: "a whole number of minutes".into(),
             })?;
-            let t = c.extend_trigger(&actor, id, version, Duration::minutes(minutes))?;
+            let t = match c.extend_trigger(&actor, id, version, Duration::minutes(minutes)) {
+                Err(Error::Conflict { .. }) => return Ok(stale(c, id)),
+                t => t?,
+            };
             let by = if minutes % 60 == 0 {
                 format!("{} h", minutes / 60)
             } else {
