@@ -510,3 +510,49 @@ async fn one_operator_action_is_one_row() {
         "the next page starts below the whole action"
     );
 }
+
+/// "Stop now" and "Extend 1 h" read as what was done, to the minute.
+#[actix_web::test]
+async fn stop_and_extend_read_as_what_was_done() {
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    let mut client = client(&c, &tail).await;
+    client.login().await;
+    let (_, t) = c
+        .debug_target("bob", "app::db", Duration::hours(1))
+        .unwrap();
+    let t = c
+        .extend_trigger("bob", t.id, t.version, Duration::hours(1))
+        .unwrap();
+    let extended = last_id(&c);
+    let stopped_at = Utc::now();
+    c.end_trigger_now("carol", t.id, t.version).unwrap();
+    let stopped = last_id(&c);
+    let page = audit(&mut client, "").await;
+    let link = format!(
+        r#"<a href="/admin/triggers/{}">“debug app::db”</a>"#,
+        t.id.0
+    );
+    assert_eq!(
+        summary(&page, extended),
+        format!(
+            "extended trigger {link} by 1 h: it ends at {}",
+            t.end.unwrap().format("%H:%M")
+        )
+    );
+    let line = summary(&page, stopped);
+    assert!(
+        line.starts_with(&format!(
+            "stopped trigger {link} at {}",
+            stopped_at.format("%H:%M")
+        )) || line.starts_with(&format!("stopped trigger {link} at ")),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(&format!(
+            "(it was to end at {})",
+            t.end.unwrap().format("%H:%M")
+        )),
+        "{line}"
+    );
+}

@@ -411,7 +411,7 @@ fn grouped(group: &[&AuditEntry], names: &Names) -> AuditRow {
             let trigger = parts.iter().find(|p| p.entity == "trigger");
             let window = trigger
                 .and_then(|t| group.iter().find(|e| e.id == t.id))
-                .map(|e| window_words(&e.after))
+                .map(|e| window_words(&e.after, e.at))
                 .unwrap_or_default();
             let mut s = config.summary.clone();
             s.details = format!(" with its trigger{window}");
@@ -452,17 +452,10 @@ fn grouped(group: &[&AuditEntry], names: &Names) -> AuditRow {
     }
 }
 
-/// A trigger document's window, as ` from … to …` (UTC, to the minute).
-fn window_words(trigger: &Option<Value>) -> String {
-    let at = |k: &str| {
-        text(trigger, k).map(|s| {
-            s.replace('T', " ")
-                .trim_end_matches('Z')
-                .chars()
-                .take(16)
-                .collect::<String>()
-        })
-    };
+/// A trigger document's window, as ` from … to …` (UTC, to the minute, the date left out on
+/// `day_of`'s day).
+fn window_words(trigger: &Option<Value>, day_of: DateTime<Utc>) -> String {
+    let at = |k: &str| instant(trigger, k).map(|t| minute_of(t, day_of));
     match (at("start"), at("end")) {
         (Some(start), Some(end)) => format!(" from {start} to {end}"),
         (Some(start), None) => format!(" from {start}, open-ended"),
@@ -508,8 +501,14 @@ fn summary(e: &AuditEntry, names: &Names) -> Summary {
             "account" => account_changes(&e.before, &e.after),
             _ => field_changes(&e.before, &e.after),
         };
-        // A trigger switched on or off and nothing else reads as what was done.
-        if e.entity == "trigger" && changes.len() == 1 && changes[0].starts_with("activated") {
+        let moved = (e.entity == "trigger").then(|| end_moved(e)).flatten();
+        // A trigger switched on or off, stopped or extended, and nothing else, reads as what
+        // was done.
+        if let Some((verb_said, details_said)) = moved {
+            verb = verb_said.into();
+            details = details_said;
+        } else if e.entity == "trigger" && changes.len() == 1 && changes[0].starts_with("activated")
+        {
             verb = "activated".into();
         } else if e.entity == "trigger"
             && changes.len() == 1
@@ -610,6 +609,60 @@ fn config_changes(before: &Option<Value>, after: &Option<Value>) -> Vec<String> 
     out
 }
 
+/// A trigger document's instant `key`, if set.
+fn instant(v: &Option<Value>, key: &str) -> Option<DateTime<Utc>> {
+    text(v, key)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// An instant as the audit says it: to the minute, the date left out on the entry's day.
+fn minute_of(t: DateTime<Utc>, day_of: DateTime<Utc>) -> String {
+    if t.date_naive() == day_of.date_naive() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// "Stop now" and "Extend" as the audit says them: an update of a trigger that moved only its
+/// end, earlier to about the moment of the change (stopped) or later (extended).
+fn end_moved(e: &AuditEntry) -> Option<(&'static str, String)> {
+    let (b, a) = (object(e.before.as_ref()), object(e.after.as_ref()));
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let changed: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| !matches!(k.as_str(), "version" | "updated_at") && b.get(*k) != a.get(*k))
+        .collect();
+    if changed.len() != 1 || changed[0] != "end" {
+        return None;
+    }
+    let (old, new) = (instant(&e.before, "end")?, instant(&e.after, "end")?);
+    if new > old {
+        let by = new - old;
+        let by = if by.num_minutes() % 60 == 0 {
+            format!("{} h", by.num_hours())
+        } else {
+            format!("{} min", by.num_minutes())
+        };
+        Some((
+            "extended",
+            format!(" by {by}: it ends at {}", minute_of(new, e.at)),
+        ))
+    } else if (new - e.at).num_seconds().abs() <= 60 {
+        Some((
+            "stopped",
+            format!(
+                " at {} (it was to end at {})",
+                minute_of(new, e.at),
+                minute_of(old, e.at)
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
 fn trigger_changes(before: &Option<Value>, after: &Option<Value>, names: &Names) -> Vec<String> {
     let get = |v: &Option<Value>, k: &str| v.as_ref().and_then(|v| v.get(k)).cloned();
     let mut out = Vec::new();
@@ -621,7 +674,7 @@ fn trigger_changes(before: &Option<Value>, after: &Option<Value>, names: &Names)
     if get(before, "start") != get(after, "start") || get(before, "end") != get(after, "end") {
         let window = |v: &Option<Value>| {
             let at = |k| match get(v, k) {
-                Some(Value::String(s)) => s.replace('T', " ").trim_end_matches('Z').to_string(),
+                Some(Value::String(s)) => s.replace('T', " ").chars().take(16).collect::<String>(),
                 _ => "open".into(),
             };
             format!("{}–{}", at("start"), at("end"))

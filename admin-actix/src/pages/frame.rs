@@ -8,6 +8,8 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use dynlog_core::{Controller, Error};
 
@@ -211,8 +213,8 @@ impl Ctx {
                         let (tag, text) = v.split_once('|')?;
                         // Only the session that did the action is told.
                         auth::same(tag, flash_tag(&session))
-                            .then(|| form_urlencoded::parse(text.as_bytes()).next())?
-                            .map(|(text, _)| text.into_owned())
+                            .then(|| URL_SAFE_NO_PAD.decode(text).ok())?
+                            .and_then(|bytes| String::from_utf8(bytes).ok())
                     })
                     .filter(|text| !text.is_empty()),
                 session,
@@ -334,10 +336,12 @@ impl Ctx {
                 budget > 0
             })
             .collect();
+        // Base64url: a browser sends a cookie's `%` escapes back decoded, which would break
+        // its signature.
         let value = format!(
             "{}|{}",
             flash_tag(&self.session),
-            form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()
+            URL_SAFE_NO_PAD.encode(message.as_bytes())
         );
         let cookie = self.state.cookies.make(FLASH_COOKIE, value, FLASH_TTL);
         if let Err(e) = response.add_cookie(&cookie) {
