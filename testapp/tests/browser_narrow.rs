@@ -69,6 +69,20 @@ const MENU: &str = "
       };
     });";
 
+/// Each row's actions cell in a table's scroll box, shown: whether it is inside the viewport
+/// with the box scrolled to its start (actions first in sight, not off to the right).
+const ACTIONS: &str = "
+    const w = window.innerWidth;
+    return [...document.querySelectorAll('.scroll td.actions')]
+      .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().width > 0)
+      .map((e) => {
+        const r = e.getBoundingClientRect();
+        return {
+          table: e.closest('table').id, left: Math.round(r.left), right: Math.round(r.right),
+          visible: r.left >= -1 && r.right <= w + 1,
+        };
+      });";
+
 #[test]
 fn every_page_fits_a_phone_and_its_menu_is_reachable() {
     let Some(driver) = webdriver::chromedriver_or_skip() else {
@@ -197,6 +211,18 @@ fn every_page_fits_a_phone_and_its_menu_is_reachable() {
         );
         for entry in entries.iter().filter(|e| e["visible"] != true) {
             failures.push(format!("{name}: the menu entry is off screen: {entry}"));
+        }
+        let actions = b.run(ACTIONS);
+        for cell in actions.as_array().into_iter().flatten() {
+            if cell["visible"] != true {
+                failures.push(format!("{name}: a row's actions are off screen: {cell}"));
+            }
+        }
+        if matches!(name, "configs" | "triggers" | "loggers") {
+            assert!(
+                actions.as_array().is_some_and(|a| !a.is_empty()),
+                "{name}: rows with actions to check"
+            );
         }
         b.screenshot_at(&shots().join(format!("narrow-{name}-390.png")), PHONE);
     }
