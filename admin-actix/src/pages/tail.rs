@@ -236,7 +236,7 @@ pub(super) async fn tail(
             at: r.at.format("%H:%M:%S%.3f").to_string(),
             level: r.level.as_str(),
             target: r.target.clone(),
-            message: r.message.clone(),
+            message: r.message_and_kv(),
         })
         .collect();
     rows.reverse();
@@ -397,7 +397,8 @@ pub(super) async fn tail_events(
                     "at": r.at.format("%H:%M:%S%.3f").to_string(),
                     "level": r.level.as_str(),
                     "target": r.target,
-                    "message": r.message,
+                    "message": r.message_and_kv(),
+                    "kv": r.kv,
                 });
                 out.push_str(&format!("id: {}\ndata: {data}\n\n", r.seq));
             }

@@ -205,6 +205,8 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.mailbox.stop();
         self.propagator.stop();
+        // The last clone gone is the end of the program, or of a test: nothing buffered is lost.
+        self.logger.shutdown();
     }
 }
 
@@ -337,6 +339,15 @@ impl Controller {
         {
             log::debug!(target: "dynlog", "removing this instance's heartbeat failed: {e}");
         }
+    }
+}
+
+impl Controller {
+    /// [`Controller::stop`], then [`DynamicLogger::shutdown`]: every handler flushed and its
+    /// background work stopped. Call it on SIGTERM or ctrl-c; the last clone's drop does it too.
+    pub fn shutdown(&self) {
+        self.stop();
+        self.inner.logger.shutdown();
     }
 }
 

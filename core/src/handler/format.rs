@@ -1,5 +1,6 @@
 //! env_logger's format, for the console and file handlers.
 
+use std::fmt;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -102,11 +103,7 @@ impl Formatted {
                     None => Ok(()),
                 }
             }
-            Formatted::Plain { writer } => LINE.with(|line| match line.try_borrow_mut() {
-                Ok(mut line) => write_plain(&mut line, record, writer),
-                // A message whose Display logs to this handler again: a buffer of its own.
-                Err(_) => write_plain(&mut Vec::new(), record, writer),
-            }),
+            Formatted::Plain { writer } => write_plain(record, writer),
         }
     }
 }
@@ -118,14 +115,29 @@ thread_local! {
     static SECOND: std::cell::Cell<(i64, [u8; 19])> = const { std::cell::Cell::new((i64::MIN, [0; 19])) };
 }
 
-/// env_logger's default format with millisecond timestamps and no colour:
-/// `[2026-11-24T09:52:54.412Z INFO  myapp::db] message`, continuation lines indented by 4.
-fn write_plain(
-    line: &mut Vec<u8>,
+/// Formats `record` into the thread's line buffer (or a buffer of its own when a message's
+/// `Display` logs again) and hands the line to `write`.
+pub(super) fn with_line<T>(
     record: &Record<'_>,
-    writer: &Mutex<Box<dyn Write + Send>>,
-) -> io::Result<()> {
-    line.clear();
+    format: fn(&mut Vec<u8>, &Record<'_>) -> io::Result<()>,
+    write: impl FnOnce(&[u8]) -> io::Result<T>,
+) -> io::Result<T> {
+    LINE.with(|line| match line.try_borrow_mut() {
+        Ok(mut line) => {
+            line.clear();
+            format(&mut line, record)?;
+            write(&line)
+        }
+        Err(_) => {
+            let mut line = Vec::new();
+            format(&mut line, record)?;
+            write(&line)
+        }
+    })
+}
+
+/// `2026-11-24T09:52:54.412Z`, the second formatted once per thread and second.
+fn timestamp(line: &mut Vec<u8>) {
     let now = Utc::now();
     let second = now.timestamp();
     let (cached, mut text) = SECOND.get();
@@ -134,7 +146,6 @@ fn write_plain(
         text.copy_from_slice(&formatted.as_bytes()[..19]);
         SECOND.set((second, text));
     }
-    line.push(b'[');
     line.extend_from_slice(&text);
     let millis = now.timestamp_subsec_millis();
     line.extend_from_slice(&[
@@ -143,8 +154,29 @@ fn write_plain(
         b'0' + (millis / 10 % 10) as u8,
         b'0' + (millis % 10) as u8,
         b'Z',
-        b' ',
     ]);
+}
+
+/// Writes each key-value as ` key=value`, as env_logger's `kv` feature does.
+struct TextPairs<'a>(&'a mut Vec<u8>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for TextPairs<'_> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        write!(self.0, " {key}={value}").map_err(log::kv::Error::boxed)
+    }
+}
+
+/// env_logger's default format with millisecond timestamps and no colour:
+/// `[2026-11-24T09:52:54.412Z INFO  myapp::db] message user=42`, continuation lines indented
+/// by 4.
+pub(super) fn text(line: &mut Vec<u8>, record: &Record<'_>) -> io::Result<()> {
+    line.push(b'[');
+    timestamp(line);
+    line.push(b' ');
     let level = record.level().as_str();
     line.extend_from_slice(level.as_bytes());
     line.extend_from_slice(&b"     "[level.len()..]);
@@ -158,6 +190,11 @@ fn write_plain(
         Some(text) => line.extend_from_slice(text.as_bytes()),
         None => write!(line, "{}", record.args())?,
     }
+    let kvs = record.key_values();
+    if kvs.count() > 0 {
+        // A value whose Display fails leaves what it wrote, as for a message.
+        let _ = kvs.visit(&mut TextPairs(line));
+    }
     if line[message..].contains(&b'\n') {
         let body = line.split_off(message);
         for (i, part) in body.split(|&b| b == b'\n').enumerate() {
@@ -168,7 +205,136 @@ fn write_plain(
         }
     }
     line.push(b'\n');
-    let mut writer = lock(writer);
-    writer.write_all(line)?;
-    writer.flush()
+    Ok(())
+}
+
+/// Writes each key-value as a JSON member: numbers and booleans as themselves, anything else
+/// as a string of its `Display`.
+struct JsonPairs<'a> {
+    line: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'kvs> log::kv::VisitSource<'kvs> for JsonPairs<'_> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        if !self.first {
+            self.line.push(b',');
+        }
+        self.first = false;
+        json_string(self.line, key.as_str());
+        self.line.push(b':');
+        value.visit(JsonValue(self.line))
+    }
+}
+
+struct JsonValue<'a>(&'a mut Vec<u8>);
+
+impl<'v> log::kv::VisitValue<'v> for JsonValue<'_> {
+    fn visit_any(&mut self, value: log::kv::Value<'_>) -> Result<(), log::kv::Error> {
+        json_string(self.0, &value.to_string());
+        Ok(())
+    }
+    fn visit_null(&mut self) -> Result<(), log::kv::Error> {
+        self.0.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn visit_u64(&mut self, value: u64) -> Result<(), log::kv::Error> {
+        write!(self.0, "{value}").map_err(log::kv::Error::boxed)
+    }
+    fn visit_i64(&mut self, value: i64) -> Result<(), log::kv::Error> {
+        write!(self.0, "{value}").map_err(log::kv::Error::boxed)
+    }
+    fn visit_u128(&mut self, value: u128) -> Result<(), log::kv::Error> {
+        write!(self.0, "{value}").map_err(log::kv::Error::boxed)
+    }
+    fn visit_i128(&mut self, value: i128) -> Result<(), log::kv::Error> {
+        write!(self.0, "{value}").map_err(log::kv::Error::boxed)
+    }
+    fn visit_f64(&mut self, value: f64) -> Result<(), log::kv::Error> {
+        // JSON has no NaN or infinity: those are written as strings.
+        match serde_json::Number::from_f64(value) {
+            Some(n) => write!(self.0, "{n}").map_err(log::kv::Error::boxed),
+            None => {
+                json_string(self.0, &value.to_string());
+                Ok(())
+            }
+        }
+    }
+    fn visit_bool(&mut self, value: bool) -> Result<(), log::kv::Error> {
+        self.0
+            .extend_from_slice(if value { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn visit_str(&mut self, value: &str) -> Result<(), log::kv::Error> {
+        json_string(self.0, value);
+        Ok(())
+    }
+}
+
+/// `text` as a JSON string, escaped by serde_json.
+fn json_string(line: &mut Vec<u8>, text: &str) {
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *line, text);
+}
+
+/// One JSON object a line: `{"ts":"2026-11-24T09:52:54.412Z","level":"INFO","target":"myapp",
+/// "message":"paid","kv":{"user":42}}`. Valid JSON for any message and value: serde_json
+/// escapes quotes, newlines and control characters.
+pub(super) fn json(line: &mut Vec<u8>, record: &Record<'_>) -> io::Result<()> {
+    line.extend_from_slice(b"{\"ts\":\"");
+    timestamp(line);
+    line.extend_from_slice(b"\",\"level\":\"");
+    line.extend_from_slice(record.level().as_str().as_bytes());
+    line.extend_from_slice(b"\",\"target\":");
+    json_string(line, record.target());
+    line.extend_from_slice(b",\"message\":");
+    match record.args().as_str() {
+        Some(text) => json_string(line, text),
+        None => MESSAGE.with(|message| {
+            let mut own = String::new();
+            let mut message = message.try_borrow_mut();
+            let text = match &mut message {
+                Ok(text) => &mut **text,
+                Err(_) => &mut own,
+            };
+            text.clear();
+            let _ = fmt::write(text, *record.args());
+            json_string(line, text);
+        }),
+    }
+    line.extend_from_slice(b",\"kv\":{");
+    let kvs = record.key_values();
+    if kvs.count() > 0 {
+        let mark = line.len();
+        if kvs
+            .visit(&mut JsonPairs {
+                line: &mut *line,
+                first: true,
+            })
+            .is_err()
+        {
+            // A value that failed half-written would leave the object broken: leave it empty.
+            line.truncate(mark);
+        }
+    }
+    line.extend_from_slice(b"}}\n");
+    Ok(())
+}
+
+thread_local! {
+    /// A message being formatted for JSON, reused from record to record.
+    static MESSAGE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Formats a plain record and writes it to `writer` at once.
+fn write_plain(record: &Record<'_>, writer: &Mutex<Box<dyn Write + Send>>) -> io::Result<()> {
+    with_line(record, text, |line| {
+        let mut writer = lock(writer);
+        writer.write_all(line)?;
+        writer.flush()
+    })
 }

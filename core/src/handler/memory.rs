@@ -25,6 +25,48 @@ pub struct CapturedRecord {
     pub target: String,
     /// Its formatted message.
     pub message: String,
+    /// Its key-values (`info!(user = 42; "paid")`), as text, in the order given: at most
+    /// [`MAX_MEMORY_KV`] pairs, each key and value cut as a message is, at 256 bytes.
+    pub kv: Vec<(String, String)>,
+}
+
+impl CapturedRecord {
+    /// The message followed by its key-values as the text format writes them: `paid user=42`.
+    pub fn message_and_kv(&self) -> String {
+        let mut line = self.message.clone();
+        for (key, value) in &self.kv {
+            line.push(' ');
+            line.push_str(key);
+            line.push('=');
+            line.push_str(value);
+        }
+        line
+    }
+}
+
+/// The most key-values of a record the memory handler keeps.
+pub const MAX_MEMORY_KV: usize = 32;
+
+/// The most bytes of a key or a value the memory handler keeps.
+const MAX_KV_TEXT: usize = 256;
+
+/// Collects a record's key-values, bounded.
+struct Pairs(Vec<(String, String)>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for Pairs {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        if self.0.len() < MAX_MEMORY_KV {
+            self.0.push((
+                bounded(format_args!("{key}"), MAX_KV_TEXT),
+                bounded(format_args!("{value}"), MAX_KV_TEXT),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The most bytes of a message the memory handler keeps: a longer one is cut at a character
@@ -37,12 +79,13 @@ pub const MAX_MEMORY_MESSAGE: usize = 8 * 1024;
 struct Truncating {
     kept: String,
     total: usize,
+    max: usize,
 }
 
 impl fmt::Write for Truncating {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.total += s.len();
-        let room = MAX_MEMORY_MESSAGE.saturating_sub(self.kept.len());
+        let room = self.max.saturating_sub(self.kept.len());
         if room > 0 {
             let mut end = room.min(s.len());
             while !s.is_char_boundary(end) {
@@ -56,12 +99,18 @@ impl fmt::Write for Truncating {
 
 /// `args` formatted, cut to [`MAX_MEMORY_MESSAGE`] bytes with a marker when longer.
 fn bounded_message(args: &fmt::Arguments<'_>) -> String {
+    bounded(*args, MAX_MEMORY_MESSAGE)
+}
+
+/// `args` formatted, cut to `max` bytes with a marker when longer.
+fn bounded(args: fmt::Arguments<'_>, max: usize) -> String {
     let mut out = Truncating {
         kept: String::new(),
         total: 0,
+        max,
     };
     // A `Display` impl that fails leaves what it wrote, as `to_string` would panic instead.
-    let _ = fmt::write(&mut out, *args);
+    let _ = fmt::write(&mut out, args);
     if out.total > out.kept.len() {
         out.kept
             .push_str(&format!("… [truncated from {} bytes]", out.total));
@@ -157,6 +206,11 @@ impl fmt::Debug for MemoryHandler {
 impl Handler for MemoryHandler {
     fn handle(&self, record: &Record<'_>) -> io::Result<()> {
         let message = bounded_message(record.args());
+        let mut pairs = Pairs(Vec::new());
+        let kvs = record.key_values();
+        if kvs.count() > 0 {
+            let _ = kvs.visit(&mut pairs);
+        }
         let mut ring = lock(&self.inner.ring);
         let captured = CapturedRecord {
             seq: ring.next_seq,
@@ -164,6 +218,7 @@ impl Handler for MemoryHandler {
             level: record.level().into(),
             target: record.target().to_string(),
             message,
+            kv: pairs.0,
         };
         ring.next_seq += 1;
         if ring.records.len() == self.inner.capacity {
@@ -202,6 +257,30 @@ mod tests {
         drop(follow);
         record_at(log::Level::Info, "t", "m5", |r| memory.handle(r).unwrap());
         assert!(lock(&memory.inner.ring).subscribers.is_empty());
+    }
+
+    #[test]
+    fn memory_keeps_key_values_bounded() {
+        let memory = MemoryHandler::new(10);
+        let long = "v".repeat(1000);
+        let kvs: Vec<(String, &str)> = (0..40)
+            .map(|i| (format!("k{i}"), if i == 1 { long.as_str() } else { "x" }))
+            .collect();
+        let kvs: Vec<(&str, &str)> = kvs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        memory
+            .handle(
+                &Record::builder()
+                    .level(log::Level::Info)
+                    .args(format_args!("paid"))
+                    .key_values(&kvs)
+                    .build(),
+            )
+            .unwrap();
+        let record = &memory.snapshot()[0];
+        assert_eq!(record.kv.len(), MAX_MEMORY_KV);
+        assert_eq!(record.kv[0], ("k0".to_string(), "x".to_string()));
+        assert!(record.kv[1].1.ends_with("… [truncated from 1000 bytes]"));
+        assert!(record.message_and_kv().starts_with("paid k0=x k1=vvv"));
     }
 
     #[test]

@@ -15,8 +15,8 @@ use log::Record;
 use serde::Serialize;
 
 pub use console::ConsoleHandler;
-pub use file::FileHandler;
-pub use memory::{CapturedRecord, MAX_MEMORY_MESSAGE, MemoryHandler};
+pub use file::{FileBuilder, FileHandler, Format, Rotation};
+pub use memory::{CapturedRecord, MAX_MEMORY_KV, MAX_MEMORY_MESSAGE, MemoryHandler};
 pub use null::NullHandler;
 
 use budget::{Admission, Budget};
@@ -36,6 +36,12 @@ pub trait Handler: Send + Sync + 'static {
     /// Flushes anything buffered.
     fn flush(&self) -> io::Result<()> {
         Ok(())
+    }
+
+    /// Flushes and stops any background work, at the end of the program. Records handled
+    /// after it are still written, without buffering.
+    fn shutdown(&self) -> io::Result<()> {
+        self.flush()
     }
 }
 
@@ -105,6 +111,17 @@ impl HandlerSlot {
             }
         }
         self.handler.flush()
+    }
+
+    /// Reports drops not reported yet, then shuts the handler down.
+    pub(crate) fn shutdown(&self, budget: Option<u32>) -> io::Result<()> {
+        if let Some(per_second) = budget {
+            match self.budget.take_unreported() {
+                0 => {}
+                dropped => self.report_drops(dropped, per_second),
+            }
+        }
+        self.handler.shutdown()
     }
 
     #[inline]

@@ -165,6 +165,21 @@ impl DynamicLogger {
         names
     }
 
+    /// Flushes every handler and stops their background work (a file handler's flusher), at
+    /// the end of the program: nothing buffered is lost. Records logged afterwards are still
+    /// written, unbuffered. [`Controller`](crate::Controller)'s drop calls it.
+    pub fn shutdown(&self) {
+        let compiled = self.shared.current.load();
+        for (h, slot) in self.shared.handlers.iter().enumerate() {
+            if let Err(error) = slot.shutdown(compiled.handlers.get(h).and_then(|c| c.budget)) {
+                eprintln!(
+                    "dynlog: handler {:?} could not flush at shutdown: {error}",
+                    slot.name
+                );
+            }
+        }
+    }
+
     /// How each handler has fared: errors, records dropped over a budget, and the budget in
     /// force. A snapshot of counters that only grow, cheap enough for a metrics scrape.
     pub fn handler_stats(&self) -> Vec<HandlerStats> {
