@@ -282,12 +282,6 @@ impl Browser {
         std::fs::write(path, bytes).unwrap();
     }
 
-    /// The cookies the browser holds for the page, HttpOnly ones too (WebDriver's Get All
-    /// Cookies).
-    pub(crate) fn cookies(&self) -> Value {
-        self.session_call("GET", "/cookie", None)
-    }
-
     /// Sets the window's size (the page reflows; what is typed in it stays).
     pub(crate) fn resize(&self, width: u32, height: u32) {
         self.session_call(
