@@ -1,5 +1,6 @@
 //! Three real testapp processes on PostgreSQL and Redis converge on a change announced by a
-//! fourth member of the fleet; a process started while Redis is down catches up when it returns.
+//! fourth member of the fleet; a process started while Redis is down catches up when it returns;
+//! a scoped window reaches every instance and debugs only the records it matches.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -237,6 +238,101 @@ fn three_instances_converge_and_a_late_one_catches_up() {
     drop(fleet);
     drop(late);
     drop(store);
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A scoped window made through one instance's API reaches the other through PostgreSQL and
+/// Redis unchanged (the scope is part of the body), and there debugs acme's requests only.
+#[test]
+fn a_scoped_window_reaches_the_fleet() {
+    let server = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut admin = match PgConnection::establish(&server) {
+        Ok(admin) => admin,
+        Err(e) => {
+            required("PostgreSQL", e);
+            return;
+        }
+    };
+    let redis = match Redis::start(free_port()) {
+        Ok(redis) => redis,
+        Err(e) => {
+            required("redis-server", e);
+            return;
+        }
+    };
+    let name = format!("dynlog_fleet_scoped_{}", std::process::id());
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let database = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    DieselStore::open(&database).unwrap();
+    let mut fleet: Vec<Instance> = (1..=2)
+        .map(|n| spawn(&dir, &database, &redis.url(), n))
+        .collect();
+    for instance in &mut fleet {
+        instance.wait_listening();
+    }
+    let config = fleet[0].api(
+        TOKEN,
+        "POST",
+        "/configs",
+        serde_json::json!({"name": "orders to file", "body": {"loggers": {"dynlog_testapp::orders": {"handlers": ["file"]}}}}),
+    );
+    fleet[0].api(
+        TOKEN,
+        "POST",
+        "/triggers",
+        serde_json::json!({"name": "orders", "config_id": config["id"], "start": null, "end": null}),
+    );
+    fleet[0].api(
+        TOKEN,
+        "POST",
+        "/debug",
+        serde_json::json!({"target": "dynlog_testapp::orders", "scope": {"tenant": ["acme"]}}),
+    );
+    wait_for(
+        Duration::from_secs(5),
+        "both instances to run the scoped window",
+        || {
+            fleet.iter().all(|i| {
+                let status = i.status();
+                status["status"]["scoped"][0]["config"]["body"]["scope"]["tenant"][0] == "acme"
+                    && status["status"]["current"]["config"]["name"] == "orders to file"
+            })
+        },
+    );
+    let second = &fleet[1];
+    std::thread::scope(|s| {
+        for tenant in ["acme", "globex"] {
+            for _ in 0..5 {
+                s.spawn(move || {
+                    let path = format!("/testapp/orders/{tenant}");
+                    assert_eq!(second.get_with(&path, &[("X-Tenant", tenant)]).0, 200);
+                });
+            }
+        }
+    });
+    let lines = |needle: &str| {
+        std::fs::read_to_string(dir.join("fleet-2.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .count()
+    };
+    wait_for(Duration::from_secs(5), "the second instance's file", || {
+        lines("orders of acme: 3 found") == 5 && lines("orders listed for globex") == 5
+    });
+    assert_eq!(lines("orders of globex"), 0, "globex's debug records");
+    drop(fleet);
+    drop(redis);
     diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin)
         .unwrap();
