@@ -325,21 +325,30 @@ pub(crate) fn overlaps(
 }
 
 /// The winners over `[from, to)` on top, then each active trigger whose window meets it; bars
-/// link to `{base}/triggers/{id}`.
+/// link to `{base}/triggers/{id}`. Triggers of scoped configs (`scopes`: their scope in words,
+/// by config) never win the top row: they run beside the winner, on rows of their own after the
+/// others, labelled with their scope.
 pub(crate) fn timeline(
     triggers: &[Trigger],
     configs: &BTreeMap<ConfigId, String>,
+    scopes: &BTreeMap<ConfigId, String>,
     base: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Timeline {
+    let scope_of = |t: &Trigger| scopes.get(&t.config_id);
     let mut shown: Vec<&Trigger> = triggers
         .iter()
         .filter(|t| t.is_active && t.has_window())
         .filter(|t| t.start.is_none_or(|s| s < to) && t.end.is_none_or(|e| e > from))
         .collect();
-    shown.sort_by_key(|t| (t.start, t.id));
+    shown.sort_by_key(|t| (scope_of(t).is_some(), t.start, t.id));
+    let unscoped: Vec<Trigger> = triggers
+        .iter()
+        .filter(|t| scope_of(t).is_none())
+        .cloned()
+        .collect();
     let hidden = shown.len().saturating_sub(MAX_ROWS);
     let legend: Vec<LegendItem> = {
         let ids: std::collections::BTreeSet<ConfigId> = shown.iter().map(|t| t.config_id).collect();
@@ -355,10 +364,16 @@ pub(crate) fn timeline(
             .collect()
     };
     shown.truncate(MAX_ROWS);
-    let label = |t: &Trigger| match configs.get(&t.config_id) {
-        Some(config) if *config != t.name => format!("{} ({config})", t.name),
-        Some(_) => t.name.clone(),
-        None => format!("{} (config #{})", t.name, t.config_id.0),
+    let label = |t: &Trigger| {
+        let text = match configs.get(&t.config_id) {
+            Some(config) if *config != t.name => format!("{} ({config})", t.name),
+            Some(_) => t.name.clone(),
+            None => format!("{} (config #{})", t.name, t.config_id.0),
+        };
+        match scope_of(t) {
+            Some(scope) => format!("{text}, only for {scope}"),
+            None => text,
+        }
     };
     let config_name = |t: &Trigger| {
         configs
@@ -408,7 +423,7 @@ pub(crate) fn timeline(
 
     let y0 = AXIS;
     let when = |t: DateTime<Utc>| t.format("%a %d %b %H:%M").to_string();
-    let stretches = schedule::timeline(triggers, from, to);
+    let stretches = schedule::timeline(&unscoped, from, to);
     let spans = stretches
         .iter()
         .map(|s| {
@@ -459,9 +474,10 @@ pub(crate) fn timeline(
                 width: Px((x(end) - x(start)).max(2.0)),
                 height: Px(ROW - 10.0),
                 title: format!(
-                    "trigger {} (config {}) · {} to {} UTC",
+                    "trigger {} (config {}{}) · {} to {} UTC",
                     t.name,
                     config_name(t),
+                    scope_of(t).map_or(String::new(), |s| format!(", only for {s}")),
                     t.start.map_or("always".into(), when),
                     t.end.map_or("never".into(), when),
                 ),
@@ -478,7 +494,7 @@ pub(crate) fn timeline(
     let bottom = y + 4.0;
     let height = bottom + FOOT;
 
-    let changes = changes(triggers, configs, from, to);
+    let changes = changes(&unscoped, configs, from, to);
 
     let now_x = (now >= from && now <= to).then(|| x(now));
     let right = now_x.is_some_and(|x| x > WIDTH - 90.0);

@@ -95,6 +95,61 @@ pub(super) struct ChangeRow {
 pub(super) struct PreviewView {
     pub(super) against_running: Vec<ChangeRow>,
     pub(super) against_baseline: Vec<ChangeRow>,
+    /// Which records the config applies to, in words.
+    pub(super) applies_to: String,
+}
+
+/// Which records a config applies to, in words, for the preview.
+pub(super) fn applies_to(scope: &dynlog_core::model::Scope) -> String {
+    if scope.is_empty() {
+        return "every record (no scope): the changes below apply to all of them.".into();
+    }
+    format!(
+        "only records whose context tags match {} (every key listed, with one of its values): \
+         for them, this config is laid over what runs; other records are not changed, and the \
+         changes below are theirs alone.",
+        scope.describe()
+    )
+}
+
+/// A scope as the form's text area shows it: `key = value, value` a line.
+fn scope_text(scope: &dynlog_core::model::Scope) -> String {
+    scope
+        .iter()
+        .map(|(key, values)| format!("{key} = {}", values.join(", ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The most bytes of the scope text area.
+const MAX_SCOPE_TEXT: usize = 16 * 1024;
+
+/// The scope the form's text area describes: `key = value, value` a line, blank lines skipped.
+pub(super) fn scope_from_text(text: &str) -> Result<dynlog_core::model::Scope, Error> {
+    if text.len() > MAX_SCOPE_TEXT {
+        return Err(Error::TooLarge {
+            field: "scope",
+            size: text.len(),
+            max: MAX_SCOPE_TEXT,
+        });
+    }
+    let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((key, values)) = line.split_once('=') else {
+            return Err(Error::Invalid {
+                field: "scope",
+                value: line.chars().take(64).collect(),
+                reason: "write one key a line, as tenant = acme, globex".into(),
+            });
+        };
+        let values = values.split(',').map(|v| v.trim().to_string());
+        let key = key.trim().to_string();
+        match keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, all)) => all.extend(values),
+            None => keys.push((key, values.collect())),
+        }
+    }
+    dynlog_core::model::Scope::new(keys)
 }
 
 #[derive(Template)]
@@ -104,6 +159,8 @@ pub(super) struct ConfigPage {
     id: Option<i64>,
     pub(super) version: Option<i64>,
     name: String,
+    /// The scope, `key = value, value` a line.
+    scope: String,
     levels: &'static [&'static str],
     handlers: Vec<HandlerRow>,
     loggers: Vec<LoggerRow>,
@@ -240,6 +297,7 @@ impl ConfigPage {
             id,
             version,
             name,
+            scope: scope_text(&body.scope),
             levels: &LEVELS,
             handlers,
             loggers,
@@ -263,7 +321,10 @@ pub(super) fn config_from_form(
     form: &Form,
     registry: &dynlog_core::model::Registry,
 ) -> Result<LoggingConfig, Error> {
-    let mut config = LoggingConfig::default();
+    let mut config = LoggingConfig {
+        scope: scope_from_text(form.get("scope").unwrap_or(""))?,
+        ..LoggingConfig::default()
+    };
     for handler in registry.handlers() {
         let field = format!("handler.{handler}.level");
         let level = Level::parse_optional(form.get(&field).unwrap_or(""), &field)?;

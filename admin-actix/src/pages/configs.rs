@@ -164,6 +164,7 @@ async fn submit_config(
                             Some(this_name.as_str()),
                         ),
                         against_baseline: change_rows(&baseline, None, Some(this_name.as_str())),
+                        applies_to: super::config_form::applies_to(&config.scope),
                     }),
                     &config,
                 ),

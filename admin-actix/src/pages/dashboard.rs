@@ -38,6 +38,16 @@ struct RunView {
     handlers: Vec<(String, String)>,
 }
 
+/// An active scoped window: it runs beside the winner, for the records its scope matches.
+struct ScopedView {
+    trigger: String,
+    trigger_id: i64,
+    config: String,
+    config_id: i64,
+    scope: String,
+    until: String,
+}
+
 struct NextView {
     at: String,
     in_words: String,
@@ -121,6 +131,8 @@ struct DashboardPage {
     open_ended: Vec<OpenEndedView>,
     current: Option<RunView>,
     next: Option<NextView>,
+    /// The active scoped windows, in precedence order.
+    scoped: Vec<ScopedView>,
     timeline_svg: svg::Timeline,
     timeline_range: String,
     /// The ranges offered (hours and their name) and the one shown.
@@ -241,7 +253,24 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
     let hours = svg::range_hours(asked.as_deref());
     let from = now - Duration::hours((hours / 16).max(1));
     let to = from + Duration::hours(hours);
-    let timeline_svg = svg::timeline(&triggers, &names, &state.base, from, to, now);
+    let scopes: BTreeMap<ConfigId, String> = configs
+        .iter()
+        .filter(|c| !c.body.scope.is_empty())
+        .map(|c| (c.id, c.body.scope.describe()))
+        .collect();
+    let timeline_svg = svg::timeline(&triggers, &names, &scopes, &state.base, from, to, now);
+    let scoped = status
+        .scoped
+        .iter()
+        .map(|run| ScopedView {
+            trigger: run.trigger.name.clone(),
+            trigger_id: run.trigger.id.0,
+            config: run.config.name.clone(),
+            config_id: run.config.id.0,
+            scope: run.config.body.scope.describe(),
+            until: when_opt(run.trigger.end, "further notice"),
+        })
+        .collect();
     let (fleet, fleet_error) = match fleet {
         Ok(fleet) => (fleet, None),
         Err(e) => (
@@ -292,6 +321,7 @@ pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
         open_ended: open_ended(&logger, &triggers, &configs),
         current,
         next,
+        scoped,
         timeline_svg,
         timeline_range: format!("{} to {}", when(from), when(to)),
         ranges: svg::RANGES

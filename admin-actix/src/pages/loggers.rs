@@ -121,7 +121,11 @@ pub(super) async fn debug_for_a_while(
     body: Bytes,
 ) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
-    let target = config_name(&form.text("target")).to_string();
+    let target = match form.text("target") {
+        // "Debug my requests" debugs everything the requests log.
+        t if t.is_empty() && form.get("only_for") == Some("token") => String::new(),
+        t => config_name(&t).to_string(),
+    };
     let level = match form.get("level").unwrap_or("debug") {
         "debug" | "" => Level::Debug,
         "trace" => Level::Trace,
@@ -145,18 +149,62 @@ pub(super) async fn debug_for_a_while(
             ),
         ));
     };
+    // "Only for": everyone, a tenant, a user, or the requests that send a new debug token.
+    let value = form.text("only_value");
+    let mut token = None;
+    let scope = match form.get("only_for").unwrap_or("") {
+        "" => Vec::new(),
+        key @ ("tenant" | "user") => vec![(key.to_string(), vec![value])],
+        "token" => {
+            let new = crate::tags::new_debug_token();
+            let hash = crate::tags::debug_token_tag(&new);
+            token = Some(new);
+            vec![(crate::tags::DEBUG_TOKEN_KEY.to_string(), vec![hash])]
+        }
+        other => {
+            return Err(ctx.error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "invalid \"only for\" {:?}: everyone, tenant, user or token",
+                    form_name(other)
+                ),
+            ));
+        }
+    };
+    let scope = match dynlog_core::model::Scope::new(scope) {
+        Ok(scope) => scope,
+        Err(e) => return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),
+    };
     let actor = ctx.actor();
     let message_target = target.clone();
+    let for_whom = match &token {
+        Some(_) => " for the requests that send the token".to_string(),
+        None if scope.is_empty() => String::new(),
+        None => format!(" only for {}", scope.describe()),
+    };
     let (config, trigger) = ctx
-        .block(move |c| c.debug_target_at(&actor, &target, level, Duration::minutes(minutes)))
+        .block(move |c| {
+            c.debug_scoped_at(&actor, &target, level, Duration::minutes(minutes), &scope)
+        })
         .await?;
-    let message = format!(
-        "Debugging {} at {level} for {length}, until {}: config {} and trigger {}",
-        quoted(form_name(&message_target)),
+    let mut message = format!(
+        "Debugging {} at {level}{for_whom} for {length}, until {}: config {} and trigger {}",
+        quoted(if message_target.is_empty() {
+            "root"
+        } else {
+            form_name(&message_target)
+        }),
         trigger.end.map(when).unwrap_or_default(),
         quoted(&config.name),
         quoted(&trigger.name)
     );
+    if let Some(token) = token {
+        // Shown this once: the config keeps only its hash.
+        message.push_str(&format!(
+            ". Send this header with your requests (shown this once): {}: {token}",
+            crate::tags::DEBUG_HEADER
+        ));
+    }
     let back = match form.text("q") {
         q if q.is_empty() => "/loggers".to_string(),
         q => format!("/loggers?q={}", encode(&q)),

@@ -193,7 +193,18 @@ fn overlap_view(
 ) -> (Vec<String>, Vec<svg::Change>) {
     let names: BTreeMap<ConfigId, String> =
         configs.iter().map(|c| (c.id, c.name.clone())).collect();
-    svg::overlaps(this, triggers, &names, now)
+    // Scoped configs' windows never compete with the others: they run beside them.
+    let scoped = |t: &Trigger| {
+        configs
+            .iter()
+            .any(|c| c.id == t.config_id && !c.body.scope.is_empty())
+    };
+    let same_kind: Vec<Trigger> = triggers
+        .iter()
+        .filter(|t| scoped(t) == scoped(this))
+        .cloned()
+        .collect();
+    svg::overlaps(this, &same_kind, &names, now)
 }
 
 /// The trigger a form would make, for the overlap warning: `id` for a new one is after every

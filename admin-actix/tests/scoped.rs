@@ -1,0 +1,156 @@
+//! Scoped windows in the admin: the config editor's Scope section (saved, refused with its
+//! field and value, said in the preview), "only for" and "Debug my requests" on the Loggers page
+//! (the token shown once, its hash in the scope), the dashboard's scoped windows and the
+//! timeline's rows.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::client::{client, controller};
+use dynlog_core::MemoryHandler;
+
+#[actix_web::test]
+async fn scopes_in_the_editor_the_loggers_page_and_the_dashboard() {
+    let tail = MemoryHandler::new(100);
+    let c = controller(&tail);
+    let mut client = client(&c, &tail).await;
+    let csrf = client.login().await;
+
+    let page = client.get("/admin/configs/new").await;
+    assert!(
+        page.body.contains(r#"<textarea name="scope""#),
+        "{}",
+        page.body
+    );
+    // A bad scope: the form again with the field and the value, nothing stored.
+    let reply = client
+        .post(
+            "/admin/configs/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "acme debug"),
+                ("scope", "tenant = acme,"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("invalid scope key &#34;tenant&#34; value &#34;&#34;: empty")
+            || reply
+                .body
+                .contains("invalid scope key &quot;tenant&quot; value &quot;&quot;: empty"),
+        "{}",
+        reply.body
+    );
+    assert!(c.store().configs().unwrap().is_empty());
+    // The preview says which records it applies to.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "acme debug"),
+        ("scope", "tenant = acme, globex\nuser = 42"),
+        ("logger.0.name", "myapp"),
+        ("logger.0.level", "debug"),
+    ];
+    let mut preview = form.to_vec();
+    preview.push(("action", "preview"));
+    let reply = client.post("/admin/configs/new", &preview).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.body.contains(
+            "Applies to only records whose context tags match tenant=acme|globex, user=42"
+        ),
+        "{}",
+        reply.body
+    );
+    let mut save = form.to_vec();
+    save.push(("action", "save"));
+    let reply = client.post("/admin/configs/new", &save).await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let config = &c.store().configs().unwrap()[0];
+    assert_eq!(
+        serde_json::to_value(&config.body.scope).unwrap(),
+        serde_json::json!({"tenant": ["acme", "globex"], "user": ["42"]})
+    );
+    let page = client.get(&format!("/admin/configs/{}", config.id.0)).await;
+    assert!(
+        page.body.contains("tenant = acme, globex\nuser = 42"),
+        "{}",
+        page.body
+    );
+
+    // "Only for" a tenant, from the Loggers page.
+    let reply = client
+        .post(
+            "/admin/loggers/debug",
+            &[
+                ("csrf", &csrf),
+                ("target", "myapp::db"),
+                ("only_for", "tenant"),
+                ("only_value", "acme"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let page = client.get(&reply.location).await;
+    assert!(page.body.contains("only for tenant=acme"), "{}", page.body);
+    // "Debug my requests": a token shown once, its hash in the scope.
+    let reply = client
+        .post(
+            "/admin/loggers/debug",
+            &[
+                ("csrf", &csrf),
+                ("target", ""),
+                ("only_for", "token"),
+                ("minutes", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let page = client.get(&reply.location).await;
+    let at = page
+        .body
+        .find("X-Dynlog-Debug: ")
+        .expect("the header to send")
+        + 16;
+    let token = &page.body[at..at + 32];
+    let scoped = c.status().scoped;
+    assert_eq!(scoped.len(), 2);
+    let token_scope = serde_json::to_string(&scoped[0].config.body.scope).unwrap();
+    assert!(
+        token_scope.contains(&dynlog_actix::debug_token_tag(token)),
+        "{token_scope}"
+    );
+    assert!(!token_scope.contains(token));
+    assert!(scoped[0].config.name.contains("for a debug token"));
+    let again = client.get("/admin/loggers").await;
+    assert!(!again.body.contains(token), "the token is shown once");
+
+    // The dashboard lists them beside the running config; the timeline gives them rows.
+    let page = client.get("/admin/").await;
+    assert!(
+        page.body.contains(r#"<section class="card" id="scoped">"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<code>tenant=acme</code>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(", only for tenant=acme"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("The baseline (no trigger is current)."),
+        "{}",
+        page.body
+    );
+    // The audit shows the scope in the config's body.
+    let audit = client.get("/admin/audit").await;
+    assert!(audit.body.contains("tenant"), "{}", audit.body);
+}
