@@ -535,10 +535,23 @@ mod tests {
             version: 1,
             updated_at: now,
         };
-        let configs = BTreeMap::from([(ConfigId(7), "a & b".to_string())]);
+        let configs = BTreeMap::from([
+            (ConfigId(7), "a & b".to_string()),
+            (ConfigId(8), "acme".to_string()),
+        ]);
+        // A scoped config's window: a row of its own, never the winner.
+        let scoped = Trigger {
+            id: TriggerId(2),
+            name: "acme debug".into(),
+            config_id: ConfigId(8),
+            start: Some(now),
+            ..t.clone()
+        };
+        let scopes = BTreeMap::from([(ConfigId(8), "tenant=acme".to_string())]);
         let svg = timeline(
-            &[t],
+            &[t, scoped],
             &configs,
+            &scopes,
             "/admin",
             now - Duration::hours(6),
             now + Duration::days(3),
@@ -551,8 +564,9 @@ mod tests {
             svg.contains("&#60;script&#62;alert(1)&#60;/script&#62; (a &#38; b)"),
             "{svg}"
         );
-        assert_eq!(svg.matches(r#"class="window""#).count(), 1);
-        assert_eq!(svg.matches(r#"class="win""#).count(), 1);
+        assert_eq!(svg.matches(r#"class="window""#).count(), 2);
+        assert_eq!(svg.matches(r#"class="win""#).count(), 1, "{svg}");
+        assert!(svg.contains("only for tenant=acme"), "{svg}");
         assert!(svg.contains(r#"class="now""#));
         assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
     }
