@@ -183,6 +183,7 @@ impl Builder {
             seen: SeenTargets::new(self.seen_capacity),
             apply_lock: Mutex::new(()),
             installed: AtomicBool::new(false),
+            listeners: Mutex::new(Vec::new()),
         };
         let logger = DynamicLogger {
             shared: Arc::new(shared),

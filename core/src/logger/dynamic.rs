@@ -50,7 +50,13 @@ pub(super) struct Shared {
     /// with another's. Never taken on the logging path.
     pub(super) apply_lock: Mutex<()>,
     pub(super) installed: AtomicBool,
+    /// Run after each apply (`DynamicLogger::on_apply`); the lock also runs them one apply at
+    /// a time, so the last to run saw the last config published.
+    pub(super) listeners: Mutex<Vec<(String, Listener)>>,
 }
+
+/// Code an adapter runs after each apply.
+pub(super) type Listener = Arc<dyn Fn() + Send + Sync>;
 
 impl DynamicLogger {
     /// Makes this logger the global `log` logger and sets `log`'s max level from its config.
@@ -131,6 +137,7 @@ impl DynamicLogger {
             }
             compiled
         };
+        self.tell_listeners();
         if self.shared.hooks.is_empty() {
             return;
         }
@@ -140,6 +147,20 @@ impl DynamicLogger {
             let run = std::panic::AssertUnwindSafe(|| hook(&config, self));
             if std::panic::catch_unwind(run).is_err() {
                 log::error!(target: "dynlog", "hook {name:?} panicked");
+            }
+        }
+    }
+
+    fn tell_listeners(&self) {
+        let listeners = self
+            .shared
+            .listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for (key, listener) in listeners.iter() {
+            let run = std::panic::AssertUnwindSafe(|| listener());
+            if std::panic::catch_unwind(run).is_err() {
+                log::error!(target: "dynlog", "apply listener {key:?} panicked");
             }
         }
     }

@@ -7,13 +7,16 @@
 //!   thread-local config, the targets seen);
 //! - `view`: how a target is handled and what a config would change (the admin's preview);
 //! - `scoped`: scoped configs as layers over the running config, and which decides a record;
-//! - `hot_path`: `log::Log`, what every record goes through.
+//! - `hot_path`: `log::Log`, what every record goes through;
+//! - `probe`: asking the config in force without a record (verdicts per target and level, per
+//!   handler), and listeners told of every apply, for adapters that cache decisions.
 
 mod builder;
 mod cache;
 mod compiled;
 mod dynamic;
 mod hot_path;
+mod probe;
 mod scoped;
 #[cfg(test)]
 mod tests;
@@ -25,6 +28,7 @@ use crate::model::LoggingConfig;
 
 pub use builder::Builder;
 pub use dynamic::DynamicLogger;
+pub use probe::Verdict;
 pub use view::{
     HandlerChange, HandlerView, LevelOrigin, LevelSource, LoggerChange, LoggerView, Preview,
     Unmatched,
