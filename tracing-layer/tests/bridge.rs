@@ -88,8 +88,7 @@ fn events_carry_key_values_file_and_line() {
     let (logger, memory, _) = logger(BASELINE);
     let subscriber = tracing_subscriber::registry().with(DynlogLayer::new(&logger));
     let line = tracing::subscriber::with_default(subscriber, || {
-        #[rustfmt::skip]
-        let line = line!();
+        let line = line!() + 1;
         tracing::warn!(target: "myapp::orders", order = 42, paid = true, customer = "acme", ratio = 0.5, "order {} placed", 7);
         tracing::debug!(target: "myapp::orders", "refused at info");
         line
