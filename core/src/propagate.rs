@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::{ConfigId, TriggerId};
+use crate::store::Snapshot;
 
 /// What one process of the fleet runs, as it reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +85,8 @@ pub(crate) struct Requests {
     pub(crate) stop: bool,
     /// The schedule moved (a reload on another thread): compute the next deadline again.
     pub(crate) rearm: bool,
+    /// A snapshot another process carried with its announcement: the latest one heard.
+    pub(crate) snapshot: Option<Snapshot>,
 }
 
 /// The scheduler's mailbox: requests plus the condition variable it sleeps on.
@@ -107,7 +110,8 @@ impl Mailbox {
     /// Sleeps until a request arrives or `timeout` passes; returns the requests, cleared.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> Requests {
         let mut requests = self.lock();
-        let idle = |r: &mut Requests| !(r.reload || r.check || r.stop || r.rearm);
+        let idle =
+            |r: &mut Requests| !(r.reload || r.check || r.stop || r.rearm || r.snapshot.is_some());
         requests = match timeout {
             Some(timeout) => {
                 self.wake
@@ -152,6 +156,20 @@ impl Reloader {
         self.mailbox.post(|r| r.reload = true);
     }
 
+    /// Asks the process to apply a snapshot another process carried with its announcement,
+    /// instead of reading the store: the process applies it unless it runs that revision or a
+    /// later one already. Of several waiting, the latest revision is kept.
+    pub fn apply(&self, snapshot: Snapshot) {
+        self.mailbox.post(|r| {
+            if r.snapshot
+                .as_ref()
+                .is_none_or(|kept| kept.revision < snapshot.revision)
+            {
+                r.snapshot = Some(snapshot);
+            }
+        });
+    }
+
     /// Asks the process to compare the store's revision with what it applied, and reload if it
     /// moved: cheaper than [`Reloader::reload`] for periodic checks.
     pub fn check(&self) {
@@ -187,6 +205,15 @@ pub trait Propagator: Send + Sync + 'static {
 
     /// Tells the other processes that the store moved to `revision`.
     fn announce(&self, revision: i64) -> Result<()>;
+
+    /// Tells the other processes that the store moved to `snapshot.revision`, carrying the
+    /// snapshot the writer read after its change so that they apply it
+    /// ([`Reloader::apply`]) instead of each reading the store: the store's work per change
+    /// stays the same however large the fleet. A propagator that cannot carry it (too large
+    /// for its messages) announces the revision alone; the default does.
+    fn announce_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        self.announce(snapshot.revision)
+    }
 
     /// Whether the process that made a change reloads at once (all but `none` do).
     fn reloads_on_local_change(&self) -> bool {

@@ -26,4 +26,4 @@
 
 mod propagator;
 
-pub use propagator::{Announcement, OnError, RedisPropagator};
+pub use propagator::{Announcement, MAX_CARRIED, OnError, RedisPropagator};

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dynlog_core::propagate::{InstanceStatus, Propagator, Reloader};
+use dynlog_core::store::Snapshot;
 use dynlog_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +33,15 @@ pub struct Announcement {
     pub origin: String,
     /// When it was sent.
     pub at: DateTime<Utc>,
+    /// The snapshot the writer read after its change, for the others to apply without reading
+    /// the store; absent when it was too large to carry or carrying is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Snapshot>,
 }
+
+/// The largest announcement that carries its snapshot; a larger snapshot stays behind and the
+/// others read the store. Messages received above it are taken as a doorbell, unparsed.
+pub const MAX_CARRIED: usize = 256 * 1024;
 
 /// Propagates changes over Redis pub/sub, and keeps the fleet's heartbeats in Redis.
 ///
@@ -49,6 +58,7 @@ pub struct RedisPropagator {
     on_error: OnError,
     heartbeat_ttl: Duration,
     safety_poll: Duration,
+    carry_snapshots: bool,
     shared: Arc<Shared>,
 }
 
@@ -86,6 +96,7 @@ impl RedisPropagator {
             on_error: OnError::default(),
             heartbeat_ttl: Duration::from_secs(15),
             safety_poll: Duration::from_secs(60),
+            carry_snapshots: true,
             shared: Arc::new(Shared {
                 stop: AtomicBool::new(false),
                 instance_id: OnceLock::new(),
@@ -112,6 +123,28 @@ impl RedisPropagator {
     pub fn safety_poll(mut self, every: Duration) -> Self {
         self.safety_poll = every;
         self
+    }
+
+    /// Whether announcements carry the writer's snapshot (on by default), so that the others
+    /// apply it without reading the store. Off, they are doorbells and every process reads the
+    /// store on each change. Anyone who can publish on the channel can then make the fleet
+    /// apply a config (checked against each process's handlers and filters like any other),
+    /// where with doorbells alone they could only make it reload: turn it off where Redis is
+    /// less guarded than the database.
+    pub fn carry_snapshots(mut self, carry: bool) -> Self {
+        self.carry_snapshots = carry;
+        self
+    }
+
+    fn publish(&self, message: &Announcement) -> Result<()> {
+        let payload = serde_json::to_string(message).unwrap_or_default();
+        self.command("publishing a change", |conn| {
+            redis::cmd("PUBLISH")
+                .arg(&self.channel)
+                .arg(&payload)
+                .query::<i64>(conn)
+                .map(drop)
+        })
     }
 
     fn instance_key(&self, instance_id: &str) -> String {
@@ -194,19 +227,26 @@ impl Propagator for RedisPropagator {
 
     fn announce(&self, revision: i64) -> Result<()> {
         let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
-        let message = Announcement {
+        self.publish(&Announcement {
             revision,
             origin,
             at: Utc::now(),
-        };
-        let payload = serde_json::to_string(&message).unwrap_or_default();
-        self.command("publishing a change", |conn| {
-            redis::cmd("PUBLISH")
-                .arg(&self.channel)
-                .arg(&payload)
-                .query::<i64>(conn)
-                .map(drop)
+            snapshot: None,
         })
+    }
+
+    fn announce_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
+        let mut message = Announcement {
+            revision: snapshot.revision,
+            origin,
+            at: Utc::now(),
+            snapshot: self.carry_snapshots.then(|| snapshot.clone()),
+        };
+        if serde_json::to_string(&message).map_or(true, |p| p.len() > MAX_CARRIED) {
+            message.snapshot = None;
+        }
+        self.publish(&message)
     }
 
     fn poll_interval(&self) -> Option<Duration> {
@@ -324,8 +364,17 @@ fn listen(client: &redis::Client, url: &str, channel: &str, shared: &Shared, rel
 
 fn hear(message: &redis::Msg, reloader: &Reloader) {
     let payload = message.get_payload_bytes();
+    if payload.len() > MAX_CARRIED {
+        // Too large to be one of ours with its snapshot: a doorbell, not worth parsing.
+        reloader.reload();
+        return;
+    }
     match serde_json::from_slice::<Announcement>(payload) {
         Ok(announcement) if announcement.origin == reloader.instance_id() => {}
+        Ok(Announcement {
+            snapshot: Some(snapshot),
+            ..
+        }) => reloader.apply(snapshot),
         Ok(_) => reloader.reload(),
         Err(e) => {
             let shown = String::from_utf8_lossy(&payload[..payload.len().min(100)]).into_owned();

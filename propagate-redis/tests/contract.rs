@@ -9,3 +9,12 @@ use dynlog_core::propagate::Propagator;
 dynlog_core::propagator_contract_tests!(fan_out: common::RedisServer::start().map(|server| {
     move || Box::new(common::propagator(&server)) as Box<dyn Propagator>
 }));
+
+mod carried {
+    use super::common;
+    use dynlog_core::propagate::Propagator;
+
+    dynlog_core::propagator_contract_tests!(carries_snapshots: common::RedisServer::start().map(|server| {
+        move || Box::new(common::propagator(&server)) as Box<dyn Propagator>
+    }));
+}

@@ -1,5 +1,6 @@
 //! `PgNotifyPropagator`: PostgreSQL's LISTEN/NOTIFY as the fleet's doorbell, with no broker.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
@@ -10,6 +11,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use dynlog_core::propagate::{Propagator, Reloader};
+use dynlog_core::store::Snapshot;
 use dynlog_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -25,13 +27,20 @@ pub struct PgAnnouncement {
     pub origin: String,
     /// When it was sent.
     pub at: DateTime<Utc>,
+    /// The snapshot the writer read after its change, for the others to apply without reading
+    /// the store; absent when it does not fit in a notification (under 8000 bytes) or carrying
+    /// is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Snapshot>,
 }
 
 /// Propagates changes with PostgreSQL's `LISTEN`/`NOTIFY`, on the database the store uses: a
 /// fleet on PostgreSQL needs no broker.
 ///
-/// A listener thread keeps one connection of its own that `LISTEN`s on the channel and reloads on
-/// every notification from another instance. Diesel's notifications API does not block, so the
+/// A listener thread keeps one connection that `LISTEN`s on the channel (one per process,
+/// database and channel, shared by the controllers of the process) and, on every notification
+/// from another instance, applies the snapshot it carries (the writer's, when it fits in a
+/// notification) or reloads from the store. Diesel's notifications API does not block, so the
 /// listener looks for notifications every [`PgNotifyPropagator::poll_every`] (5 ms by default: a
 /// system call that finds nothing costs microseconds), and sends `SELECT 1` every
 /// few seconds so a connection that died without a word is found. When the connection goes it
@@ -50,21 +59,41 @@ pub struct PgNotifyPropagator {
     channel: String,
     poll: Duration,
     safety_poll: Duration,
+    carry_snapshots: bool,
     shared: Arc<Shared>,
 }
 
 struct Shared {
-    stop: AtomicBool,
     instance_id: OnceLock<String>,
     /// The connection for NOTIFY; dropped on error and made again on demand.
     commands: Mutex<Option<PgConnection>>,
-    listener: Mutex<Option<JoinHandle<()>>>,
+    /// The process's listener this instance joined.
+    hub: Mutex<Option<Arc<Hub>>>,
+}
+
+/// One listening connection per database and channel in a process, shared by every
+/// controller of the process that listens there: a process needs one, and a benchmark or an
+/// application running many controllers in one process does not take one connection each.
+struct Hub {
+    key: (String, String),
+    stop: AtomicBool,
+    /// Whether the connection listens now; changed under the `reloaders` lock.
+    listening: AtomicBool,
+    reloaders: Mutex<Vec<Reloader>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The hubs of this process, by database URL and channel.
+type Hubs = Mutex<HashMap<(String, String), Arc<Hub>>>;
+
+fn hubs() -> &'static Hubs {
+    static HUBS: OnceLock<Hubs> = OnceLock::new();
+    HUBS.get_or_init(Mutex::default)
 }
 
 /// A channel is an SQL identifier: it is written into `LISTEN`, so only these characters.
 const MAX_CHANNEL: usize = 63;
 /// NOTIFY refuses payloads of 8000 bytes or more.
-#[allow(dead_code)] // used by the snapshot-carrying announcements
 pub(crate) const MAX_PAYLOAD: usize = 7999;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often the listener proves its connection alive with a query.
@@ -119,17 +148,28 @@ impl PgNotifyPropagator {
             channel: channel.to_string(),
             poll: Duration::from_millis(5),
             safety_poll: Duration::from_secs(60),
+            carry_snapshots: true,
             shared: Arc::new(Shared {
-                stop: AtomicBool::new(false),
                 instance_id: OnceLock::new(),
                 commands: Mutex::new(None),
-                listener: Mutex::new(None),
+                hub: Mutex::new(None),
             }),
         })
     }
 
+    /// Whether announcements carry the writer's snapshot when it fits in a notification (on by
+    /// default), so that the others apply it without reading the store. Anyone who can
+    /// `NOTIFY` on the database can then make the fleet apply a config (checked against each
+    /// process's handlers and filters like any other); off, every process reads the store on
+    /// each change.
+    pub fn carry_snapshots(mut self, carry: bool) -> Self {
+        self.carry_snapshots = carry;
+        self
+    }
+
     /// How often the listener looks for notifications (5 ms by default): the most a
-    /// notification waits before it is seen.
+    /// notification waits before it is seen. The process's listener takes the setting of the
+    /// first controller that starts it.
     pub fn poll_every(mut self, every: Duration) -> Self {
         self.poll = every.max(Duration::from_millis(1));
         self
@@ -207,22 +247,49 @@ impl Propagator for PgNotifyPropagator {
             .shared
             .instance_id
             .set(reloader.instance_id().to_string());
-        let listener = Listener {
-            url: self.listen_url.clone(),
-            shown: self.shown.clone(),
-            channel: self.channel.clone(),
-            poll: self.poll,
-            shared: Arc::clone(&self.shared),
-            reloader,
+        let key = (self.listen_url.clone(), self.channel.clone());
+        let mut hubs = lock(hubs());
+        let hub = match hubs.get(&key) {
+            Some(hub) => Arc::clone(hub),
+            None => {
+                let hub = Arc::new(Hub {
+                    key: key.clone(),
+                    stop: AtomicBool::new(false),
+                    listening: AtomicBool::new(false),
+                    reloaders: Mutex::new(Vec::new()),
+                    thread: Mutex::new(None),
+                });
+                let listener = Listener {
+                    url: self.listen_url.clone(),
+                    shown: self.shown.clone(),
+                    channel: self.channel.clone(),
+                    poll: self.poll,
+                    hub: Arc::clone(&hub),
+                };
+                let handle = std::thread::Builder::new()
+                    .name("dynlog-pg-notify".into())
+                    .spawn(move || listener.run())
+                    .map_err(|cause| Error::Io {
+                        context: "starting the LISTEN/NOTIFY listener thread".into(),
+                        cause,
+                    })?;
+                *lock(&hub.thread) = Some(handle);
+                hubs.insert(key, Arc::clone(&hub));
+                hub
+            }
         };
-        let handle = std::thread::Builder::new()
-            .name("dynlog-pg-notify".into())
-            .spawn(move || listener.run())
-            .map_err(|cause| Error::Io {
-                context: "starting the LISTEN/NOTIFY listener thread".into(),
-                cause,
-            })?;
-        *lock(&self.shared.listener) = Some(handle);
+        drop(hubs);
+        {
+            let mut reloaders = lock(&hub.reloaders);
+            reloaders.push(reloader.clone());
+            // Joining a listener that listens already: what was announced before is lost to
+            // this instance, so it reads the store. A listener not yet listening asks everyone
+            // once it does. Relaxed: read and written under the `reloaders` lock.
+            if hub.listening.load(Ordering::Relaxed) {
+                reloader.reload();
+            }
+        }
+        *lock(&self.shared.hub) = Some(hub);
         Ok(())
     }
 
@@ -232,8 +299,25 @@ impl Propagator for PgNotifyPropagator {
             revision,
             origin,
             at: Utc::now(),
+            snapshot: None,
         };
         self.notify(&serde_json::to_string(&message).unwrap_or_default())
+    }
+
+    fn announce_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
+        let mut message = PgAnnouncement {
+            revision: snapshot.revision,
+            origin,
+            at: Utc::now(),
+            snapshot: self.carry_snapshots.then(|| snapshot.clone()),
+        };
+        let mut payload = serde_json::to_string(&message).unwrap_or_default();
+        if payload.len() > MAX_PAYLOAD {
+            message.snapshot = None;
+            payload = serde_json::to_string(&message).unwrap_or_default();
+        }
+        self.notify(&payload)
     }
 
     fn poll_interval(&self) -> Option<Duration> {
@@ -241,10 +325,27 @@ impl Propagator for PgNotifyPropagator {
     }
 
     fn stop(&self) {
-        // Relaxed: the listener only needs to see it eventually (within one poll).
-        self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(handle) = lock(&self.shared.listener).take() {
-            let _ = handle.join();
+        let Some(hub) = lock(&self.shared.hub).take() else {
+            lock(&self.shared.commands).take();
+            return;
+        };
+        let me = self.shared.instance_id.get().cloned().unwrap_or_default();
+        let last = {
+            let mut hubs = lock(hubs());
+            let mut reloaders = lock(&hub.reloaders);
+            reloaders.retain(|r| r.instance_id() != me);
+            let last = reloaders.is_empty();
+            if last && hubs.get(&hub.key).is_some_and(|h| Arc::ptr_eq(h, &hub)) {
+                hubs.remove(&hub.key);
+            }
+            last
+        };
+        if last {
+            // Relaxed: the listener only needs to see it eventually (within one poll).
+            hub.stop.store(true, Ordering::Relaxed);
+            if let Some(handle) = lock(&hub.thread).take() {
+                let _ = handle.join();
+            }
         }
         lock(&self.shared.commands).take();
     }
@@ -256,13 +357,16 @@ struct Listener {
     shown: String,
     channel: String,
     poll: Duration,
-    shared: Arc<Shared>,
-    reloader: Reloader,
+    hub: Arc<Hub>,
 }
 
 impl Listener {
     fn stopped(&self) -> bool {
-        self.shared.stop.load(Ordering::Relaxed)
+        self.hub.stop.load(Ordering::Relaxed)
+    }
+
+    fn each(&self, f: impl Fn(&Reloader)) {
+        lock(&self.hub.reloaders).iter().for_each(f);
     }
 
     /// Connect, LISTEN, reload, hear notifications; on any error reconnect with backoff,
@@ -286,7 +390,7 @@ impl Listener {
                         down = true;
                     }
                     // While the connection is away, the store may still answer.
-                    self.reloader.check();
+                    self.each(Reloader::check);
                     self.sleep(backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -301,7 +405,21 @@ impl Listener {
             .map_err(|e| e.to_string())?;
         connected();
         // Notifications sent while we were away are lost: read the store now.
-        self.reloader.reload();
+        {
+            let reloaders = lock(&self.hub.reloaders);
+            self.hub.listening.store(true, Ordering::Relaxed);
+            reloaders.iter().for_each(Reloader::reload);
+        }
+        let result = self.hear_until_stopped(&mut conn);
+        {
+            let _reloaders = lock(&self.hub.reloaders);
+            self.hub.listening.store(false, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// Hears notifications until stopped (`Ok`) or the connection fails.
+    fn hear_until_stopped(&self, conn: &mut PgConnection) -> std::result::Result<(), String> {
         let mut checked = Instant::now();
         loop {
             if self.stopped() {
@@ -321,8 +439,15 @@ impl Listener {
 
     fn hear(&self, payload: &str) {
         match serde_json::from_str::<PgAnnouncement>(payload) {
-            Ok(announcement) if announcement.origin == self.reloader.instance_id() => {}
-            Ok(_) => self.reloader.reload(),
+            Ok(announcement) => self.each(|reloader| {
+                if announcement.origin == reloader.instance_id() {
+                    return;
+                }
+                match &announcement.snapshot {
+                    Some(snapshot) => reloader.apply(snapshot.clone()),
+                    None => reloader.reload(),
+                }
+            }),
             Err(e) => {
                 let shown: String = payload.chars().take(100).collect();
                 log::warn!(target: TARGET, "ignored a notification that is not an announcement ({e}): {shown:?}");

@@ -25,3 +25,11 @@ fn maker() -> Option<impl Fn() -> Box<dyn Propagator>> {
 }
 
 dynlog_core::propagator_contract_tests!(fan_out_fleet_in_store: maker());
+
+mod carried {
+    use dynlog_core::propagate::Propagator;
+
+    dynlog_core::propagator_contract_tests!(carries_snapshots: super::maker().map(|make| {
+        move || make() as Box<dyn Propagator>
+    }));
+}

@@ -20,7 +20,7 @@ use crate::logger::DynamicLogger;
 use crate::model::{Config, LoggingConfig, Trigger};
 use crate::propagate::{InstanceStatus, Mailbox, Propagator, Reloader};
 use crate::schedule::{active_at, next_change, next_transition, winner_at};
-use crate::store::{Store, StoreRead};
+use crate::store::{Snapshot, Store, StoreRead};
 
 /// A trigger and the config it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -361,9 +361,28 @@ impl std::fmt::Debug for Controller {
 
 impl Inner {
     fn reload(&self) -> Result<()> {
+        self.reload_announcing(None)
+    }
+
+    /// Reads a snapshot and applies it; with `announce`, the revision a write of this process
+    /// committed, first hands the snapshot to the propagator, so the others need not read the
+    /// store (a doorbell alone if the read failed).
+    fn reload_announcing(&self, announce: Option<i64>) -> Result<()> {
         let _one_at_a_time = lock(&self.reload_lock);
         let now = self.clock.now();
-        let snapshot = match self.store.snapshot(now) {
+        let read = self.store.snapshot(now);
+        if let Some(revision) = announce {
+            let announced = match &read {
+                Ok(snapshot) if snapshot.revision >= revision => {
+                    self.propagator.announce_snapshot(snapshot)
+                }
+                _ => self.propagator.announce(revision),
+            };
+            if let Err(e) = announced {
+                log::warn!(target: "dynlog", "could not announce revision {revision}: {e}");
+            }
+        }
+        let snapshot = match read {
             Ok(snapshot) => snapshot,
             Err(error) => {
                 let (failures, delay) = {
@@ -383,6 +402,23 @@ impl Inner {
                 return Err(error);
             }
         };
+        self.apply_snapshot(&snapshot, now);
+        Ok(())
+    }
+
+    /// Applies a snapshot another process carried with its announcement, unless this one runs
+    /// that revision or a later one already.
+    fn apply_carried(&self, snapshot: &Snapshot) {
+        let _one_at_a_time = lock(&self.reload_lock);
+        if snapshot.revision <= lock(&self.state).status.revision {
+            return;
+        }
+        self.apply_snapshot(snapshot, self.clock.now());
+    }
+
+    /// Computes what wins now and next from a snapshot, applies it unless it already runs, and
+    /// re-arms the timer. The caller holds the reload lock.
+    fn apply_snapshot(&self, snapshot: &Snapshot, now: DateTime<Utc>) {
         let running_of = |trigger: &Trigger| {
             snapshot
                 .configs
@@ -472,7 +508,6 @@ impl Inner {
         // The next transition may have moved: the scheduler must not sleep past it.
         self.mailbox.rearm();
         self.report();
-        Ok(())
     }
 
     /// Reloads if the store's revision moved past the one applied.
@@ -569,6 +604,8 @@ fn scheduler(inner: Weak<Inner>, mailbox: Arc<Mailbox>) {
         };
         if requests.reload || due {
             let _ = inner.reload();
+        } else if let Some(snapshot) = &requests.snapshot {
+            inner.apply_carried(snapshot);
         } else if requests.check || next_poll.is_some_and(|at| at <= now) {
             inner.check();
         }

@@ -307,16 +307,18 @@ impl Controller {
         body
     }
 
-    /// After a write: tell the fleet the revision it committed, and reload here unless the
-    /// propagator says not to. Returns what was written.
+    /// After a write: read the snapshot, hand it to the propagator to tell the fleet, and apply
+    /// it here (with the `none` propagator, only announce the revision). Returns what was
+    /// written.
     fn changed<T>(&self, written: Written<T>) -> T {
         let inner = &self.inner;
         let revision = written.revision;
-        if let Err(e) = inner.propagator.announce(revision) {
-            log::warn!(target: "dynlog", "could not announce revision {revision}: {e}");
-        }
         if inner.propagator.reloads_on_local_change() {
-            let _ = self.reload();
+            // Read once here and carried to the others: the store's work per change does not
+            // grow with the fleet.
+            let _ = inner.reload_announcing(Some(revision));
+        } else if let Err(e) = inner.propagator.announce(revision) {
+            log::warn!(target: "dynlog", "could not announce revision {revision}: {e}");
         }
         written.value
     }

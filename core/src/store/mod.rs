@@ -39,7 +39,9 @@ pub fn check_version(entity: &'static str, id: i64, edited: i64, stored: i64) ->
 
 /// What the controller needs to decide what runs: the triggers that can still win at or after
 /// the instant it was taken, the configs they point at, and the store's revision.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// It travels with announcements (`Propagator::announce_snapshot`), as JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// The store's revision when the snapshot was read.
     pub revision: i64,

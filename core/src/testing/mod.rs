@@ -67,7 +67,8 @@ macro_rules! store_contract_tests {
 /// evaluated once per case, so a maker that owns a test broker gives each case its own.
 ///
 /// `fan_out:` runs every case, for propagators that carry changes between processes (Redis, a
-/// message broker); `fan_out_fleet_in_store:` every case but the fleet view's, for those that
+/// message broker); `carries_snapshots:` the case of those that carry the writer's snapshot
+/// with an announcement; `fan_out_fleet_in_store:` every case but the fleet view's, for those that
 /// leave heartbeats to the store (LISTEN/NOTIFY); `local:` those that hold for any propagator.
 ///
 /// ```
@@ -80,6 +81,9 @@ macro_rules! store_contract_tests {
 macro_rules! propagator_contract_tests {
     (local: $make:expr) => {
         $crate::propagator_contract_tests!(@cases $make; names_itself_and_starts, stops_promptly);
+    };
+    (carries_snapshots: $make:expr) => {
+        $crate::propagator_contract_tests!(@cases $make; announced_snapshots_arrive_whole);
     };
     (fan_out_fleet_in_store: $make:expr) => {
         $crate::propagator_contract_tests!(@cases $make;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 
 use crate::propagate::{InstanceStatus, Mailbox, Propagator, Reloader};
 
@@ -26,11 +26,23 @@ impl ReloadProbe {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let requests = self.mailbox.wait(Some(left));
-            if requests.reload || requests.check {
+            if requests.reload || requests.check || requests.snapshot.is_some() {
                 return true;
             }
             if left.is_zero() {
                 return false;
+            }
+        }
+    }
+
+    /// The snapshot carried to this instance within `within`, if one was; takes the requests.
+    pub fn carried(&self, within: Duration) -> Option<crate::store::Snapshot> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let requests = self.mailbox.wait(Some(left));
+            if requests.snapshot.is_some() || left.is_zero() {
+                return requests.snapshot;
             }
         }
     }
@@ -167,4 +179,48 @@ pub fn reports_reach_the_fleet(make: Maker<'_>) {
         std::thread::sleep(Duration::from_millis(50));
     }
     b.stop();
+}
+
+/// A snapshot announced with [`Propagator::announce_snapshot`] reaches the others whole, to
+/// apply without reading the store, and not the instance that announced it.
+pub fn announced_snapshots_arrive_whole(make: Maker<'_>) {
+    use crate::model::{Config, ConfigId, LoggingConfig, Trigger, TriggerId};
+    let (a, a_probe) = started(make, "a");
+    let (b, b_probe) = started(make, "b");
+    for probe in [&a_probe, &b_probe] {
+        assert!(probe.rang(FAN_OUT), "listening");
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    let config = Config {
+        id: ConfigId(3),
+        name: "debug import".into(),
+        body: LoggingConfig::from_json(r#"{"loggers": {"myapp::import": {"level": "debug"}}}"#)
+            .expect("a valid body"),
+        version: 2,
+        updated_at: now,
+        kind: Default::default(),
+    };
+    let snapshot = crate::store::Snapshot {
+        revision: 41,
+        triggers: vec![Trigger {
+            id: TriggerId(5),
+            name: "tonight".into(),
+            is_active: true,
+            start: Some(now),
+            end: Some(now + chrono::Duration::hours(2)),
+            config_id: config.id,
+            version: 1,
+            updated_at: now,
+        }],
+        configs: [(config.id, config)].into_iter().collect(),
+    };
+    a.announce_snapshot(&snapshot).expect("announce");
+    assert_eq!(b_probe.carried(FAN_OUT), Some(snapshot), "b got it whole");
+    assert!(
+        !a_probe.rang(Duration::from_millis(300)),
+        "a was told of its own change"
+    );
+    for p in [a, b] {
+        p.stop();
+    }
 }
