@@ -47,7 +47,7 @@ pub(crate) enum Error {
 
     /// The store failed before the caller was known: a stranger learns only this, the log gets
     /// the rest.
-    #[error("the service is unavailable: try again in a moment")]
+    #[error("the store is unavailable: try again in a moment")]
     Unavailable(#[source] Box<Error>),
 
     /// Hashing or verifying a password failed (its threads are gone): neither the input's nor

@@ -42,7 +42,13 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let logger = baseline::logger(&settings.log_file, &memory, settings.baseline.as_deref())?;
     logger.install()?;
     dynlog_diesel::log_queries()?;
-    let store = DieselStore::open(&settings.database_url)?;
+    // Logging is no hard dependency: by default the application starts on its baseline while
+    // the store connects in the background; DYNLOG_STORE_REQUIRED=1 fails the start instead.
+    let store = if settings.store_required {
+        DieselStore::open(&settings.database_url)?
+    } else {
+        DieselStore::open_later(&settings.database_url)?
+    };
     let backend = store.backend();
     let propagator: Arc<dyn Propagator> = match settings.propagator {
         PropagatorKind::Local => Arc::new(LocalPropagator),
@@ -62,10 +68,19 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .propagator_arc(propagator)
         .app_name(settings.app_name.clone())
         .start()?;
-    if let Some(token) = &settings.api_token {
-        dynlog_actix::ensure_token(&store, "DYNLOG_API_TOKEN", "env", token)?;
+    if store.is_ready() {
+        store_ready(&settings, &store)?;
+    } else {
+        // Once the store is back: the token and the account, then the schedule at once.
+        let (settings, store, controller) = (settings.clone(), store.clone(), controller.clone());
+        std::thread::spawn(move || {
+            store.wait_ready(None);
+            if let Err(e) = store_ready(&settings, &store) {
+                log::error!("setting up the admin once the store was back failed: {e}");
+            }
+            let _ = controller.reload();
+        });
     }
-    first_account(&settings, &store)?;
     // URLs are logged without their passwords: this line reaches stderr and the live tail.
     let redis = match (settings.propagator, &settings.redis_url) {
         (PropagatorKind::Redis, Some(url)) => format!(" at {}", redact_url(url)),
@@ -81,6 +96,14 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     demo::start_job(settings.job_every);
     actix_web::rt::System::new().block_on(serve(settings, controller, store, memory))?;
     Ok(())
+}
+
+/// What needs the store at start: the API token and the admin account.
+fn store_ready(settings: &Settings, store: &DieselStore) -> dynlog_core::Result<()> {
+    if let Some(token) = &settings.api_token {
+        dynlog_actix::ensure_token(store, "DYNLOG_API_TOKEN", "env", token)?;
+    }
+    first_account(settings, store)
 }
 
 /// The admin account: the one from DYNLOG_ADMIN_USER and DYNLOG_ADMIN_PASSWORD, or on a first

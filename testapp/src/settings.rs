@@ -57,6 +57,9 @@ pub(crate) struct Settings {
     pub(crate) session_secret: Option<String>,
     /// `DYNLOG_SECURE_COOKIES`: mark admin cookies HTTPS-only (off: the testapp serves HTTP).
     pub(crate) secure_cookies: bool,
+    /// `DYNLOG_STORE_REQUIRED`: refuse to start while the database is down (off: start on the
+    /// baseline and connect in the background).
+    pub(crate) store_required: bool,
 }
 
 impl Settings {
@@ -197,17 +200,21 @@ impl Settings {
                 ),
             ));
         }
-        let secure_cookies =
-            match get("DYNLOG_SECURE_COOKIES").map(|v| v.trim().to_ascii_lowercase()) {
-                None => false,
-                Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => true,
-                Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => false,
-                Some(v) => return Err(bad("DYNLOG_SECURE_COOKIES", &v, "expected true or false")),
-            };
+        let flag = |variable: &'static str| -> Result<bool, SettingError> {
+            match get(variable).map(|v| v.trim().to_ascii_lowercase()) {
+                None => Ok(false),
+                Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+                Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+                Some(v) => Err(bad(variable, &v, "expected true or false")),
+            }
+        };
+        let secure_cookies = flag("DYNLOG_SECURE_COOKIES")?;
+        let store_required = flag("DYNLOG_STORE_REQUIRED")?;
         Ok(Settings {
             admin,
             session_secret,
             secure_cookies,
+            store_required,
             database_url,
             redis_url,
             propagator,
@@ -241,6 +248,12 @@ mod tests {
         assert_eq!(s.database_url, "dynlog-testapp.sqlite3");
         assert_eq!(s.propagator, PropagatorKind::Local);
         assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        assert!(!s.store_required, "starts while the database is down");
+        assert!(
+            read(&[("DYNLOG_STORE_REQUIRED", "1")])
+                .unwrap()
+                .store_required
+        );
     }
 
     #[test]
@@ -314,6 +327,10 @@ mod tests {
             (
                 vec![("DYNLOG_SECURE_COOKIES", "maybe")],
                 "expected true or false",
+            ),
+            (
+                vec![("DYNLOG_STORE_REQUIRED", "sometimes")],
+                r#"DYNLOG_STORE_REQUIRED="sometimes": expected true or false"#,
             ),
             (
                 vec![("DYNLOG_BASELINE", "info,a=loud")],

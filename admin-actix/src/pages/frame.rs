@@ -469,7 +469,7 @@ pub(super) fn in_words(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 }
 
 /// What anonymous visitors are told when the store fails.
-pub(super) const UNAVAILABLE: &str = "The service is unavailable: try again in a moment.";
+pub(super) const UNAVAILABLE: &str = "The store is unavailable: try again in a moment.";
 
 pub(super) fn minute(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()

@@ -11,6 +11,9 @@ mod snapshot;
 mod tokens;
 mod triggers;
 
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 #[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
@@ -33,11 +36,38 @@ use crate::schema::dynlog_revision;
 /// Every write runs in one transaction that first bumps the revision (which also takes the write
 /// lock, so SQLite writers queue instead of failing), then changes the rows and appends to the
 /// audit. A failed write rolls back whole. Clones share one connection pool.
+///
+/// [`DieselStore::open_later`] starts without the database: it connects and migrates in the
+/// background, and every call fails with a store error saying so until it has.
 #[derive(Clone)]
 pub struct DieselStore {
-    pool: DbPool,
+    pool: Arc<OnceLock<DbPool>>,
+    /// Set while the store is still connecting in the background.
+    pending: Option<Arc<Pending>>,
     backend: Backend,
     url: String,
+}
+
+/// A store connecting in the background: why it is not there yet, and a way to wait for it.
+struct Pending {
+    last_error: Mutex<String>,
+    ready: Condvar,
+}
+
+/// The longest wait between two attempts of a store connecting in the background.
+const MAX_OPEN_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A store error's message without its `store error:` prefix, to quote in another.
+fn reason(error: &Error) -> String {
+    match error {
+        Error::Store { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A message replaced whole; a panic cannot leave it half-written.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -94,10 +124,111 @@ impl DieselStore {
     pub fn open(url: &str) -> Result<DieselStore> {
         let (pool, backend) = open_pool(url)?;
         Ok(DieselStore {
-            pool,
+            pool: Arc::new(OnceLock::from(pool)),
+            pending: None,
             backend,
             url: dynlog_core::redact::redact_url(url),
         })
+    }
+
+    /// Opens the store at `url` like [`DieselStore::open`] if the database answers now;
+    /// otherwise returns at once a store that keeps connecting in the background, with backoff
+    /// (100 ms doubling up to 5 s), and runs the migrations when the database comes back. Until
+    /// then every call fails with an [`Error::Store`] that says the store is not available yet
+    /// and why; the controller keeps the baseline running and retries. So an application can
+    /// start during a database outage. A URL this build cannot open (a backend left out) is
+    /// still an [`Error::Invalid`] at once.
+    ///
+    /// [`DieselStore::wait_ready`] tells when it has connected: call the controller's
+    /// `reload` then to apply the schedule at once rather than at its next retry.
+    pub fn open_later(url: &str) -> Result<DieselStore> {
+        let first = match open_pool(url) {
+            Ok((pool, backend)) => {
+                return Ok(DieselStore {
+                    pool: Arc::new(OnceLock::from(pool)),
+                    pending: None,
+                    backend,
+                    url: dynlog_core::redact::redact_url(url),
+                });
+            }
+            Err(e @ Error::Invalid { .. }) => return Err(e),
+            Err(e) => e,
+        };
+        let shown = dynlog_core::redact::redact_url(url);
+        log::warn!(target: "dynlog", "the store is not available ({first}); starting without it and connecting in the background");
+        let store = DieselStore {
+            pool: Arc::new(OnceLock::new()),
+            pending: Some(Arc::new(Pending {
+                last_error: Mutex::new(reason(&first)),
+                ready: Condvar::new(),
+            })),
+            backend: Backend::of(url),
+            url: shown.clone(),
+        };
+        let (pool, pending, url) = (
+            Arc::clone(&store.pool),
+            store.pending.clone(),
+            url.to_string(),
+        );
+        std::thread::Builder::new()
+            .name("dynlog-store-connect".into())
+            .spawn(move || {
+                let Some(pending) = pending else { return };
+                let mut backoff = Duration::from_millis(100);
+                loop {
+                    // Only while a store made by `open_later` is still held somewhere.
+                    if Arc::strong_count(&pool) == 1 {
+                        return;
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(MAX_OPEN_BACKOFF);
+                    match open_pool(&url) {
+                        Ok((opened, _)) => {
+                            let _ = pool.set(opened);
+                            let _guard = lock(&pending.last_error);
+                            pending.ready.notify_all();
+                            log::info!(target: "dynlog", "the store at {shown} is available: connected and migrated");
+                            return;
+                        }
+                        Err(e) => *lock(&pending.last_error) = reason(&e),
+                    }
+                }
+            })
+            .map_err(|cause| Error::Io {
+                context: "starting the store's connecting thread".into(),
+                cause,
+            })?;
+        Ok(store)
+    }
+
+    /// Whether the store has connected (always, for one made by [`DieselStore::open`]).
+    pub fn is_ready(&self) -> bool {
+        self.pool.get().is_some()
+    }
+
+    /// Waits until the store has connected and migrated, at most `timeout` (`None`: for as
+    /// long as it takes); returns whether it has.
+    pub fn wait_ready(&self, timeout: Option<Duration>) -> bool {
+        let Some(pending) = &self.pending else {
+            return true;
+        };
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let mut guard = lock(&pending.last_error);
+        while !self.is_ready() {
+            let left = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(std::time::Instant::now()),
+                None => Duration::from_secs(1),
+            };
+            if left.is_zero() {
+                return false;
+            }
+            guard = pending
+                .ready
+                .wait_timeout(guard, left.min(Duration::from_secs(1)))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
     }
 
     /// `sqlite` or `postgres`.
@@ -109,8 +240,21 @@ impl DieselStore {
     }
 
     fn conn(&self) -> Result<Conn> {
-        self.pool
-            .get()
+        let Some(pool) = self.pool.get() else {
+            let why = self
+                .pending
+                .as_ref()
+                .map(|p| lock(&p.last_error).clone())
+                .unwrap_or_default();
+            return Err(Error::Store {
+                message: format!(
+                    "the store at {} is not available yet (connecting in the background): {why}",
+                    self.url
+                ),
+                cause: None,
+            });
+        };
+        pool.get()
             .map_err(|e| Error::store(format!("connecting to {}", self.url), e))
     }
 
