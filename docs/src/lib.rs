@@ -25,6 +25,9 @@ pub mod stores_and_propagators {}
 #[doc = include_str!("../guide/production.md")]
 pub mod production {}
 
+#[doc = include_str!("../guide/scoped-debugging.md")]
+pub mod scoped_debugging {}
+
 #[doc = include_str!("../guide/security.md")]
 pub mod security {}
 
