@@ -1,24 +1,35 @@
 //! The testapp's baseline: its handlers, filters and loggers, declared in code.
 
-use dynlog_core::handler::{ConsoleHandler, FileHandler, NullHandler};
+use dynlog_core::handler::{ConsoleHandler, FileHandler, Format, NullHandler, Rotation};
 use dynlog_core::{DynamicLogger, MemoryHandler, Result};
 use log::Record;
 
 /// Words the `polite` filter keeps out of the logs.
 const RUDE: &[&str] = &["damn", "stupid", "idiot"];
 
+/// How the `file` handler writes: where, in which format, and how it rotates.
+pub(crate) struct FileOutput<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) format: Format,
+    pub(crate) rotate: Option<Rotation>,
+}
+
 /// Builds the logger: console (stderr), file, null and memory (for the live tail) handlers;
 /// `skip_static_requests` and `polite` filters; the app, actix-web and dynlog at info; query
 /// logging under `diesel` at warn until a config says otherwise; then `spec` (RUST_LOG-style)
 /// over that.
 pub(crate) fn logger(
-    log_file: &str,
+    file: FileOutput<'_>,
     memory: &MemoryHandler,
     spec: Option<&str>,
 ) -> Result<DynamicLogger> {
+    let mut file_handler = FileHandler::builder(file.path).format(file.format);
+    if let Some(rotation) = file.rotate {
+        file_handler = file_handler.rotate(rotation);
+    }
     let builder = DynamicLogger::builder()
         .handler("console", ConsoleHandler::stderr())
-        .handler("file", FileHandler::new(log_file))
+        .handler("file", file_handler.build())
         .handler("null", NullHandler)
         .handler("memory", memory.clone())
         .filter("skip_static_requests", skip_static_requests)
@@ -61,7 +72,11 @@ mod tests {
         let memory = MemoryHandler::new(10);
         let dir = std::env::temp_dir().join(format!("testapp-baseline-{}.log", std::process::id()));
         let logger = logger(
-            dir.to_str().unwrap(),
+            FileOutput {
+                path: dir.to_str().unwrap(),
+                format: Format::Text,
+                rotate: None,
+            },
             &memory,
             Some("warn,dynlog_testapp::jobs=debug"),
         )

@@ -117,11 +117,13 @@ pub(crate) fn start_job(every: Duration) {
                 row += 1;
                 // Rows of two tenants in turn, each record with its tenant as a key-value.
                 let tenant = TENANTS[(row % 2) as usize];
-                log::trace!(target: JOB_TARGET, tenant; "row {row}: raw fields parsed");
-                log::debug!(target: JOB_TARGET, tenant; "row {row}: 12 columns mapped, 0 defaults used");
-                log::info!(target: JOB_TARGET, tenant; "row {row} imported");
-                log::warn!(target: JOB_TARGET, tenant; "row {row}: price missing, kept the previous one");
-                log::error!(target: JOB_TARGET, tenant; "row {row}: customer 42 not found, row skipped");
+                // Each record with its tenant and row as key-values (`tenant=acme row=7`).
+                let customer = 40 + row % 5;
+                log::trace!(target: JOB_TARGET, tenant, row; "row {row}: raw fields parsed");
+                log::debug!(target: JOB_TARGET, tenant, row; "row {row}: 12 columns mapped, 0 defaults used");
+                log::info!(target: JOB_TARGET, tenant, row, customer; "row {row} imported");
+                log::warn!(target: JOB_TARGET, tenant, row; "row {row}: price missing, kept the previous one");
+                log::error!(target: JOB_TARGET, tenant, row, customer; "row {row}: customer {customer} not found, row skipped");
                 thread::sleep(every);
             }
         });

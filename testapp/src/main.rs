@@ -39,7 +39,12 @@ fn main() -> ExitCode {
 
 fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let memory = MemoryHandler::new(2000);
-    let logger = baseline::logger(&settings.log_file, &memory, settings.baseline.as_deref())?;
+    let file = baseline::FileOutput {
+        path: &settings.log_file,
+        format: settings.log_format,
+        rotate: settings.log_rotate.clone(),
+    };
+    let logger = baseline::logger(file, &memory, settings.baseline.as_deref())?;
     logger.install()?;
     dynlog_diesel::log_queries()?;
     // Logging is no hard dependency: by default the application starts on its baseline while
@@ -94,7 +99,13 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         controller.propagator().name()
     );
     demo::start_job(settings.job_every);
-    actix_web::rt::System::new().block_on(serve(settings, controller, store, memory))?;
+    let end = controller.clone();
+    // actix-web stops gracefully on SIGTERM and ctrl-c (SIGINT); then every handler is flushed,
+    // so the file loses nothing buffered.
+    let served = actix_web::rt::System::new().block_on(serve(settings, controller, store, memory));
+    log::info!("dynlog-testapp stopped");
+    end.shutdown();
+    served?;
     Ok(())
 }
 

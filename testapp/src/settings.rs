@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use dynlog_core::handler::{Format, Rotation};
 use dynlog_core::redact::redact_url;
 
 /// A setting that could not be read.
@@ -43,6 +44,11 @@ pub(crate) struct Settings {
     pub(crate) baseline: Option<String>,
     /// `DYNLOG_LOG_FILE`: where the `file` handler writes.
     pub(crate) log_file: String,
+    /// `DYNLOG_LOG_FORMAT`: `text` (the default) or `json`, for the `file` handler.
+    pub(crate) log_format: Format,
+    /// `DYNLOG_LOG_ROTATE`: how the `file` handler rotates (`size:10MB,keep:5`,
+    /// `daily,keep:7`, `hourly,gzip`); none by default.
+    pub(crate) log_rotate: Option<Rotation>,
     /// `DYNLOG_API_TOKEN`: a bearer token registered for scripts (its hash is stored).
     pub(crate) api_token: Option<String>,
     /// `DYNLOG_JOB_SECONDS`: how often the demo job logs.
@@ -210,7 +216,27 @@ impl Settings {
         };
         let secure_cookies = flag("DYNLOG_SECURE_COOKIES")?;
         let store_required = flag("DYNLOG_STORE_REQUIRED")?;
+        let log_format = match get("DYNLOG_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
+            None => Format::Text,
+            Some(v) if v == "text" => Format::Text,
+            Some(v) if v == "json" => Format::Json,
+            Some(v) => return Err(bad("DYNLOG_LOG_FORMAT", &v, "expected text or json")),
+        };
+        let log_rotate = match get("DYNLOG_LOG_ROTATE") {
+            None => None,
+            Some(v) => Some(v.parse::<Rotation>().map_err(|e| {
+                bad(
+                    "DYNLOG_LOG_ROTATE",
+                    &v,
+                    &format!(
+                        "{e} (for example size:10MB,keep:5 or daily,keep:7; add ,gzip to compress)"
+                    ),
+                )
+            })?),
+        };
         Ok(Settings {
+            log_format,
+            log_rotate,
             admin,
             session_secret,
             secure_cookies,
@@ -240,6 +266,32 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn the_file_handlers_format_and_rotation_are_read_or_refused_by_name() {
+        let s = read(&[]).unwrap();
+        assert_eq!((s.log_format, s.log_rotate), (Format::Text, None));
+        let s = read(&[
+            ("DYNLOG_LOG_FORMAT", "JSON"),
+            ("DYNLOG_LOG_ROTATE", "size:10MB,keep:5"),
+        ])
+        .unwrap();
+        assert_eq!(s.log_format, Format::Json);
+        assert_eq!(s.log_rotate, Some(Rotation::size(10 << 20).keep(5)));
+        let s = read(&[("DYNLOG_LOG_ROTATE", "daily,keep:7")]).unwrap();
+        assert_eq!(s.log_rotate, Some(Rotation::daily().keep(7)));
+        let err = read(&[("DYNLOG_LOG_FORMAT", "xml")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("DYNLOG_LOG_FORMAT=\"xml\""), "{err}");
+        for bad in ["weekly", "size:10XB", "daily,keep:0", "size:10MB,keep"] {
+            let err = read(&[("DYNLOG_LOG_ROTATE", bad)]).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("DYNLOG_LOG_ROTATE={bad:?}")),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

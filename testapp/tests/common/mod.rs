@@ -115,6 +115,24 @@ impl Instance {
         Instance { child, port }
     }
 
+    /// Sends SIGTERM, as a service manager stopping it would, and waits (up to 30 s) for the
+    /// process to exit: its exit status.
+    #[allow(dead_code)]
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM");
+        let child = &mut self.child;
+        let mut status = None;
+        wait_for(Duration::from_secs(30), "the app to exit", || {
+            status = child.try_wait().unwrap();
+            status.is_some()
+        });
+        status.unwrap()
+    }
+
     /// GET `path`: the status code and the body.
     pub(crate) fn get(&self, path: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
