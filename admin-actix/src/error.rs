@@ -45,6 +45,22 @@ pub(crate) enum Error {
     #[error("authentication required: send `Authorization: Bearer <token>`")]
     Unauthenticated,
 
+    /// A caller whose role does not allow the route.
+    #[error("this needs the {needed} role; {caller} has the {role} role")]
+    Forbidden {
+        /// Who called: a username, `token:<name>` or the application's name.
+        caller: String,
+        /// Their role.
+        role: dynlog_core::store::Role,
+        /// The role the route needs.
+        needed: dynlog_core::store::Role,
+    },
+
+    /// A route the admin serves but its route table lacks: refused to everyone until it is
+    /// added (a bug of the admin, never of the caller).
+    #[error("this route is missing from the admin's route table, so nobody may use it")]
+    Unrouted,
+
     /// The store failed before the caller was known: a stranger learns only this, the log gets
     /// the rest.
     #[error("the store is unavailable: try again in a moment")]
@@ -76,6 +92,8 @@ impl Error {
             Error::Field { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NotUtf8(_) => StatusCode::BAD_REQUEST,
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Error::Unrouted => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Hashing(_) | Error::Blocking(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,8 +113,13 @@ impl Error {
     pub(crate) fn is_input_error(&self) -> bool {
         match self {
             Error::Core(error) | Error::CoreIn { error, .. } => error.is_input_error(),
-            Error::Field { .. } | Error::NotUtf8(_) | Error::Unauthenticated => true,
-            Error::Unavailable(_) | Error::Hashing(_) | Error::Blocking(_) => false,
+            Error::Field { .. }
+            | Error::NotUtf8(_)
+            | Error::Unauthenticated
+            | Error::Forbidden { .. } => true,
+            Error::Unavailable(_) | Error::Hashing(_) | Error::Blocking(_) | Error::Unrouted => {
+                false
+            }
         }
     }
 }
@@ -111,7 +134,9 @@ pub(crate) fn status_of(error: &dynlog_core::Error) -> StatusCode {
         | Error::TriggerNotFound(_)
         | Error::TokenNotFound(_)
         | Error::AccountNotFound(_) => StatusCode::NOT_FOUND,
-        Error::Conflict { .. } | Error::DuplicateName(_) => StatusCode::CONFLICT,
+        Error::Conflict { .. } | Error::DuplicateName(_) | Error::AccountExists(_) => {
+            StatusCode::CONFLICT
+        }
         e if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Store { .. } | Error::Propagation { .. } | Error::Io { .. } => {
             StatusCode::SERVICE_UNAVAILABLE
@@ -129,6 +154,7 @@ fn field_of(error: &dynlog_core::Error) -> Option<String> {
         | Error::Invalid { field, .. } => Some((*field).to_string()),
         Error::Conflict { .. } => Some("version".into()),
         Error::DuplicateName(_) => Some("name".into()),
+        Error::AccountExists(_) => Some("username".into()),
         Error::InvalidLevel { field, .. }
         | Error::UnknownHandler { field, .. }
         | Error::UnknownFilter { field, .. }

@@ -39,7 +39,9 @@ mod api;
 mod auth;
 mod error;
 mod input;
+mod metrics;
 mod pages;
+mod routes;
 mod svg;
 mod sync;
 mod tags;
@@ -57,10 +59,12 @@ use dynlog_core::{Controller, MemoryHandler, Result};
 use sha2::{Digest, Sha256};
 
 pub use auth::{
-    MIN_PASSWORD, check_account, ensure_account, generate_password, hash_password, put_account,
+    Authenticator, Identity, JwtBearer, MAX_IDENTITY_NAME, MIN_PASSWORD, Refused, TrustedProxy,
+    check_account, create_account, ensure_account, generate_password, hash_password, put_account,
 };
 pub use error::ApiError;
 pub use pages::MAX_TAILS;
+pub use routes::{Access, ROUTES, Route};
 pub use tags::{
     DEBUG_HEADER, DEBUG_TOKEN_KEY, RequestTags, RequestTagsService, debug_token_tag,
     new_debug_token,
@@ -90,6 +94,12 @@ pub struct Admin {
     throttle: Arc<auth::Throttle>,
     /// The open live tails of each session, shared by every scope like the throttle.
     tails: pages::TailCounts,
+    /// The application's own identity, asked before the built-in login and tokens.
+    authenticator: Option<Arc<dyn Authenticator>>,
+    /// Where people who are not signed in go, instead of the built-in login form.
+    login_url: Option<String>,
+    /// The metrics, shared by every scope so that every worker counts into one registry.
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Admin {
@@ -113,6 +123,22 @@ pub(crate) struct AdminState {
     pub(crate) session_ttl: Duration,
     pub(crate) stale_after: chrono::Duration,
     pub(crate) tail: Option<MemoryHandler>,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) login_url: Option<String>,
+    /// The key sessions are signed with, for the CSRF tokens of application identities.
+    pub(crate) key: Key,
+    pub(crate) metrics: Arc<metrics::Metrics>,
+}
+
+impl AdminState {
+    /// Where to send someone who is not signed in, to come back to `next` (a path under the
+    /// admin, or empty).
+    pub(crate) fn login_location(&self, next: &str) -> String {
+        match &self.login_url {
+            Some(url) => url.clone(),
+            None => format!("{}/login?next={}", self.base, pages::encode(next)),
+        }
+    }
 }
 
 impl Admin {
@@ -126,6 +152,7 @@ impl Admin {
     /// keep people logged in across restarts and instances.
     pub fn new(controller: Controller, accounts: impl AccountStore) -> Self {
         Admin {
+            metrics: Arc::new(metrics::Metrics::new(&controller)),
             controller,
             accounts: Arc::new(accounts),
             key: Key::generate(),
@@ -135,7 +162,25 @@ impl Admin {
             tail: None,
             throttle: Arc::default(),
             tails: Arc::default(),
+            authenticator: None,
+            login_url: None,
         }
+    }
+
+    /// Takes people's identity from the application: its session, a trusted proxy's header
+    /// ([`TrustedProxy`]), a bearer JWT ([`JwtBearer`]), or any [`Authenticator`]. It is asked
+    /// first on every request; requests it does not recognise go on to the built-in login and
+    /// API tokens.
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// Sends people who are not signed in to `url` (the application's own login) instead of
+    /// the built-in login form.
+    pub fn login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = Some(url.into());
+        self
     }
 
     /// Signs session cookies with a key derived from `secret` (at least [`MIN_SESSION_SECRET`]
@@ -193,6 +238,10 @@ impl Admin {
             session_ttl: self.session_ttl,
             stale_after: self.stale_after,
             tail: self.tail.clone(),
+            authenticator: self.authenticator.clone(),
+            login_url: self.login_url.clone(),
+            key: self.key.clone(),
+            metrics: Arc::clone(&self.metrics),
         };
         web::scope(&base)
             .app_data(web::Data::new(self.controller.clone()))
@@ -212,15 +261,15 @@ impl Admin {
             .service(
                 web::scope("/api")
                     .wrap(actix_web::middleware::from_fn(api::json_errors))
-                    .configure(api::routes),
+                    .configure(api::configure)
+                    .configure(routes::api),
             )
-            .route("/static/{file}", web::get().to(static_file))
-            .configure(pages::routes)
+            .configure(routes::pages)
     }
 }
 
 /// The admin's stylesheet and script, compiled in.
-async fn static_file(file: web::Path<String>) -> HttpResponse {
+pub(crate) async fn static_file(file: web::Path<String>) -> HttpResponse {
     let (body, kind) = match file.as_str() {
         "admin.css" => (
             include_str!("../static/admin.css"),

@@ -150,7 +150,7 @@ async fn configs_are_created_updated_and_deleted_with_versions_and_audit() {
     );
 
     let audit = c.store().audit(Default::default()).unwrap();
-    assert_eq!(audit[0].actor, "token:ci");
+    assert_eq!(audit[0].actor, "token:ci (admin)", "the token and its role");
     assert_eq!(audit[0].action, "update");
 
     let (status, _) = call(&app, "DELETE", &format!("/admin/api/configs/{id}"), None).await;
@@ -332,8 +332,10 @@ async fn loggers_audit_and_preview() {
 
     let (status, loggers) = call(&app, "GET", "/admin/api/loggers", None).await;
     assert_eq!(status, 200);
-    assert_eq!(loggers[0]["name"], "");
-    assert_eq!(loggers[0]["now"]["level"], "info");
+    assert_eq!(loggers["loggers"]["ROOT"]["name"], "");
+    assert_eq!(loggers["loggers"]["ROOT"]["now"]["level"], "info");
+    assert_eq!(loggers["loggers"]["ROOT"]["effectiveLevel"], "INFO");
+    assert_eq!(loggers["levels"][0], "OFF");
 
     call(&app, "POST", "/admin/api/configs", Some(r#"{"name": "a"}"#)).await;
     call(&app, "POST", "/admin/api/configs", Some(r#"{"name": "b"}"#)).await;
@@ -379,7 +381,10 @@ async fn scripts_debug_a_target_and_switch_triggers_as_the_pages_do() {
             .iter()
             .map(|e| (e.actor.as_str(), e.entity.as_str()))
             .collect::<Vec<_>>(),
-        [("token:ci", "trigger"), ("token:ci", "config")],
+        [
+            ("token:ci (admin)", "trigger"),
+            ("token:ci (admin)", "config")
+        ],
         "config and trigger, audited as the token"
     );
 
@@ -574,6 +579,6 @@ async fn scripts_pick_the_level_stop_a_trigger_now_and_extend_one() {
         .unwrap();
     assert_eq!(
         (audit[0].actor.as_str(), audit[0].entity.as_str()),
-        ("token:ci", "trigger")
+        ("token:ci (admin)", "trigger")
     );
 }

@@ -562,7 +562,7 @@ async fn a_password_change_or_a_logout_ends_every_other_copy_of_the_session() {
         .audit(dynlog_core::store::AuditQuery::default())
         .unwrap();
     assert!(
-        audit.iter().any(|e| e.actor == USER),
+        audit.iter().any(|e| e.actor == format!("{USER} (admin)")),
         "ending sessions is audited"
     );
 }

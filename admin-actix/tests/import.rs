@@ -107,7 +107,7 @@ async fn the_api_imports_the_seed_editors_config_json_as_an_object_or_a_string()
             audit[0].action.as_str(),
             audit[0].entity_id
         ),
-        ("token:ci", "create", id)
+        ("token:ci (admin)", "create", id)
     );
 
     // As the seed stores it: the JSON as a string.

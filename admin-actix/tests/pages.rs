@@ -323,7 +323,7 @@ async fn the_config_grid_refuses_bad_input_previews_and_saves() {
     let audit = c.store().audit(AuditQuery::default()).unwrap();
     assert_eq!(
         (audit[0].actor.as_str(), audit[0].action.as_str()),
-        (USER, "create")
+        ("alice (admin)", "create")
     );
 
     // Editing with the version read; a stale version is a conflict shown on the form.
@@ -898,7 +898,7 @@ async fn people_change_their_password_and_make_and_revoke_api_tokens() {
     let audit = c.store().audit(AuditQuery::default()).unwrap();
     assert_eq!(
         (audit[0].entity.as_str(), audit[0].actor.as_str()),
-        ("account", USER)
+        ("account", "alice (admin)")
     );
     let mut other = self::client(&c, &tail).await;
     assert_eq!(other.login_as(USER, PASSWORD).await.status, 401);
@@ -911,7 +911,7 @@ async fn people_change_their_password_and_make_and_revoke_api_tokens() {
     let made = client
         .post(
             "/admin/account/tokens",
-            &[("csrf", &csrf), ("name", "deploy")],
+            &[("csrf", &csrf), ("name", "deploy"), ("role", "viewer")],
         )
         .await;
     assert_eq!(made.status, 200, "{}", made.body);

@@ -470,12 +470,7 @@ async fn loggers_show_their_configured_and_effective_level_and_what_decides_it()
         .insert_header(("Authorization", format!("Bearer {TOKEN}")))
         .to_request();
     let views: Value = test::read_body_json(test::call_service(&app, req).await).await;
-    let db = views
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "myapp::db")
-        .unwrap();
+    let db = &views["loggers"]["myapp::db"];
     assert_eq!(db["configured_level"], json!("notset"), "{db}");
     assert_eq!(db["effective_level"], json!("debug"), "{db}");
     assert_eq!(

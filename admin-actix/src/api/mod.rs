@@ -1,6 +1,7 @@
 //! The JSON API: configs, triggers, status, timeline, loggers, audit, preview and import.
 
 mod input;
+pub(crate) mod spring;
 
 pub(crate) use input::seed_config;
 
@@ -17,7 +18,14 @@ use dynlog_core::{Controller, LoggingConfig};
 use serde::Deserialize;
 use serde_json::Value;
 
+use std::sync::Arc;
+
+use dynlog_core::store::Role;
+
+use crate::AdminState;
+use crate::auth::Caller;
 use crate::error::{ApiError, Error};
+use crate::routes::{self, Access};
 use crate::sync;
 use crate::token_hash;
 use input::{
@@ -27,8 +35,8 @@ use input::{
 
 type Reply = Result<HttpResponse, ApiError>;
 
-/// The API's routes, to be mounted under `api`.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+/// The API's extractor settings, for its scope (the routes are in [`crate::routes`]).
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -39,27 +47,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     }))
     .app_data(web::QueryConfig::default().error_handler(|e, _| {
         ApiError::new(StatusCode::BAD_REQUEST, format!("bad query string: {e}")).into()
-    }))
-    .route("/configs", web::get().to(list_configs))
-    .route("/configs", web::post().to(create_config))
-    .route("/configs/{id}", web::get().to(get_config))
-    .route("/configs/{id}", web::put().to(update_config))
-    .route("/configs/{id}", web::delete().to(delete_config))
-    .route("/triggers", web::get().to(list_triggers))
-    .route("/triggers", web::post().to(create_trigger))
-    .route("/triggers/{id}", web::get().to(get_trigger))
-    .route("/triggers/{id}", web::put().to(update_trigger))
-    .route("/triggers/{id}", web::delete().to(delete_trigger))
-    .route("/triggers/{id}/active", web::post().to(set_trigger_active))
-    .route("/triggers/{id}/stop", web::post().to(stop_trigger))
-    .route("/triggers/{id}/extend", web::post().to(extend_trigger))
-    .route("/debug", web::post().to(debug_target))
-    .route("/status", web::get().to(status))
-    .route("/timeline", web::get().to(timeline))
-    .route("/loggers", web::get().to(loggers))
-    .route("/audit", web::get().to(audit))
-    .route("/preview", web::post().to(preview))
-    .route("/import", web::post().to(import));
+    }));
 }
 
 /// Answers every error of the API as JSON (`{"error", "field"}`), including those actix makes
@@ -86,34 +74,105 @@ pub(crate) async fn json_errors(
     Ok(ServiceResponse::new(req, error.error_response()))
 }
 
-/// Runs store work off the async workers, after checking the request's bearer token; `f` gets
-/// the controller and the actor (the token's name) to audit changes under.
+/// Runs store work off the async workers, after checking who calls and that their role may
+/// use this route; `f` gets the controller and the actor (name and role) to audit changes
+/// under.
 async fn with_actor<T: Send + 'static>(
     req: &HttpRequest,
     controller: &web::Data<Controller>,
     f: impl FnOnce(&Controller, &str) -> Result<T, Error> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let token = req
-        .headers()
+    with_caller(req, controller, move |c, caller| f(c, &caller.actor())).await
+}
+
+/// [`with_actor`], with the whole caller (its role too).
+async fn with_caller<T: Send + 'static>(
+    req: &HttpRequest,
+    controller: &web::Data<Controller>,
+    f: impl FnOnce(&Controller, &Caller) -> Result<T, Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = req
+        .app_data::<web::Data<AdminState>>()
+        .cloned()
+        .ok_or_else(ApiError::unauthorized)?;
+    let needed = required_role(req, &state)?;
+    let known = from_application(req, &state)?;
+    let token = match known {
+        Some(_) => None,
+        None => Some(bearer(req).ok_or_else(ApiError::unauthorized)?),
+    };
+    let accounts = Arc::clone(&state.accounts);
+    Ok(sync::run(controller, move |c| {
+        let caller = match (known, token) {
+            (Some(caller), _) => caller,
+            (None, token) => by_token(&*accounts, token.as_deref().unwrap_or(""))?,
+        };
+        allowed(&caller, needed)?;
+        f(c, &caller)
+    })
+    .await?)
+}
+
+/// The bearer value of the request's `Authorization` header.
+pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
         .get(AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string())
-        .ok_or_else(ApiError::unauthorized)?;
-    let accounts = req
-        .app_data::<web::Data<dyn AccountStore>>()
-        .cloned()
-        .ok_or_else(ApiError::unauthorized)?;
-    Ok(sync::run(controller, move |c| {
-        // Until the token is known, a failing store is only "unavailable": its details (user,
-        // host, database) go to the log, not to an anonymous client.
-        let found = accounts
-            .use_token(&token_hash(&token))
-            .map_err(|e| Error::Unavailable(Box::new(e.into())))?
-            .ok_or(Error::Unauthenticated)?;
-        f(c, &format!("token:{}", found.name))
+}
+
+/// The caller the application's authenticator vouches for, if any; a refused credential is a
+/// 401 with the authenticator's message.
+pub(crate) fn from_application(
+    req: &HttpRequest,
+    state: &AdminState,
+) -> Result<Option<Caller>, ApiError> {
+    match state.authenticator.as_ref().map(|a| a.authenticate(req)) {
+        None | Some(Ok(None)) => Ok(None),
+        Some(Ok(Some(identity))) => Ok(Some(identity.into())),
+        Some(Err(refused)) => Err(ApiError::new(StatusCode::UNAUTHORIZED, refused.to_string())),
+    }
+}
+
+/// The caller holding `token`, on a blocking thread. Until the token is known, a failing store
+/// is only "unavailable": its details (user, host, database) go to the log, not to an
+/// anonymous client.
+pub(crate) fn by_token(accounts: &dyn AccountStore, token: &str) -> Result<Caller, Error> {
+    let found = accounts
+        .use_token(&token_hash(token))
+        .map_err(|e| Error::Unavailable(Box::new(e.into())))?
+        .ok_or(Error::Unauthenticated)?;
+    Ok(Caller {
+        name: format!("token:{}", found.name),
+        role: found.role,
     })
-    .await?)
+}
+
+/// The role the request's route needs; a route missing from the table is refused to all.
+pub(crate) fn required_role(req: &HttpRequest, state: &AdminState) -> Result<Role, ApiError> {
+    match routes::access(
+        &state.base,
+        req.method().as_str(),
+        req.match_pattern().as_deref(),
+    ) {
+        Some(Access::Role(role)) => Ok(role),
+        Some(Access::Public) => Ok(Role::Viewer),
+        None => Err(Error::Unrouted.into()),
+    }
+}
+
+/// Whether `caller` may do what `needed` may; a 403 naming both if not.
+pub(crate) fn allowed(caller: &Caller, needed: Role) -> Result<(), Error> {
+    if caller.role.allows(needed) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden {
+            caller: caller.name.clone(),
+            role: caller.role,
+            needed,
+        })
+    }
 }
 
 /// What to tell about a config that is valid but may not do what was meant: loggers that no
@@ -144,18 +203,26 @@ fn required_version(version: Option<i64>) -> Result<i64, Error> {
     })
 }
 
-async fn list_configs(req: HttpRequest, c: web::Data<Controller>) -> Reply {
+pub(crate) async fn list_configs(req: HttpRequest, c: web::Data<Controller>) -> Reply {
     let configs = with_actor(&req, &c, |c, _| Ok(c.store().configs()?)).await?;
     Ok(HttpResponse::Ok().json(configs))
 }
 
-async fn get_config(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+pub(crate) async fn get_config(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+) -> Reply {
     let id = ConfigId(id.into_inner());
     let config = with_actor(&req, &c, move |c, _| Ok(c.store().config(id)?)).await?;
     Ok(HttpResponse::Ok().json(config))
 }
 
-async fn create_config(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+pub(crate) async fn create_config(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    body: web::Bytes,
+) -> Reply {
     let config = with_actor(&req, &c, move |c, actor| {
         let (new, _) = input::read::<ConfigInput>(&body)?.config()?;
         let warnings = warnings(c, &new.body);
@@ -165,7 +232,7 @@ async fn create_config(req: HttpRequest, c: web::Data<Controller>, body: web::By
     Ok(HttpResponse::Created().json(config))
 }
 
-async fn update_config(
+pub(crate) async fn update_config(
     req: HttpRequest,
     c: web::Data<Controller>,
     id: web::Path<i64>,
@@ -184,24 +251,36 @@ async fn update_config(
     Ok(HttpResponse::Ok().json(config))
 }
 
-async fn delete_config(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+pub(crate) async fn delete_config(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+) -> Reply {
     let id = ConfigId(id.into_inner());
     with_actor(&req, &c, move |c, actor| Ok(c.delete_config(actor, id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn list_triggers(req: HttpRequest, c: web::Data<Controller>) -> Reply {
+pub(crate) async fn list_triggers(req: HttpRequest, c: web::Data<Controller>) -> Reply {
     let triggers = with_actor(&req, &c, |c, _| Ok(c.store().triggers()?)).await?;
     Ok(HttpResponse::Ok().json(triggers))
 }
 
-async fn get_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+pub(crate) async fn get_trigger(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+) -> Reply {
     let id = TriggerId(id.into_inner());
     let trigger = with_actor(&req, &c, move |c, _| Ok(c.store().trigger(id)?)).await?;
     Ok(HttpResponse::Ok().json(trigger))
 }
 
-async fn create_trigger(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+pub(crate) async fn create_trigger(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    body: web::Bytes,
+) -> Reply {
     let trigger = with_actor(&req, &c, move |c, actor| {
         let (new, _) = input::read::<TriggerInput>(&body)?.trigger(Some(c.now()))?;
         Ok(c.create_trigger(actor, &new)?)
@@ -210,7 +289,7 @@ async fn create_trigger(req: HttpRequest, c: web::Data<Controller>, body: web::B
     Ok(HttpResponse::Created().json(trigger))
 }
 
-async fn update_trigger(
+pub(crate) async fn update_trigger(
     req: HttpRequest,
     c: web::Data<Controller>,
     id: web::Path<i64>,
@@ -227,7 +306,7 @@ async fn update_trigger(
 
 /// `POST triggers/{id}/active` `{"active", "version"}`: switches a trigger on or off, its window
 /// unchanged.
-async fn set_trigger_active(
+pub(crate) async fn set_trigger_active(
     req: HttpRequest,
     c: web::Data<Controller>,
     id: web::Path<i64>,
@@ -246,7 +325,11 @@ async fn set_trigger_active(
 /// while (at debug or trace), as the Loggers page does: a config and a trigger from now, made
 /// together, scoped when asked. 201 with both, and with `"debug_token": true` the new token and
 /// the header to send it in (shown this once: the scope holds its hash).
-async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+pub(crate) async fn debug_target(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    body: web::Bytes,
+) -> Reply {
     let (config, trigger, token) = with_actor(&req, &c, move |c, actor| {
         let input = input::read::<DebugInput>(&body)?;
         let target = crate::input::config_name(&input.target).to_string();
@@ -278,7 +361,7 @@ async fn debug_target(req: HttpRequest, c: web::Data<Controller>, body: web::Byt
 }
 
 /// `POST triggers/{id}/stop` `{"version"}`: ends a running trigger's window now.
-async fn stop_trigger(
+pub(crate) async fn stop_trigger(
     req: HttpRequest,
     c: web::Data<Controller>,
     id: web::Path<i64>,
@@ -295,7 +378,7 @@ async fn stop_trigger(
 
 /// `POST triggers/{id}/extend` `{"version", "minutes"}`: moves a trigger's end later (an hour
 /// when `minutes` is left out).
-async fn extend_trigger(
+pub(crate) async fn extend_trigger(
     req: HttpRequest,
     c: web::Data<Controller>,
     id: web::Path<i64>,
@@ -311,13 +394,17 @@ async fn extend_trigger(
     Ok(HttpResponse::Ok().json(trigger))
 }
 
-async fn delete_trigger(req: HttpRequest, c: web::Data<Controller>, id: web::Path<i64>) -> Reply {
+pub(crate) async fn delete_trigger(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    id: web::Path<i64>,
+) -> Reply {
     let id = TriggerId(id.into_inner());
     with_actor(&req, &c, move |c, actor| Ok(c.delete_trigger(actor, id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn status(req: HttpRequest, c: web::Data<Controller>) -> Reply {
+pub(crate) async fn status(req: HttpRequest, c: web::Data<Controller>) -> Reply {
     let body = with_actor(&req, &c, |c, _| {
         Ok(serde_json::json!({"status": c.status(), "fleet": c.fleet()?, "handlers": c.logger().handler_stats()}))
     })
@@ -326,12 +413,16 @@ async fn status(req: HttpRequest, c: web::Data<Controller>) -> Reply {
 }
 
 #[derive(Deserialize)]
-struct Range {
+pub(crate) struct Range {
     from: Option<String>,
     to: Option<String>,
 }
 
-async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<Range>) -> Reply {
+pub(crate) async fn timeline(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    range: web::Query<Range>,
+) -> Reply {
     let parse = |key, value: &Option<String>| {
         value
             .as_deref()
@@ -359,38 +450,17 @@ async fn timeline(req: HttpRequest, c: web::Data<Controller>, range: web::Query<
     Ok(HttpResponse::Ok().json(spans))
 }
 
-async fn loggers(req: HttpRequest, c: web::Data<Controller>) -> Reply {
-    let views = with_actor(&req, &c, |c, _| {
-        let logger = c.logger();
-        let running = c.status().current.map(|r| r.config.name);
-        Ok(logger
-            .known_targets()
-            .into_iter()
-            .map(|name| {
-                let view = logger.logger_view(&name);
-                serde_json::json!({
-                    "name": name,
-                    // The level this very logger is configured with, if it is configured.
-                    "configured_level": (view.logger == name).then_some(view.configured_level).flatten(),
-                    "effective_level": view.level,
-                    "decided_by": crate::pages::decided_by(&view.source, running.as_deref()),
-                    "config": running,
-                    "now": view,
-                })
-            })
-            .collect::<Vec<_>>())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(views))
-}
-
 #[derive(Deserialize)]
-struct Page {
+pub(crate) struct Page {
     before: Option<i64>,
     limit: Option<usize>,
 }
 
-async fn audit(req: HttpRequest, c: web::Data<Controller>, page: web::Query<Page>) -> Reply {
+pub(crate) async fn audit(
+    req: HttpRequest,
+    c: web::Data<Controller>,
+    page: web::Query<Page>,
+) -> Reply {
     let query = AuditQuery {
         before: page.before,
         limit: page.limit.unwrap_or(50).clamp(1, 500),
@@ -399,7 +469,7 @@ async fn audit(req: HttpRequest, c: web::Data<Controller>, page: web::Query<Page
     Ok(HttpResponse::Ok().json(entries))
 }
 
-async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+pub(crate) async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let previews = with_actor(&req, &c, move |c, _| {
         let new = input::read::<PreviewInput>(&body)?.config()?;
         let logger = c.logger();
@@ -415,7 +485,7 @@ async fn preview(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -
 
 /// `{"name", "config_json"}`: a config as django-dynamic-logging's editor saves it, or as dynlog
 /// writes it; created as `POST /configs` creates one, answered with the conversion's warnings.
-async fn import(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
+pub(crate) async fn import(req: HttpRequest, c: web::Data<Controller>, body: web::Bytes) -> Reply {
     let (config, warnings) = with_actor(&req, &c, move |c, actor| {
         let (new, warnings) = input::read::<ImportInput>(&body)?.config()?;
         Ok((c.create_config(actor, &new)?, warnings))

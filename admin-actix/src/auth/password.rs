@@ -3,7 +3,7 @@
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
-use dynlog_core::store::{Account, AccountStore};
+use dynlog_core::store::{Account, AccountStore, Role};
 use subtle::ConstantTimeEq;
 
 use super::pool::{hashing, hashing_async};
@@ -140,6 +140,30 @@ pub fn put_account(
     password: &str,
 ) -> Result<Account> {
     set_password(accounts, actor, username, password).map_err(into_core)
+}
+
+/// Creates the account `username` with `password` and `role` (only the argon2 hash is stored);
+/// a taken username is [`dynlog_core::Error::AccountExists`]. Audited under `actor`.
+pub fn create_account(
+    accounts: &dyn AccountStore,
+    actor: &str,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<Account> {
+    new_account(accounts, actor, username, password, role).map_err(into_core)
+}
+
+/// [`create_account`] with the admin's error.
+pub(crate) fn new_account(
+    accounts: &dyn AccountStore,
+    actor: &str,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<Account, Error> {
+    check_account(username, password)?;
+    Ok(accounts.create_account(actor, username, &hash(password)?, role)?)
 }
 
 /// [`put_account`] with the admin's error.

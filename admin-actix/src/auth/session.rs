@@ -6,7 +6,7 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Utc};
-use dynlog_core::store::Account;
+use dynlog_core::store::{Account, Role};
 use subtle::ConstantTimeEq;
 
 /// The session cookie's name.
@@ -23,12 +23,23 @@ pub(crate) struct Session {
     /// The account's session epoch when it logged in: once the store's moves on (a password
     /// change, "log out everywhere"), the session is refused.
     pub(crate) epoch: i64,
+    /// What the person may do: the account's role, read from the store with every request
+    /// (the cookie does not carry it), or the role the application's authenticator gave.
+    pub(crate) role: Role,
+    /// Whether the application's authenticator vouched for the person (no built-in session:
+    /// no password to change here, no cookie to end).
+    pub(crate) from_app: bool,
 }
 
 impl Session {
     /// Whether the account still admits this session: it exists and its epoch has not moved.
     pub(crate) fn admitted_by(&self, account: Option<&Account>) -> bool {
         account.is_some_and(|a| a.session_epoch == self.epoch) && self.expires > Utc::now()
+    }
+
+    /// The actor of its changes in the audit: the name and the role.
+    pub(crate) fn actor(&self) -> String {
+        dynlog_core::store::audit_actor(&self.username, self.role)
     }
 }
 
@@ -41,6 +52,21 @@ pub(crate) fn random_token() -> String {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The CSRF token of forms shown to a person the application vouched for (who has no session
+/// cookie to carry one): an HMAC of their name and role under the admin's key, the same on
+/// every instance that shares the session secret.
+pub(crate) fn app_csrf(key: &Key, name: &str, role: Role) -> String {
+    use hmac::{Hmac, Mac};
+    #[allow(clippy::expect_used)]
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.signing())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"dynlog-csrf\0");
+    mac.update(name.as_bytes());
+    mac.update(b"\0");
+    mac.update(role.as_str().as_bytes());
+    hex(&mac.finalize().into_bytes())
 }
 
 /// Compares in time independent of where the strings differ.
@@ -136,6 +162,9 @@ impl Cookies {
             csrf,
             expires,
             epoch,
+            // The account's, once the store admits the session.
+            role: Role::Viewer,
+            from_app: false,
         })
     }
 }

@@ -1,4 +1,5 @@
-//! The account page: the signed-in person's password, and API tokens.
+//! The account page: the signed-in person's password; for admins, the accounts and API tokens
+//! with their roles.
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
@@ -11,12 +12,20 @@ use super::frame::{Ctx, Frame, html, when, when_opt};
 use crate::AdminState;
 use crate::auth::{self, Session};
 use crate::sync;
+use dynlog_core::store::Role;
 
 struct TokenRow {
     id: i64,
     name: String,
+    role: Role,
     created: String,
     last_used: String,
+}
+
+struct AccountRow {
+    username: String,
+    role: Role,
+    created: String,
 }
 
 #[derive(Template)]
@@ -24,7 +33,14 @@ struct TokenRow {
 struct AccountPage {
     page: Frame,
     username: String,
+    role: Role,
+    /// Whether the application signed this person in (no password here).
+    from_app: bool,
+    /// Whether the page shows the accounts and tokens (admins only).
+    manages: bool,
+    roles: [Role; 3],
     min_password: usize,
+    accounts: Vec<AccountRow>,
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
     error: Option<String>,
@@ -38,13 +54,30 @@ async fn account_page(
     new_token: Option<String>,
     notice: Option<String>,
 ) -> Page {
-    let tokens = sync::accounts(&ctx.state.accounts, |a| a.tokens())
+    let manages = ctx.session.role.allows(Role::Admin);
+    let (accounts, tokens) = if manages {
+        sync::accounts(&ctx.state.accounts, |a| {
+            Ok::<_, dynlog_core::Error>((a.accounts()?, a.tokens()?))
+        })
         .await
         .map_err(|e| ctx.page_error(e))?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let accounts = accounts
+        .into_iter()
+        .map(|a| AccountRow {
+            username: a.username,
+            role: a.role,
+            created: when(a.created_at),
+        })
+        .collect();
+    let tokens = tokens
         .into_iter()
         .map(|t| TokenRow {
             id: t.id,
             name: t.name,
+            role: t.role,
             created: when(t.created_at),
             last_used: when_opt(t.last_used_at, "never"),
         })
@@ -58,7 +91,12 @@ async fn account_page(
         &AccountPage {
             page,
             username: ctx.session.username.clone(),
+            role: ctx.session.role,
+            from_app: ctx.session.from_app,
+            manages,
+            roles: Role::ALL,
             min_password: crate::MIN_PASSWORD,
+            accounts,
             tokens,
             new_token,
             error,
@@ -66,12 +104,12 @@ async fn account_page(
     ))
 }
 
-pub(super) async fn account(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+pub(crate) async fn account(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     account_page(&ctx, StatusCode::OK, None, None, None).await
 }
 
-pub(super) async fn change_password(
+pub(crate) async fn change_password(
     req: HttpRequest,
     state: web::Data<AdminState>,
     body: Bytes,
@@ -90,7 +128,10 @@ pub(super) async fn change_password(
     if new != form.text_raw("confirm") {
         return error("The two new passwords differ: nothing was changed.".into()).await;
     }
-    let username = ctx.actor();
+    if ctx.session.from_app {
+        return error("The application signed you in: change your password there.".into()).await;
+    }
+    let (username, actor) = (ctx.session.username.clone(), ctx.actor());
     let peer = req
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -117,7 +158,7 @@ pub(super) async fn change_password(
             if !auth::check_password(&*accounts, &who, &current)? {
                 return Ok(None);
             }
-            auth::set_password(&*accounts, &who, &who, &new).map(|a| Some(a.session_epoch))
+            auth::set_password(&*accounts, &actor, &who, &new).map(|a| Some(a.session_epoch))
         })
         .await?;
     if matches!(changed, Ok(Some(_))) {
@@ -142,16 +183,18 @@ pub(super) async fn change_password(
     }
 }
 
-pub(super) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+pub(crate) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let name = form.text("name");
+    let role = form.text("role");
     let token = auth::random_token();
     let (actor, secret) = (ctx.actor(), token.clone());
     let accounts = state.accounts.clone();
     let made = ctx
         .submit(move |_| {
             dynlog_core::model::validate_name("token name", &name)?;
-            crate::register_token(&*accounts, &actor, &name, &secret)
+            let role = Role::parse_in("role", &role)?;
+            crate::register_token_with_role(&*accounts, &actor, &name, &secret, role)
         })
         .await?;
     match made {
@@ -161,7 +204,7 @@ pub(super) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, bo
     }
 }
 
-pub(super) async fn revoke_token(
+pub(crate) async fn revoke_token(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -174,4 +217,70 @@ pub(super) async fn revoke_token(
         .await
         .map_err(|e| ctx.page_error(e))?;
     Ok(ctx.redirect("/account"))
+}
+
+/// An admin makes an account with a role.
+pub(crate) async fn new_account(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    body: Bytes,
+) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let (username, password, role) = (
+        form.text("username"),
+        form.text_raw("password"),
+        form.text("role"),
+    );
+    let actor = ctx.actor();
+    let accounts = state.accounts.clone();
+    let shown = super::frame::quoted(&username);
+    let made = ctx
+        .submit(move |_| {
+            let role = Role::parse_in("role", &role)?;
+            auth::new_account(&*accounts, &actor, &username, &password, role)
+        })
+        .await?;
+    match made {
+        Ok(account) => Ok(ctx.redirect_with(
+            "/account",
+            &format!("Created account {shown} with the {} role.", account.role),
+        )),
+        Err(e) => account_page(&ctx, e.status(), Some(e.to_string()), None, None).await,
+    }
+}
+
+/// An admin gives an account another role (its sessions end).
+pub(crate) async fn set_role(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
+    let (username, role) = (form.text("username"), form.text("role"));
+    if username == ctx.session.username && !ctx.session.from_app {
+        let message = "You cannot change your own role: ask another admin.".to_string();
+        return account_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            None,
+            None,
+        )
+        .await;
+    }
+    let actor = ctx.actor();
+    let accounts = state.accounts.clone();
+    let shown = super::frame::quoted(&username);
+    let changed = ctx
+        .submit(move |_| {
+            let role = Role::parse_in("role", &role)?;
+            Ok::<_, crate::error::Error>(accounts.set_role(&actor, &username, role)?)
+        })
+        .await?;
+    match changed {
+        Ok(account) => Ok(ctx.redirect_with(
+            "/account",
+            &format!(
+                "Account {shown} has the {} role now; its sessions ended.",
+                account.role
+            ),
+        )),
+        Err(e) => account_page(&ctx, e.status(), Some(e.to_string()), None, None).await,
+    }
 }

@@ -53,6 +53,8 @@ struct AuditRow {
     ids: String,
     at: String,
     actor: String,
+    /// The role the change was made with (empty for entries older than roles, and `system`).
+    role: &'static str,
     /// What the row says: one line for the action.
     summaries: Vec<Summary>,
     parts: Vec<AuditPart>,
@@ -81,7 +83,7 @@ struct AuditPage {
 
 /// The page's parameters, as typed: each is checked by hand so that a bad one is a message.
 #[derive(serde::Deserialize, Default)]
-pub(super) struct Params {
+pub(crate) struct Params {
     before: Option<String>,
     actor: Option<String>,
     entity: Option<String>,
@@ -112,7 +114,10 @@ impl Filter {
     }
 
     fn matches(&self, e: &AuditEntry) -> bool {
-        self.actor.as_deref().is_none_or(|a| e.actor == a)
+        // "alice" finds alice's changes whatever her role was ("alice (operator)").
+        self.actor
+            .as_deref()
+            .is_none_or(|a| e.actor == a || dynlog_core::store::audit_actor_parts(&e.actor).0 == a)
             && self.entity.is_none_or(|k| e.entity == k)
             && self.entity_id.is_none_or(|id| e.entity_id == id)
             && self.from.is_none_or(|from| e.at >= from)
@@ -226,7 +231,7 @@ fn link(base: &str, p: &Params, before: Option<i64>) -> String {
     }
 }
 
-pub(super) async fn audit(
+pub(crate) async fn audit(
     req: HttpRequest,
     state: web::Data<AdminState>,
     q: web::Query<Params>,
@@ -446,7 +451,12 @@ fn grouped(group: &[&AuditEntry], names: &Names) -> AuditRow {
             .collect::<Vec<_>>()
             .join(", "),
         at: when(newest.at),
-        actor: newest.actor.clone(),
+        actor: dynlog_core::store::audit_actor_parts(&newest.actor)
+            .0
+            .to_string(),
+        role: dynlog_core::store::audit_actor_parts(&newest.actor)
+            .1
+            .map_or("", dynlog_core::store::Role::as_str),
         summaries,
         parts,
     }

@@ -34,7 +34,7 @@ struct ConfigsPage {
     debug_running: bool,
 }
 
-pub(super) async fn configs(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+pub(crate) async fn configs(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     let (configs, triggers, status) = ctx
         .block(|c| Ok((c.store().configs()?, c.store().triggers()?, c.status())))
@@ -67,7 +67,7 @@ pub(super) async fn configs(req: HttpRequest, state: web::Data<AdminState>) -> P
     ))
 }
 
-pub(super) async fn new_config(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+pub(crate) async fn new_config(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     // A new config starts empty: it changes only what the operator sets, and the baseline is
     // shown beside it as hints.
@@ -77,7 +77,7 @@ pub(super) async fn new_config(req: HttpRequest, state: web::Data<AdminState>) -
     ))
 }
 
-pub(super) async fn edit_config(
+pub(crate) async fn edit_config(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -97,7 +97,7 @@ pub(super) async fn edit_config(
     ))
 }
 
-pub(super) async fn save_new_config(
+pub(crate) async fn save_new_config(
     req: HttpRequest,
     state: web::Data<AdminState>,
     body: Bytes,
@@ -105,7 +105,7 @@ pub(super) async fn save_new_config(
     submit_config(req, state, None, body).await
 }
 
-pub(super) async fn save_config(
+pub(crate) async fn save_config(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -229,7 +229,7 @@ async fn submit_config(
     })
 }
 
-pub(super) async fn delete_config(
+pub(crate) async fn delete_config(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -259,7 +259,7 @@ pub(super) async fn delete_config(
     .await
 }
 
-pub(super) async fn export_config(
+pub(crate) async fn export_config(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,

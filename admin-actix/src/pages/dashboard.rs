@@ -196,7 +196,7 @@ fn panels(
     (loggers, handlers)
 }
 
-pub(super) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+pub(crate) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     let stale_after = state.stale_after;
     let (status, triggers, configs, fleet) = ctx

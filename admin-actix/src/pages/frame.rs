@@ -197,28 +197,36 @@ pub(crate) async fn forget_shown_flash(
 }
 
 impl Ctx {
-    /// The request's session, or a redirect to the login form.
+    /// The request's caller (the application's identity, or the built-in session), once its
+    /// role is checked against the route table; or a redirect to the login form.
     pub(super) async fn new(
         req: &HttpRequest,
         state: &web::Data<AdminState>,
     ) -> Result<Ctx, PageError> {
-        match current_session(req, state).await? {
-            Some(session) => Ok(Ctx {
-                state: state.clone(),
-                req: req.clone(),
-                flash: state
-                    .cookies
-                    .read(req, FLASH_COOKIE)
-                    .and_then(|v| {
-                        let (tag, text) = v.split_once('|')?;
-                        // Only the session that did the action is told.
-                        auth::same(tag, flash_tag(&session))
-                            .then(|| URL_SAFE_NO_PAD.decode(text).ok())?
-                            .and_then(|bytes| String::from_utf8(bytes).ok())
-                    })
-                    .filter(|text| !text.is_empty()),
-                session,
-            }),
+        let session = match from_application(req, state)? {
+            Some(session) => Some(session),
+            None => current_session(req, state).await?,
+        };
+        match session {
+            Some(session) => {
+                check_role(req, state, &session)?;
+                Ok(Ctx {
+                    state: state.clone(),
+                    req: req.clone(),
+                    flash: state
+                        .cookies
+                        .read(req, FLASH_COOKIE)
+                        .and_then(|v| {
+                            let (tag, text) = v.split_once('|')?;
+                            // Only the session that did the action is told.
+                            auth::same(tag, flash_tag(&session))
+                                .then(|| URL_SAFE_NO_PAD.decode(text).ok())?
+                                .and_then(|bytes| String::from_utf8(bytes).ok())
+                        })
+                        .filter(|text| !text.is_empty()),
+                    session,
+                })
+            }
             None => {
                 let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
                 let next = if req.method() == actix_web::http::Method::GET {
@@ -227,7 +235,7 @@ impl Ctx {
                     ""
                 };
                 Err(PageError::Login {
-                    login: format!("{}/login?next={}", state.base, encode(next)),
+                    login: state.login_location(next),
                 })
             }
         }
@@ -350,9 +358,52 @@ impl Ctx {
         response
     }
 
+    /// Who made a change, for the audit: the name and the role.
     pub(super) fn actor(&self) -> String {
-        self.session.username.clone()
+        self.session.actor()
     }
+}
+
+/// The person the application's authenticator vouches for, as a session of its own (its CSRF
+/// token derived from the name and role); a credential it refuses is a 403 page.
+fn from_application(
+    req: &HttpRequest,
+    state: &web::Data<AdminState>,
+) -> Result<Option<Session>, PageError> {
+    let refused = |message: String| PageError::Shown {
+        status: StatusCode::FORBIDDEN,
+        base: state.base.clone(),
+        message,
+    };
+    let caller = crate::api::from_application(req, state).map_err(|e| refused(e.to_string()))?;
+    Ok(caller.map(|caller| Session {
+        csrf: auth::app_csrf(&state.key, &caller.name, caller.role),
+        username: caller.name,
+        expires: Utc::now() + chrono::Duration::hours(1),
+        epoch: 0,
+        role: caller.role,
+        from_app: true,
+    }))
+}
+
+/// Whether the session's role may use the request's route (the route table says); a 403 page
+/// naming both if not.
+fn check_role(
+    req: &HttpRequest,
+    state: &web::Data<AdminState>,
+    session: &Session,
+) -> Result<(), PageError> {
+    let shown = |error: AdminError| PageError::Shown {
+        status: error.status(),
+        base: state.base.clone(),
+        message: error.to_string(),
+    };
+    let needed = crate::api::required_role(req, state).map_err(|_| shown(AdminError::Unrouted))?;
+    let caller = auth::Caller {
+        name: session.username.clone(),
+        role: session.role,
+    };
+    crate::api::allowed(&caller, needed).map_err(shown)
 }
 
 /// The session the request carries, if its cookie is genuine and unexpired and its account
@@ -377,6 +428,23 @@ pub(super) async fn current_session(
     }
 }
 
+/// The built-in session's caller, for a route outside the pages (the metrics): `None` without a
+/// session cookie, or with one the store no longer admits.
+pub(crate) async fn session_caller(
+    req: &HttpRequest,
+    state: &web::Data<AdminState>,
+) -> Result<Option<auth::Caller>, AdminError> {
+    let Some(session) = state.cookies.session(req) else {
+        return Ok(None);
+    };
+    Ok(admitted(&state.accounts, session)
+        .await?
+        .map(|s| auth::Caller {
+            name: s.username,
+            role: s.role,
+        }))
+}
+
 /// `session`, if the store's account still admits it.
 pub(super) async fn admitted(
     accounts: &std::sync::Arc<dyn dynlog_core::store::AccountStore>,
@@ -384,7 +452,11 @@ pub(super) async fn admitted(
 ) -> Result<Option<Session>, AdminError> {
     let username = session.username.clone();
     let account = sync::accounts(accounts, move |a| a.account(&username)).await?;
-    Ok(session.admitted_by(account.as_ref()).then_some(session))
+    let role = account.as_ref().map(|a| a.role);
+    Ok(session.admitted_by(account.as_ref()).then_some(Session {
+        role: role.unwrap_or_default(),
+        ..session
+    }))
 }
 
 /// An update posted without the version its form was read at.
@@ -433,7 +505,7 @@ impl Form {
     }
 }
 
-pub(super) fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 

@@ -22,7 +22,7 @@ struct ImportPage {
     warnings: Vec<String>,
 }
 
-pub(super) async fn import_form(req: HttpRequest, state: web::Data<AdminState>) -> Page {
+pub(crate) async fn import_form(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     Ok(html(
         StatusCode::OK,
@@ -73,7 +73,7 @@ fn parse_import(name: &str, json: &str) -> Result<(NewConfig, Vec<String>), Erro
     Ok((NewConfig { name, body }, warnings))
 }
 
-pub(super) async fn import(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+pub(crate) async fn import(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let name = form.text("name");
     let json = form.get("json").unwrap_or("").to_string();

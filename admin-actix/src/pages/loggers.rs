@@ -54,11 +54,11 @@ struct LoggersPage {
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct Search {
+pub(crate) struct Search {
     q: Option<String>,
 }
 
-pub(super) async fn loggers(
+pub(crate) async fn loggers(
     req: HttpRequest,
     state: web::Data<AdminState>,
     search: web::Query<Search>,
@@ -115,7 +115,7 @@ pub(super) async fn loggers(
 /// "Debug": a config putting the target at the level picked (debug or trace), and each
 /// handler its records reach that is above it lowered to it, run by a trigger from now for the
 /// time picked (an hour when not said). Back to the Loggers page, which says what it made.
-pub(super) async fn debug_for_a_while(
+pub(crate) async fn debug_for_a_while(
     req: HttpRequest,
     state: web::Data<AdminState>,
     body: Bytes,

@@ -25,7 +25,7 @@ struct LoginPage {
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct Next {
+pub(crate) struct Next {
     next: Option<String>,
 }
 
@@ -42,7 +42,7 @@ fn safe_next(base: &str, next: &str) -> String {
     }
 }
 
-pub(super) async fn login_form(
+pub(crate) async fn login_form(
     req: HttpRequest,
     state: web::Data<AdminState>,
     q: web::Query<Next>,
@@ -87,7 +87,7 @@ pub(super) async fn login_form(
     Ok(response)
 }
 
-pub(super) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+pub(crate) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
     let form = Form::parse(&body);
     let username = form.text("username");
     let username = if username.len() > auth::MAX_USERNAME {
@@ -170,6 +170,9 @@ pub(super) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: 
                 expires: Utc::now()
                     + Duration::from_std(state.session_ttl).unwrap_or(Duration::hours(8)),
                 epoch,
+                // Read from the account with every request; the cookie does not carry it.
+                role: dynlog_core::store::Role::Viewer,
+                from_app: false,
             };
             log::info!(target: "dynlog::admin", "{username} logged in from {peer}");
             Ok(HttpResponse::SeeOther()
@@ -203,10 +206,16 @@ pub(super) async fn login(req: HttpRequest, state: web::Data<AdminState>, body: 
 /// Logs out everywhere: sessions are signed cookies, so ending this one means moving the
 /// account's session epoch, which ends every copy of every session of the account (a stolen
 /// cookie too), on every instance.
-pub(super) async fn logout(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
+pub(crate) async fn logout(req: HttpRequest, state: web::Data<AdminState>, body: Bytes) -> Page {
     let (ctx, _) = Ctx::posted(&req, &state, &body).await?;
-    let actor = ctx.actor();
-    sync::accounts(&state.accounts, move |a| a.end_sessions(&actor, &actor))
+    if ctx.session.from_app {
+        // The application signed this person in; its own logout ends that.
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, state.login_location("")))
+            .finish());
+    }
+    let (actor, username) = (ctx.actor(), ctx.session.username.clone());
+    sync::accounts(&state.accounts, move |a| a.end_sessions(&actor, &username))
         .await
         .map_err(|e| ctx.page_error(e))?;
     Ok(HttpResponse::SeeOther()

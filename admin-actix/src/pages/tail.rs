@@ -80,7 +80,7 @@ struct TailPage {
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct TailFilter {
+pub(crate) struct TailFilter {
     level: Option<String>,
     target: Option<String>,
     /// How the target matches: `prefix` (the default) or `contains`.
@@ -212,7 +212,7 @@ impl TailSelect {
 
 const TAIL_ROWS: usize = 200;
 
-pub(super) async fn tail(
+pub(crate) async fn tail(
     req: HttpRequest,
     state: web::Data<AdminState>,
     q: web::Query<TailFilter>,
@@ -327,7 +327,7 @@ struct Follow {
     checked: std::time::Instant,
 }
 
-pub(super) async fn tail_events(
+pub(crate) async fn tail_events(
     req: HttpRequest,
     state: web::Data<AdminState>,
     q: web::Query<TailFilter>,

@@ -55,7 +55,7 @@ struct TriggersPage {
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct TriggerFilter {
+pub(crate) struct TriggerFilter {
     active: Option<String>,
     config: Option<String>,
 }
@@ -92,7 +92,7 @@ fn iso(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
-pub(super) async fn triggers(
+pub(crate) async fn triggers(
     req: HttpRequest,
     state: web::Data<AdminState>,
     q: web::Query<TriggerFilter>,
@@ -245,11 +245,11 @@ fn duration_of(start: &str, end: &str) -> String {
 }
 
 #[derive(serde::Deserialize)]
-pub(super) struct ForConfig {
+pub(crate) struct ForConfig {
     config: Option<i64>,
 }
 
-pub(super) async fn new_trigger(
+pub(crate) async fn new_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     q: web::Query<ForConfig>,
@@ -306,7 +306,7 @@ pub(super) async fn new_trigger(
     ))
 }
 
-pub(super) async fn edit_trigger(
+pub(crate) async fn edit_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -353,7 +353,7 @@ fn trigger_page(ctx: &Ctx, t: &Trigger, configs: &[Config], triggers: &[Trigger]
     }
 }
 
-pub(super) async fn save_new_trigger(
+pub(crate) async fn save_new_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     body: Bytes,
@@ -361,7 +361,7 @@ pub(super) async fn save_new_trigger(
     submit_trigger(req, state, None, body).await
 }
 
-pub(super) async fn save_trigger(
+pub(crate) async fn save_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -552,7 +552,7 @@ async fn trigger_form_page(
     Ok(page)
 }
 
-pub(super) async fn toggle_trigger(
+pub(crate) async fn toggle_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -586,7 +586,7 @@ pub(super) async fn toggle_trigger(
     Ok(ctx.redirect_with("/triggers", &message))
 }
 
-pub(super) async fn delete_trigger(
+pub(crate) async fn delete_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -628,7 +628,7 @@ fn back_to(form: &Form) -> &'static str {
 }
 
 /// "Stop now": ends a running trigger's window now, at the version the page showed.
-pub(super) async fn stop_trigger(
+pub(crate) async fn stop_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,
@@ -657,7 +657,7 @@ pub(super) async fn stop_trigger(
 
 /// "Extend 1 h": moves a trigger's end later (`minutes`, an hour when not said), at the version
 /// the page showed.
-pub(super) async fn extend_trigger(
+pub(crate) async fn extend_trigger(
     req: HttpRequest,
     state: web::Data<AdminState>,
     id: web::Path<i64>,

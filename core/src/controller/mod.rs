@@ -2,9 +2,12 @@
 //! the one way in for changes of configs and triggers.
 
 mod clock;
+mod levels;
+mod observe;
 mod writes;
 
 pub use clock::{Clock, SystemClock};
+pub use observe::{TransitionApplied, TransitionKind};
 pub use writes::MAX_DEBUG_WINDOW;
 
 use std::hash::Hasher;
@@ -151,6 +154,8 @@ impl ControllerBuilder {
             }),
             reload_lock: Mutex::new(()),
             thread: Mutex::new(None),
+            applies: std::sync::atomic::AtomicU64::new(0),
+            observers: Mutex::new(Vec::new()),
         });
         let controller = Controller { inner };
         let _ = controller.reload();
@@ -193,6 +198,10 @@ struct Inner {
     /// One reload at a time: the scheduler's and a request thread's.
     reload_lock: Mutex<()>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Configs applied since the start.
+    applies: std::sync::atomic::AtomicU64,
+    /// Called after each scheduled transition applied.
+    observers: Mutex<Vec<observe::Observer>>,
 }
 
 struct State {
@@ -419,6 +428,12 @@ impl Inner {
     /// Computes what wins now and next from a snapshot, applies it unless it already runs, and
     /// re-arms the timer. The caller holds the reload lock.
     fn apply_snapshot(&self, snapshot: &Snapshot, now: DateTime<Utc>) {
+        // The scheduled transition this reload applies, if one was due.
+        let due = lock(&self.state)
+            .status
+            .next
+            .clone()
+            .filter(|next| next.at <= now);
         let running_of = |trigger: &Trigger| {
             snapshot
                 .configs
@@ -498,6 +513,9 @@ impl Inner {
             if let Some(hash) = applied {
                 status.config_hash = hash;
                 status.applied_at = Some(Utc::now());
+                // Relaxed: a statistic.
+                self.applies
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             status.revision = snapshot.revision;
             status.scoped = if error.is_some() { Vec::new() } else { active };
@@ -508,6 +526,21 @@ impl Inner {
         // The next transition may have moved: the scheduler must not sleep past it.
         self.mailbox.rearm();
         self.report();
+        if let Some(due) = due {
+            let kind = match &due.running {
+                Some(run) if run.trigger.start == Some(due.at) => observe::TransitionKind::Start,
+                _ => observe::TransitionKind::End,
+            };
+            let applied = observe::TransitionApplied {
+                kind,
+                due: due.at,
+                applied: self.clock.now(),
+            };
+            let observers = lock(&self.observers).clone();
+            for observer in observers {
+                observer(&applied);
+            }
+        }
     }
 
     /// Reloads if the store's revision moved past the one applied.

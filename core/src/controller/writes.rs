@@ -172,6 +172,18 @@ impl Controller {
         }
         let mut body = self.debug_body(target, level);
         body.scope = scope.clone();
+        self.named_window(actor, &brief, &body, Some(duration))
+    }
+
+    /// A config `body` with a trigger running it from now for `window` (`None`: no end),
+    /// written together in one transaction, named `brief` with ` (2)`, ` (3)`… when taken.
+    pub(super) fn named_window(
+        &self,
+        actor: &str,
+        brief: &str,
+        body: &LoggingConfig,
+        window: Option<Duration>,
+    ) -> Result<(Config, Trigger)> {
         let taken: Vec<String> = self
             .inner
             .store
@@ -182,7 +194,7 @@ impl Controller {
         let mut n = 1;
         loop {
             let name = if n == 1 {
-                brief.clone()
+                brief.to_string()
             } else {
                 format!("{brief} ({n})")
             };
@@ -195,7 +207,10 @@ impl Controller {
                 name: name.clone(),
                 body: body.clone(),
             };
-            let trigger = NewTrigger::window(&name, ConfigId(0), now, now + duration);
+            let trigger = NewTrigger {
+                end: window.map(|w| now + w),
+                ..NewTrigger::window(&name, ConfigId(0), now, now)
+            };
             config.validate(self.inner.logger.registry())?;
             trigger.validate()?;
             match self
@@ -281,7 +296,7 @@ impl Controller {
     /// The body of "debug this target": the target at `level`, and each handler it reaches
     /// that is set above `level` lowered to it (other loggers still emit no more records, so
     /// they are unchanged).
-    fn debug_body(&self, target: &str, level: Level) -> LoggingConfig {
+    pub(super) fn debug_body(&self, target: &str, level: Level) -> LoggingConfig {
         let logger = &self.inner.logger;
         let current = logger.current_config();
         let mut body = LoggingConfig::default();
@@ -310,7 +325,7 @@ impl Controller {
     /// After a write: read the snapshot, hand it to the propagator to tell the fleet, and apply
     /// it here (with the `none` propagator, only announce the revision). Returns what was
     /// written.
-    fn changed<T>(&self, written: Written<T>) -> T {
+    pub(super) fn changed<T>(&self, written: Written<T>) -> T {
         let inner = &self.inner;
         let revision = written.revision;
         if inner.propagator.reloads_on_local_change() {

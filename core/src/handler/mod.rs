@@ -7,12 +7,15 @@ mod format;
 mod memory;
 mod null;
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use log::Record;
 use serde::Serialize;
+
+use crate::level::Level;
 
 pub use console::ConsoleHandler;
 pub use file::{FileBuilder, FileHandler, Format, Rotation};
@@ -52,10 +55,22 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A handler as the logger holds it: the handler, its error count and its budget's counters.
+/// The levels a record can have, in the order [`HandlerSlot`] counts them.
+const RECORD_LEVELS: [log::Level; 5] = [
+    log::Level::Error,
+    log::Level::Warn,
+    log::Level::Info,
+    log::Level::Debug,
+    log::Level::Trace,
+];
+
+/// A handler as the logger holds it: the handler, the records it was given by level, its error
+/// count and its budget's counters.
 pub(crate) struct HandlerSlot {
     pub(crate) name: String,
     pub(crate) handler: Box<dyn Handler>,
+    /// Records given to the handler, by level (`log::Level as usize - 1`).
+    handled: [AtomicU64; 5],
     errors: AtomicU64,
     last_error: Mutex<Option<String>>,
     budget: Budget,
@@ -66,6 +81,7 @@ impl HandlerSlot {
         HandlerSlot {
             name,
             handler,
+            handled: Default::default(),
             errors: AtomicU64::new(0),
             last_error: Mutex::new(None),
             budget: Budget::new(),
@@ -81,6 +97,10 @@ impl HandlerSlot {
                 Admission::Drop => return,
                 Admission::PassAfterDrops(dropped) => self.report_drops(dropped, per_second),
             }
+        }
+        // Relaxed: a statistic, read for the metrics only. `log::Level` is 1 (error) to 5.
+        if let Some(count) = self.handled.get((record.level() as usize).wrapping_sub(1)) {
+            count.fetch_add(1, Ordering::Relaxed);
         }
         self.write(record);
     }
@@ -139,6 +159,11 @@ impl HandlerSlot {
     pub(crate) fn stats(&self, budget: Option<u32>) -> HandlerStats {
         HandlerStats {
             name: self.name.clone(),
+            handled: RECORD_LEVELS
+                .iter()
+                .zip(&self.handled)
+                .map(|(level, count)| (Level::from(*level), count.load(Ordering::Relaxed)))
+                .collect(),
             errors: self.errors.load(Ordering::Relaxed),
             last_error: lock(&self.last_error).clone(),
             dropped: self.budget.dropped(),
@@ -152,6 +177,8 @@ impl HandlerSlot {
 pub struct HandlerStats {
     /// The handler's name.
     pub name: String,
+    /// How many records it was given, by level (every level, from error to trace).
+    pub handled: BTreeMap<Level, u64>,
     /// How many records it failed to write.
     pub errors: u64,
     /// The last error, if any.
