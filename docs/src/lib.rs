@@ -36,3 +36,6 @@ pub mod api {}
 
 #[doc = include_str!("../guide/performance.md")]
 pub mod performance {}
+
+#[doc = include_str!("../guide/operations.md")]
+pub mod operations {}
