@@ -96,8 +96,14 @@ pub(crate) fn open_pool(url: &str) -> Result<(DbPool, Backend)> {
     let backend = Backend::of(url);
     // Messages name the database without its password.
     let shown = redact_url(url);
-    let connect_error =
-        |e: diesel::ConnectionError| Error::store(format!("connecting to {shown}"), e);
+    let connect_error = |e: diesel::ConnectionError| {
+        // A TLS failure names the `sslmode` and `sslrootcert` that made it.
+        #[cfg(feature = "postgres")]
+        let hint = crate::tls::hint(url, &e.to_string());
+        #[cfg(not(feature = "postgres"))]
+        let hint = "";
+        Error::store(format!("connecting to {shown}{hint}"), e)
+    };
     match backend {
         #[cfg(feature = "postgres")]
         Backend::Postgres => drop(PgConnection::establish(url).map_err(connect_error)?),

@@ -2,7 +2,7 @@
 //!
 //! [`DieselStore`] keeps configs, triggers, the audit, the admin's accounts and API tokens in
 //! tables prefixed `dynlog_`, in a SQLite file next to the application (libsqlite3 is bundled:
-//! nothing to install) or in PostgreSQL (libpq is bundled too, without OpenSSL), each behind a
+//! nothing to install) or in PostgreSQL (libpq is bundled too, built with OpenSSL for TLS), each behind a
 //! feature (see below). Migrations for each backend are embedded and run on open.
 //!
 //! # Usage
@@ -37,7 +37,13 @@
 //! # Feature flags
 //!
 //! - `sqlite` (default): SQLite, with libsqlite3 bundled.
-//! - `postgres` (default): PostgreSQL, with libpq bundled (without OpenSSL).
+//! - `postgres` (default): PostgreSQL, with libpq bundled and built with OpenSSL, so the URL's
+//!   `sslmode=require`, `verify-ca` and `verify-full` (with `sslrootcert=/path/to/ca.pem`) work.
+//!   A TLS failure names the `sslmode` and `sslrootcert` at fault.
+//! - `vendored-openssl` (default): OpenSSL built from source for it, so nothing needs
+//!   installing. Without it (`default-features = false, features = ["sqlite", "postgres"]`)
+//!   libpq links the system's OpenSSL (`libssl-dev` and `pkg-config` on Debian), which builds
+//!   faster and reads the system's certificate authorities for `sslrootcert=system`.
 //!
 //! An application on one backend leaves the other out, and does not build its C library:
 //!
@@ -56,6 +62,8 @@ mod notify;
 mod queries;
 mod schema;
 mod store;
+#[cfg(feature = "postgres")]
+mod tls;
 mod types;
 
 #[cfg(feature = "postgres")]
