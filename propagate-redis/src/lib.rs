@@ -17,6 +17,19 @@
 //! # Ok::<(), dynlog_core::Error>(())
 //! ```
 //!
+//! # TLS
+//!
+//! A `rediss://` URL connects over TLS with rustls (its `ring` cryptography), verifying the
+//! server against the system's certificate authorities, or against a CA file of your own:
+//!
+//! ```no_run
+//! use dynlog_redis::RedisPropagator;
+//!
+//! let propagator = RedisPropagator::new("rediss://:s3cret@redis.example.com:6380/", "dynlog")?
+//!     .ca_file("/etc/dynlog/redis-ca.pem")?;
+//! # Ok::<(), dynlog_core::Error>(())
+//! ```
+//!
 //! Redis down at startup does not stop the application (unless [`OnError::Fail`]): it checks the
 //! store until Redis is back, then resubscribes and reloads.
 //!
@@ -25,5 +38,6 @@
 //! None. The synchronous `redis` client is used: no async runtime is needed.
 
 mod propagator;
+mod tls;
 
 pub use propagator::{Announcement, MAX_CARRIED, OnError, RedisPropagator};

@@ -85,8 +85,14 @@ impl RedisPropagator {
     /// A propagator on the Redis at `url` (`redis://host:port/db`, `redis://:password@host/`),
     /// announcing on `channel`. Nothing connects until the controller starts it. Its messages
     /// and records name the URL without its password.
+    ///
+    /// A `rediss://` URL connects over TLS (rustls), verifying the server against the system's
+    /// certificate authorities, or those of [`RedisPropagator::ca_file`].
     pub fn new(url: &str, channel: &str) -> Result<RedisPropagator> {
         let shown = dynlog_core::redact::redact_url(url);
+        if url.starts_with("rediss://") {
+            crate::tls::ensure_crypto_provider();
+        }
         let client = redis::Client::open(url)
             .map_err(|e| Error::propagation(format!("Redis URL {shown:?}"), e))?;
         Ok(RedisPropagator {
@@ -104,6 +110,28 @@ impl RedisPropagator {
                 listener: Mutex::new(None),
             }),
         })
+    }
+
+    /// Trusts the certificate authorities of the PEM file at `path` for the `rediss://` URL,
+    /// instead of the system's: a managed Redis's own CA, or a private one. The file is read
+    /// now; a missing or unreadable file, one with no certificate, or a `redis://` URL is
+    /// refused with an error naming the file.
+    pub fn ca_file(mut self, path: impl AsRef<std::path::Path>) -> Result<RedisPropagator> {
+        let path = path.as_ref();
+        let pem = crate::tls::read_ca_file(path, self.client.get_connection_info())?;
+        self.client = redis::Client::build_with_tls(
+            self.client.get_connection_info().clone(),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            },
+        )
+        .map_err(|e| Error::Invalid {
+            field: "Redis CA file",
+            value: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(self)
     }
 
     /// What to do when Redis cannot be reached at startup.
