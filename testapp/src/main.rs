@@ -61,7 +61,15 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         PropagatorKind::Polling => Arc::new(PollingPropagator::new(settings.poll)),
         PropagatorKind::Redis => {
             let url = settings.redis_url.as_deref().unwrap_or_default();
-            Arc::new(dynlog_redis::RedisPropagator::new(url, "dynlog")?)
+            let mut redis = dynlog_redis::RedisPropagator::new(url, "dynlog")?;
+            if let Some(ca) = &settings.redis_ca_file {
+                redis = redis.ca_file(ca)?;
+            }
+            Arc::new(redis)
+        }
+        PropagatorKind::Amqp => {
+            let url = settings.amqp_url.as_deref().unwrap_or_default();
+            Arc::new(dynlog_amqp::AmqpPropagator::new(url, "dynlog")?)
         }
         PropagatorKind::Postgres => Arc::new(dynlog_diesel::PgNotifyPropagator::new(
             &settings.database_url,
@@ -89,6 +97,10 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     // URLs are logged without their passwords: this line reaches stderr and the live tail.
     let redis = match (settings.propagator, &settings.redis_url) {
         (PropagatorKind::Redis, Some(url)) => format!(" at {}", redact_url(url)),
+        (PropagatorKind::Amqp, _) => match &settings.amqp_url {
+            Some(url) => format!(" at {}", redact_url(url)),
+            None => String::new(),
+        },
         _ => String::new(),
     };
     log::info!(

@@ -25,6 +25,8 @@ pub(crate) enum PropagatorKind {
     Redis,
     /// LISTEN/NOTIFY on the PostgreSQL of `DATABASE_URL`.
     Postgres,
+    /// AMQP (RabbitMQ) at `AMQP_URL`.
+    Amqp,
 }
 
 /// Everything the testapp reads from its environment.
@@ -34,6 +36,11 @@ pub(crate) struct Settings {
     pub(crate) database_url: String,
     /// `REDIS_URL`, for the Redis propagator.
     pub(crate) redis_url: Option<String>,
+    /// `REDIS_CA_FILE`: the certificate authorities a `rediss://` Redis is checked against,
+    /// instead of the system's.
+    pub(crate) redis_ca_file: Option<String>,
+    /// `AMQP_URL`, for the AMQP propagator.
+    pub(crate) amqp_url: Option<String>,
     /// `DYNLOG_PROPAGATOR`.
     pub(crate) propagator: PropagatorKind,
     /// `DYNLOG_POLL_SECONDS`, for the polling propagator.
@@ -106,6 +113,28 @@ impl Settings {
                 "expected a redis:// URL",
             ));
         }
+        let redis_ca_file = get("REDIS_CA_FILE");
+        if let Some(path) = &redis_ca_file {
+            if !redis_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("rediss://"))
+            {
+                return Err(bad(
+                    "REDIS_CA_FILE",
+                    path,
+                    "is for a rediss:// REDIS_URL (TLS)",
+                ));
+            }
+            if !std::path::Path::new(path).is_file() {
+                return Err(bad("REDIS_CA_FILE", path, "is not a readable file"));
+            }
+        }
+        let amqp_url = get("AMQP_URL");
+        if let Some(url) = &amqp_url {
+            // Read now, so a bad URL stops the start; named without its password.
+            dynlog_amqp::AmqpPropagator::new(url, "dynlog")
+                .map_err(|e| bad("AMQP_URL", &redact_url(url), &e.to_string()))?;
+        }
         let propagator = match get("DYNLOG_PROPAGATOR") {
             None if redis_url.is_some() => PropagatorKind::Redis,
             None => PropagatorKind::Local,
@@ -115,11 +144,12 @@ impl Settings {
                 "polling" => PropagatorKind::Polling,
                 "redis" => PropagatorKind::Redis,
                 "postgres" => PropagatorKind::Postgres,
+                "amqp" => PropagatorKind::Amqp,
                 _ => {
                     return Err(bad(
                         "DYNLOG_PROPAGATOR",
                         &value,
-                        "expected one of: local, none, polling, redis, postgres",
+                        "expected one of: local, none, polling, redis, postgres, amqp",
                     ));
                 }
             },
@@ -136,6 +166,13 @@ impl Settings {
                 "DYNLOG_PROPAGATOR",
                 "postgres",
                 "the postgres propagator (LISTEN/NOTIFY) needs a postgres:// DATABASE_URL",
+            ));
+        }
+        if propagator == PropagatorKind::Amqp && amqp_url.is_none() {
+            return Err(bad(
+                "DYNLOG_PROPAGATOR",
+                "amqp",
+                "the amqp propagator needs AMQP_URL",
             ));
         }
         let seconds = |variable: &'static str, default: f64| -> Result<Duration, SettingError> {
@@ -243,6 +280,8 @@ impl Settings {
             store_required,
             database_url,
             redis_url,
+            redis_ca_file,
+            amqp_url,
             propagator,
             poll: seconds("DYNLOG_POLL_SECONDS", 2.0)?,
             bind,
@@ -331,6 +370,20 @@ mod tests {
     }
 
     #[test]
+    fn amqp_is_chosen_by_name_with_its_url() {
+        let s = read(&[
+            ("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            ("DYNLOG_PROPAGATOR", "AMQP"),
+        ])
+        .unwrap();
+        assert_eq!(s.propagator, PropagatorKind::Amqp);
+        assert_eq!(
+            s.amqp_url.as_deref(),
+            Some("amqp://guest:guest@127.0.0.1:5672/")
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_variable_and_value() {
         for (pairs, want) in [
             (
@@ -338,6 +391,21 @@ mod tests {
                 r#"DYNLOG_PROPAGATOR="kafka": expected one of"#,
             ),
             (vec![("DYNLOG_PROPAGATOR", "redis")], "needs REDIS_URL"),
+            (vec![("DYNLOG_PROPAGATOR", "amqp")], "needs AMQP_URL"),
+            (
+                vec![
+                    ("REDIS_URL", "redis://127.0.0.1:6379/"),
+                    ("REDIS_CA_FILE", "/etc/ca.pem"),
+                ],
+                r#"REDIS_CA_FILE="/etc/ca.pem": is for a rediss:// REDIS_URL"#,
+            ),
+            (
+                vec![
+                    ("REDIS_URL", "rediss://127.0.0.1:6379/"),
+                    ("REDIS_CA_FILE", "/nonexistent/ca.pem"),
+                ],
+                r#"REDIS_CA_FILE="/nonexistent/ca.pem": is not a readable file"#,
+            ),
             (
                 vec![("DYNLOG_PROPAGATOR", "postgres")],
                 "needs a postgres:// DATABASE_URL",
@@ -412,6 +480,14 @@ mod tests {
             (
                 vec![("REDIS_URL", "http://:s3cret@127.0.0.1:6379/")],
                 r#"REDIS_URL="http://:***@127.0.0.1:6379/": expected a redis:// URL"#,
+            ),
+            (
+                vec![("AMQP_URL", "amqp://app:s3cret@mq:notaport/")],
+                r#"AMQP_URL="amqp://app:***@mq:notaport/": invalid AMQP URL"#,
+            ),
+            (
+                vec![("AMQP_URL", "redis://app:s3cret@mq/")],
+                "expected an amqp:// URL",
             ),
         ] {
             let err = read(&pairs).unwrap_err().to_string();
