@@ -1,13 +1,16 @@
-//! Time from a store write to the config applied in each of 8 subscriber processes, over Redis
-//! on loopback, sharing one SQLite store (or PostgreSQL, given its URL as DATABASE_URL):
+//! Time from a store write to the config applied in each of N subscriber processes, over Redis
+//! or AMQP (RabbitMQ) on loopback, sharing one SQLite store (or PostgreSQL, given its URL as
+//! DATABASE_URL):
 //!
 //! ```sh
-//! cargo run --release -p dynlog-testapp --example fanout_latency
+//! cargo run --release -p dynlog-testapp --example fanout_latency            # Redis, 8 subscribers
+//! cargo run --release -p dynlog-testapp --example fanout_latency -- amqp 3  # AMQP, 3 subscribers
 //! ```
 //!
-//! Each subscriber is a process of this same binary with a hook that prints the instant each
-//! config is applied; the parent writes 200 changes and reports p50 and p99 over every
-//! (change, subscriber) pair.
+//! Arguments: the propagator (`redis`, the default, at REDIS_URL; or `amqp`, at AMQP_URL or
+//! guest on 127.0.0.1:5672) and the number of subscribers (8 by default). Each subscriber is a
+//! process of this same binary with a hook that prints the instant each config is applied; the
+//! parent writes 200 changes and reports p50 and p99 over every (change, subscriber) pair.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -18,13 +21,21 @@ use std::time::Duration;
 
 use chrono::Utc;
 use dynlog_core::handler::NullHandler;
+use dynlog_core::propagate::Propagator;
 use dynlog_core::store::Store;
 use dynlog_core::{Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger};
 use dynlog_diesel::DieselStore;
 use dynlog_redis::RedisPropagator;
 
-const SUBSCRIBERS: usize = 8;
 const CHANGES: usize = 200;
+
+/// The propagator `kind` (`redis` or `amqp`) on the broker at `url`.
+fn propagator(kind: &str, url: &str) -> Arc<dyn Propagator> {
+    match kind {
+        "amqp" => Arc::new(dynlog_amqp::AmqpPropagator::new(url, "dynlog-bench").unwrap()),
+        _ => Arc::new(RedisPropagator::new(url, "dynlog-bench").unwrap()),
+    }
+}
 
 fn body(n: usize) -> LoggingConfig {
     LoggingConfig::from_json(&format!(
@@ -33,7 +44,7 @@ fn body(n: usize) -> LoggingConfig {
     .unwrap()
 }
 
-fn child(database: &str, redis: &str) {
+fn child(database: &str, kind: &str, broker: &str) {
     let logger = DynamicLogger::builder()
         .handler("null", NullHandler)
         .hook("report", |config: &LoggingConfig, _: &DynamicLogger| {
@@ -50,9 +61,8 @@ fn child(database: &str, redis: &str) {
         .build()
         .unwrap();
     let store = DieselStore::open(database).unwrap();
-    let propagator = RedisPropagator::new(redis, "dynlog-bench").unwrap();
     let _controller = Controller::builder(logger, store)
-        .propagator(propagator)
+        .propagator_arc(propagator(kind, broker))
         .start()
         .unwrap();
     println!("ready");
@@ -62,10 +72,17 @@ fn child(database: &str, redis: &str) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() == 4 && args[1] == "child" {
-        return child(&args[2], &args[3]);
+    if args.len() == 5 && args[1] == "child" {
+        return child(&args[2], &args[3], &args[4]);
     }
-    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let kind = args.get(1).map(String::as_str).unwrap_or("redis").to_string();
+    let subscribers: usize = args.get(2).map(|n| n.parse().unwrap()).unwrap_or(8);
+    let broker = match kind.as_str() {
+        "amqp" => std::env::var("AMQP_URL")
+            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/".into()),
+        "redis" => std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
+        other => panic!("unknown propagator {other:?}: expected redis or amqp"),
+    };
     let dir = std::env::temp_dir().join(format!("dynlog-fanout-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = std::env::var("DATABASE_URL")
@@ -95,9 +112,9 @@ fn main() {
 
     let (tx, rx) = mpsc::channel::<(usize, i64)>();
     let mut children = Vec::new();
-    for _ in 0..SUBSCRIBERS {
+    for _ in 0..subscribers {
         let mut child = Command::new(&args[0])
-            .args(["child", &database, &redis])
+            .args(["child", &database, &kind, &broker])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -121,7 +138,7 @@ fn main() {
             .unwrap(),
         store.clone(),
     )
-    .propagator(RedisPropagator::new(&redis, "dynlog-bench").unwrap())
+    .propagator_arc(propagator(&kind, &broker))
     .start()
     .unwrap();
     std::thread::sleep(Duration::from_millis(500));
@@ -144,7 +161,7 @@ fn main() {
             .unwrap();
         version = updated.version;
         let mut seen = 0;
-        while seen < SUBSCRIBERS {
+        while seen < subscribers {
             let (m, at) = rx
                 .recv_timeout(Duration::from_secs(10))
                 .expect("a subscriber did not apply within 10 s");
@@ -158,7 +175,7 @@ fn main() {
     let pick =
         |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
     println!(
-        "{SUBSCRIBERS} subscriber processes, {CHANGES} changes, {} samples, store {}: write to applied p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "{kind}: {subscribers} subscriber processes, {CHANGES} changes, {} samples, store {}: write to applied p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         latencies.len(),
         writer
             .store()
