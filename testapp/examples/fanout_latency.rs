@@ -75,7 +75,11 @@ fn main() {
     if args.len() == 5 && args[1] == "child" {
         return child(&args[2], &args[3], &args[4]);
     }
-    let kind = args.get(1).map(String::as_str).unwrap_or("redis").to_string();
+    let kind = args
+        .get(1)
+        .map(String::as_str)
+        .unwrap_or("redis")
+        .to_string();
     let subscribers: usize = args.get(2).map(|n| n.parse().unwrap()).unwrap_or(8);
     let broker = match kind.as_str() {
         "amqp" => std::env::var("AMQP_URL")
