@@ -2,6 +2,44 @@
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
+  // A form sent back with an error: the focus on the message at the top (announced, with a
+  // link to its field), so that a keyboard or screen reader user starts from it.
+  const error = document.getElementById("error");
+  if (error && error.tabIndex === -1) error.focus();
+
+  // Boxes that scroll (tables and the timeline on a narrow screen, the live tail) can be
+  // scrolled from the keyboard: focusable, named after their heading or table.
+  const scrollers = () => {
+    document.querySelectorAll(".scroll, .tail-box, .timeline, table").forEach((box) => {
+      const style = getComputedStyle(box);
+      const scrolls = (/(auto|scroll)/.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1)
+        || (/(auto|scroll)/.test(style.overflowY) && box.scrollHeight > box.clientHeight + 1);
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.tabIndex = 0;
+        box.dataset.scrollFocus = "";
+        if (!box.hasAttribute("role") && box.tagName !== "TABLE") {
+          box.setAttribute("role", "region");
+          const section = box.closest("section, details, main");
+          const heading = section && section.querySelector("h1, h2, summary");
+          box.setAttribute("aria-label", `${heading ? heading.textContent.trim() : "table"} (scrolls)`);
+        }
+      } else if (!scrolls && box.dataset.scrollFocus !== undefined) {
+        box.removeAttribute("tabindex");
+        delete box.dataset.scrollFocus;
+        if (box.getAttribute("aria-label")?.endsWith("(scrolls)")) {
+          box.removeAttribute("role");
+          box.removeAttribute("aria-label");
+        }
+      }
+    });
+  };
+  scrollers();
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(scrollers, 100);
+  });
+
   // Buttons that ask first.
   document.querySelectorAll("[data-confirm]").forEach((button) => {
     button.addEventListener("click", (event) => {
@@ -21,7 +59,16 @@ document.addEventListener("DOMContentLoaded", () => {
       row.querySelectorAll("[name]").forEach((field) => {
         field.name = field.name.replace("logger.9999.", `logger.${index}.`);
       });
+      // Its controls' ids and the names they take from the headings and the row.
+      for (const element of [row, ...row.querySelectorAll("*")]) {
+        for (const attribute of ["id", "aria-labelledby", "aria-describedby"]) {
+          const value = element.getAttribute(attribute);
+          if (value) element.setAttribute(attribute, value.replaceAll("logger-9999-", `logger-${index}-`).replace("logger-9999", `logger-${index}`));
+        }
+      }
       body.appendChild(row);
+      const number = row.querySelector(`#logger-${index}-number`);
+      if (number) number.textContent = `of row ${body.querySelectorAll("tr").length}`;
       row.querySelector("input").focus();
     });
   }

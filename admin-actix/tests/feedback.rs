@@ -41,9 +41,9 @@ where
 fn notice(page: &Reply) -> &str {
     let at = page
         .body
-        .find(r#"<p class="notice">"#)
+        .find(r#"<p class="notice" role="status">"#)
         .unwrap_or_else(|| panic!("a notice in {}", page.body));
-    let rest = &page.body[at + r#"<p class="notice">"#.len()..];
+    let rest = &page.body[at + r#"<p class="notice" role="status">"#.len()..];
     &rest[..rest.find("</p>").unwrap()]
 }
 

@@ -16,9 +16,9 @@ use log::Log;
 fn notice(page: &Reply) -> &str {
     let at = page
         .body
-        .find(r#"<p class="notice">"#)
+        .find(r#"<p class="notice" role="status">"#)
         .unwrap_or_else(|| panic!("a notice in {}", page.body));
-    let rest = &page.body[at + r#"<p class="notice">"#.len()..];
+    let rest = &page.body[at + r#"<p class="notice" role="status">"#.len()..];
     &rest[..rest.find("</p>").unwrap()]
 }
 
@@ -184,8 +184,8 @@ async fn stop_now_and_extend_from_the_dashboard_and_the_loggers_rows() {
     for text in [
         stop.as_str(),
         extend.as_str(),
-        r#"aria-label="Stop trigger debug myapp::db now""#,
-        r#"aria-label="Extend trigger debug myapp::db by 1 h""#,
+        r#"Stop now<span class="vh">: trigger “debug myapp::db”</span>"#,
+        r#"Extend 1 h<span class="vh">: trigger “debug myapp::db”</span>"#,
         r#"name="back" value="dashboard""#,
     ] {
         assert!(

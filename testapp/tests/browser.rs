@@ -10,6 +10,7 @@
 
 mod common;
 #[path = "common/webdriver.rs"]
+#[allow(dead_code)]
 mod webdriver;
 
 use std::path::{Path, PathBuf};

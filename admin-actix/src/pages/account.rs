@@ -8,7 +8,7 @@ use askama::Template;
 use chrono::Utc;
 
 use super::Page;
-use super::frame::{Ctx, Frame, html, when, when_opt};
+use super::frame::{Ctx, FormError, Frame, Invalid, html, when, when_opt};
 use crate::AdminState;
 use crate::auth::{self, Session};
 use crate::sync;
@@ -43,14 +43,14 @@ struct AccountPage {
     accounts: Vec<AccountRow>,
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
-    error: Option<String>,
+    error: Option<FormError>,
 }
 
 /// The account page, with an error or a token just made.
 async fn account_page(
     ctx: &Ctx,
     status: StatusCode,
-    error: Option<String>,
+    error: Option<FormError>,
     new_token: Option<String>,
     notice: Option<String>,
 ) -> Page {
@@ -116,20 +116,29 @@ pub(crate) async fn change_password(
 ) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let (current, new) = (form.text_raw("current"), form.text_raw("new"));
-    let error = |message: String| {
+    // The message, on the field with the id `field`.
+    let error = |message: String, field: &str| {
         account_page(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
+            Some(FormError::new(message, Some(field.to_string()))),
             None,
             None,
         )
     };
     if new != form.text_raw("confirm") {
-        return error("The two new passwords differ: nothing was changed.".into()).await;
+        return error(
+            "The two new passwords differ: nothing was changed.".into(),
+            "account-confirm",
+        )
+        .await;
     }
     if ctx.session.from_app {
-        return error("The application signed you in: change your password there.".into()).await;
+        return error(
+            "The application signed you in: change your password there.".into(),
+            "account-current",
+        )
+        .await;
     }
     let (username, actor) = (ctx.session.username.clone(), ctx.actor());
     let peer = req
@@ -145,7 +154,7 @@ pub(crate) async fn change_password(
         return account_page(
             &ctx,
             StatusCode::TOO_MANY_REQUESTS,
-            Some(message),
+            Some(FormError::general(message)),
             None,
             None,
         )
@@ -178,8 +187,15 @@ pub(crate) async fn change_password(
                 .map_err(|e| ctx.error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
             Ok(page)
         }
-        Ok(None) => error("The current password is wrong: nothing was changed.".into()).await,
-        Err(e) => error(e.to_string()).await,
+        Ok(None) => {
+            error(
+                "The current password is wrong: nothing was changed.".into(),
+                "account-current",
+            )
+            .await
+        }
+        // What the store refuses of the new password (too short, too long).
+        Err(e) => error(e.to_string(), "account-new").await,
     }
 }
 
@@ -200,7 +216,10 @@ pub(crate) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, bo
     match made {
         // Shown once, in this answer; only its hash is kept.
         Ok(_) => account_page(&ctx, StatusCode::OK, None, Some(token), None).await,
-        Err(e) => account_page(&ctx, e.status(), Some(e.to_string()), None, None).await,
+        Err(e) => {
+            let error = FormError::new(e.to_string(), Some("token-name".into()));
+            account_page(&ctx, e.status(), Some(error), None, None).await
+        }
     }
 }
 
@@ -245,7 +264,16 @@ pub(crate) async fn new_account(
             "/account",
             &format!("Created account {shown} with the {} role.", account.role),
         )),
-        Err(e) => account_page(&ctx, e.status(), Some(e.to_string()), None, None).await,
+        Err(e) => {
+            account_page(
+                &ctx,
+                e.status(),
+                Some(FormError::general(e.to_string())),
+                None,
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -258,7 +286,7 @@ pub(crate) async fn set_role(req: HttpRequest, state: web::Data<AdminState>, bod
         return account_page(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
+            Some(FormError::general(message)),
             None,
             None,
         )
@@ -281,6 +309,15 @@ pub(crate) async fn set_role(req: HttpRequest, state: web::Data<AdminState>, bod
                 account.role
             ),
         )),
-        Err(e) => account_page(&ctx, e.status(), Some(e.to_string()), None, None).await,
+        Err(e) => {
+            account_page(
+                &ctx,
+                e.status(),
+                Some(FormError::general(e.to_string())),
+                None,
+                None,
+            )
+            .await
+        }
     }
 }

@@ -9,7 +9,7 @@ use dynlog_core::model::{HandlerOverride, LoggerSpec};
 use dynlog_core::{Error, Level, LoggingConfig};
 
 use super::LEVELS;
-use super::frame::{Ctx, Form, Frame};
+use super::frame::{Ctx, Form, FormError, Frame, Invalid};
 use crate::input::{config_name, form_name};
 
 struct Choice {
@@ -24,6 +24,8 @@ const NONE: &str = "!none";
 /// One logger row of the config form: what the config sets ("" where it leaves the field
 /// out), and the baseline's value of each field as a hint.
 struct LoggerRow {
+    /// The row's place in the table, from 0: its fields are `logger.{index}.*`, its controls'
+    /// ids `logger-{index}-*`.
     index: usize,
     name: String,
     /// `""` (as the baseline), `notset` (inherit from the parent) or a level.
@@ -34,6 +36,17 @@ struct LoggerRow {
     filters: Vec<Choice>,
     is_root: bool,
     hint: BaselineHint,
+    /// Marked for removal (a form sent back keeps the mark).
+    remove: bool,
+    /// The error this row has, shown in it, and the column of the control it is about.
+    error: Option<(String, &'static str)>,
+}
+
+impl LoggerRow {
+    /// Whether the row's error is about its control `column`.
+    fn on(&self, column: &str) -> bool {
+        self.error.as_ref().is_some_and(|(_, c)| *c == column)
+    }
 }
 
 /// What the baseline declares of one logger, in words, for the form's "as the baseline".
@@ -77,11 +90,61 @@ struct BaselineRow {
 }
 
 struct HandlerRow {
+    /// Its place in the grid, from 0: its controls' ids are `handler-{index}-*`.
+    index: usize,
     name: String,
     declared: String,
     level: String,
     filters: Vec<Choice>,
     /// The budget the config sets, blank for none.
+    max_per_second: String,
+    /// The control (`level`, `filters` or `max_per_second`) the form's error is about, if this
+    /// handler's.
+    invalid: Option<&'static str>,
+}
+
+impl HandlerRow {
+    /// Whether the form's error is about this handler's control `column`.
+    fn on(&self, column: &str) -> bool {
+        self.invalid == Some(column)
+    }
+}
+
+/// Where in the config form an error is.
+#[derive(Debug, PartialEq)]
+pub(super) enum Spot {
+    /// The config's name.
+    Name,
+    /// The scope's text area.
+    Scope,
+    /// A handler's control (`level`, `filters` or `max_per_second`), by the handler's name.
+    Handler(String, &'static str),
+    /// A logger row's control (`name`, `level`, `propagate`, `handlers`, `filters`), by the
+    /// row's number in the form as posted.
+    Row(usize, &'static str),
+}
+
+/// A config form refused: the error, and where in the form it is when known.
+#[derive(Debug)]
+pub(super) struct Refused {
+    pub(super) error: Error,
+    pub(super) spot: Option<Spot>,
+}
+
+/// What a form's row or handler sets, as strings: from a config, or as posted.
+struct Draft {
+    /// As typed (`root` for the root logger).
+    name: String,
+    level: String,
+    propagate: String,
+    handlers: Option<Vec<String>>,
+    filters: Option<Vec<String>>,
+    remove: bool,
+}
+
+struct HandlerDraft {
+    level: String,
+    filters: Option<Vec<String>>,
     max_per_second: String,
 }
 
@@ -166,7 +229,7 @@ pub(super) struct ConfigPage {
     loggers: Vec<LoggerRow>,
     blank: LoggerRow,
     suggestions: Vec<String>,
-    pub(super) error: Option<String>,
+    pub(super) error: Option<FormError>,
     pub(super) preview: Option<PreviewView>,
     /// The loggers the baseline declares, shown read-only.
     baseline: Vec<BaselineRow>,
@@ -212,6 +275,7 @@ fn listed(form: &Form, key: &str) -> Option<Vec<String>> {
 }
 
 impl ConfigPage {
+    /// The form of `body`, as stored.
     pub(super) fn new(
         ctx: &Ctx,
         id: Option<i64>,
@@ -219,61 +283,177 @@ impl ConfigPage {
         name: String,
         body: &LoggingConfig,
     ) -> Self {
+        let drafts = body
+            .loggers
+            .iter()
+            .map(|(name, spec)| Draft {
+                name: form_name(name).to_string(),
+                level: spec
+                    .level
+                    .map(|l| l.as_str().to_string())
+                    .unwrap_or_default(),
+                propagate: match spec.propagate {
+                    None => String::new(),
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                },
+                handlers: spec.handlers.clone(),
+                filters: spec.filters.clone(),
+                remove: false,
+            })
+            .collect();
+        let handlers = |h: &str| {
+            let set = body.handlers.get(h);
+            HandlerDraft {
+                level: set
+                    .and_then(|o| o.level)
+                    .map(|l| l.as_str().to_string())
+                    .unwrap_or_default(),
+                filters: set.and_then(|o| o.filters.clone()),
+                max_per_second: set
+                    .and_then(|o| o.max_per_second)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            }
+        };
+        Self::build(ctx, id, version, name, drafts, handlers, body)
+    }
+
+    /// The form as posted, sent back: every row where it was, as typed (blank rows dropped, one
+    /// blank row at the end), with `error` shown at the top and on its control (its row is
+    /// marked). `body` is what the form describes, for the warnings about logger names.
+    pub(super) fn posted(
+        ctx: &Ctx,
+        id: Option<i64>,
+        version: Option<i64>,
+        name: String,
+        form: &Form,
+        body: &LoggingConfig,
+        error: Option<(String, Option<Spot>)>,
+    ) -> Self {
+        let mut drafts = Vec::new();
+        let mut error_row = None;
+        for i in row_numbers(form) {
+            let key = |f: &str| format!("logger.{i}.{f}");
+            let draft = Draft {
+                name: form.text(&key("name")),
+                level: form.text(&key("level")),
+                propagate: form.text(&key("propagate")),
+                handlers: listed(form, &key("handlers")),
+                filters: listed(form, &key("filters")),
+                remove: form.checked(&key("remove")),
+            };
+            let blank = draft.name.is_empty()
+                && draft.level.is_empty()
+                && draft.propagate.is_empty()
+                && draft.handlers.is_none()
+                && draft.filters.is_none()
+                && !draft.remove;
+            let here = matches!(&error, Some((_, Some(Spot::Row(r, _)))) if *r == i);
+            if here {
+                error_row = Some(drafts.len());
+            }
+            if !blank || here {
+                drafts.push(draft);
+            }
+        }
+        let handlers = |h: &str| HandlerDraft {
+            level: form.text(&format!("handler.{h}.level")),
+            filters: listed(form, &format!("handler.{h}.filters")),
+            max_per_second: form.text(&format!("handler.{h}.max_per_second")),
+        };
+        let mut page = Self::build(ctx, id, version, name, drafts, handlers, body);
+        page.scope = form.get("scope").unwrap_or("").to_string();
+        let Some((message, spot)) = error else {
+            return page;
+        };
+        let field = match spot {
+            Some(Spot::Name) => Some("name".to_string()),
+            Some(Spot::Scope) => Some("scope".to_string()),
+            Some(Spot::Handler(handler, column)) => page
+                .handlers
+                .iter_mut()
+                .find(|h| h.name == handler)
+                .map(|h| {
+                    h.invalid = Some(column);
+                    format!("handler-{}-{column}", h.index)
+                }),
+            Some(Spot::Row(_, column)) => {
+                error_row.and_then(|r| page.loggers.get_mut(r)).map(|row| {
+                    row.error = Some((message.clone(), column));
+                    format!("logger-{}-{column}", row.index)
+                })
+            }
+            None => None,
+        };
+        page.error = Some(FormError::new(message, field));
+        page
+    }
+
+    fn build(
+        ctx: &Ctx,
+        id: Option<i64>,
+        version: Option<i64>,
+        name: String,
+        drafts: Vec<Draft>,
+        handler_draft: impl Fn(&str) -> HandlerDraft,
+        body: &LoggingConfig,
+    ) -> Self {
         let logger = ctx.state.controller.logger();
         let registry = logger.registry();
         let handler_names: Vec<String> = registry.handlers().map(str::to_string).collect();
         let filter_names: Vec<String> = registry.filters().map(str::to_string).collect();
         let baseline = logger.baseline();
-        let row = |index: usize, name: &str, spec: &LoggerSpec| LoggerRow {
-            index,
-            name: form_name(name).to_string(),
-            level: spec
-                .level
-                .map(|l| l.as_str().to_string())
-                .unwrap_or_default(),
-            propagate: match spec.propagate {
-                None => String::new(),
-                Some(true) => "yes".into(),
-                Some(false) => "no".into(),
-            },
-            handlers: choices(&handler_names, spec.handlers.as_deref()),
-            filters: choices(&filter_names, spec.filters.as_deref()),
-            is_root: name.is_empty(),
-            hint: BaselineHint::of(baseline, name),
+        let row = |index: usize, d: Draft| {
+            let named = !d.name.is_empty();
+            let config = config_name(&d.name).to_string();
+            LoggerRow {
+                index,
+                level: d.level,
+                propagate: d.propagate,
+                handlers: choices(&handler_names, d.handlers.as_deref()),
+                filters: choices(&filter_names, d.filters.as_deref()),
+                is_root: named && config.is_empty(),
+                // Rows not yet named: no hint but the generic one.
+                hint: if named {
+                    BaselineHint::of(baseline, &config)
+                } else {
+                    BaselineHint::default()
+                },
+                name: d.name,
+                remove: d.remove,
+                error: None,
+            }
         };
-        let mut loggers: Vec<LoggerRow> = body
-            .loggers
-            .iter()
-            .enumerate()
-            .map(|(i, (name, spec))| row(i, name, spec))
-            .collect();
-        let blank_spec = LoggerSpec::default();
-        // Rows not yet named: no hint but the generic one.
-        let unnamed = |index: usize| LoggerRow {
+        let blank = || Draft {
             name: String::new(),
-            is_root: false,
-            hint: BaselineHint::default(),
-            ..row(index, "", &blank_spec)
+            level: String::new(),
+            propagate: String::new(),
+            handlers: None,
+            filters: None,
+            remove: false,
         };
-        let blank = unnamed(9999);
-        loggers.push(unnamed(loggers.len()));
+        let mut loggers: Vec<LoggerRow> = drafts
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| row(i, d))
+            .collect();
+        loggers.push(row(loggers.len(), blank()));
+        let blank = row(9999, blank());
         let handlers = handler_names
             .iter()
-            .map(|h| {
-                let set = body.handlers.get(h);
+            .enumerate()
+            .map(|(index, h)| {
+                let set = handler_draft(h);
                 let declared = baseline.handlers.get(h).and_then(|o| o.level);
                 HandlerRow {
+                    index,
                     name: h.clone(),
                     declared: declared.map(|l| l.as_str().to_string()).unwrap_or_default(),
-                    level: set
-                        .and_then(|o| o.level)
-                        .map(|l| l.as_str().to_string())
-                        .unwrap_or_default(),
-                    filters: choices(&filter_names, set.and_then(|o| o.filters.as_deref())),
-                    max_per_second: set
-                        .and_then(|o| o.max_per_second)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
+                    level: set.level,
+                    filters: choices(&filter_names, set.filters.as_deref()),
+                    invalid: None,
+                    max_per_second: set.max_per_second,
                 }
             })
             .collect();
@@ -320,20 +500,28 @@ const MAX_ROWS: usize = 100_000;
 pub(super) fn config_from_form(
     form: &Form,
     registry: &dynlog_core::model::Registry,
-) -> Result<LoggingConfig, Error> {
+) -> Result<LoggingConfig, Refused> {
+    let at = |spot: Spot| {
+        move |error: Error| Refused {
+            error,
+            spot: Some(spot),
+        }
+    };
     let mut config = LoggingConfig {
-        scope: scope_from_text(form.get("scope").unwrap_or(""))?,
+        scope: scope_from_text(form.get("scope").unwrap_or("")).map_err(at(Spot::Scope))?,
         ..LoggingConfig::default()
     };
     for handler in registry.handlers() {
         let field = format!("handler.{handler}.level");
-        let level = Level::parse_optional(form.get(&field).unwrap_or(""), &field)?;
+        let level = Level::parse_optional(form.get(&field).unwrap_or(""), &field)
+            .map_err(at(Spot::Handler(handler.to_string(), "level")))?;
         let filters = listed(form, &format!("handler.{handler}.filters"));
         let max_per_second = HandlerOverride::parse_max_per_second(
             handler,
             form.get(&format!("handler.{handler}.max_per_second"))
                 .unwrap_or(""),
-        )?;
+        )
+        .map_err(at(Spot::Handler(handler.to_string(), "max_per_second")))?;
         if level.is_some() || filters.is_some() || max_per_second.is_some() {
             config.handlers.insert(
                 handler.to_string(),
@@ -345,7 +533,6 @@ pub(super) fn config_from_form(
             );
         }
     }
-    let mut rows = BTreeSet::new();
     for (key, _) in &form.0 {
         let Some(index) = key
             .strip_prefix("logger.")
@@ -353,18 +540,18 @@ pub(super) fn config_from_form(
         else {
             continue;
         };
-        match index.parse::<usize>() {
-            Ok(i) if i < MAX_ROWS => rows.insert(i),
-            _ => {
-                return Err(Error::Invalid {
+        if !index.parse::<usize>().is_ok_and(|i| i < MAX_ROWS) {
+            return Err(Refused {
+                error: Error::Invalid {
                     field: "logger row",
                     value: key.chars().take(64).collect(),
                     reason: format!("rows are numbered 0 to {}", MAX_ROWS - 1),
-                });
-            }
-        };
+                },
+                spot: None,
+            });
+        }
     }
-    for i in rows {
+    for i in row_numbers(form) {
         let key = |f: &str| format!("logger.{i}.{f}");
         if form.checked(&key("remove")) {
             continue;
@@ -373,40 +560,38 @@ pub(super) fn config_from_form(
         let level = dynlog_core::model::LoggerLevel::parse_optional(
             form.get(&key("level")).unwrap_or(""),
             &format!("level of logger {name:?}"),
-        )?;
+        )
+        .map_err(at(Spot::Row(i, "level")))?;
         let handlers = listed(form, &key("handlers"));
         let filters = listed(form, &key("filters"));
         if name.is_empty() {
             if level.is_some() || handlers.is_some() || filters.is_some() {
-                return Err(Error::Invalid {
+                return Err(at(Spot::Row(i, "name"))(Error::Invalid {
                     field: "logger name",
                     value: String::new(),
-                    reason: format!(
-                        "row {} sets a level, handlers or filters but has no name (use \"root\" for the root logger)",
-                        i.saturating_add(1)
-                    ),
-                });
+                    reason: "this row sets a level, handlers or filters but has no name (use \"root\" for the root logger)".into(),
+                }));
             }
             continue;
         }
         let name = config_name(&name).to_string();
         if config.loggers.contains_key(&name) {
-            return Err(Error::Invalid {
+            return Err(at(Spot::Row(i, "name"))(Error::Invalid {
                 field: "logger name",
                 value: name,
                 reason: "appears in two rows".into(),
-            });
+            }));
         }
         let propagate = match form.text(&key("propagate")).as_str() {
             "" => None,
             "yes" | "on" | "true" => Some(true),
             "no" | "false" => Some(false),
             other => {
-                return Err(Error::Invalid {
+                return Err(at(Spot::Row(i, "propagate"))(Error::Invalid {
                     field: "propagate",
                     value: other.chars().take(16).collect(),
                     reason: format!("propagate of logger {name:?} is yes, no or as the baseline"),
-                });
+                }));
             }
         };
         config.loggers.insert(
@@ -420,6 +605,54 @@ pub(super) fn config_from_form(
         );
     }
     Ok(config)
+}
+
+/// The numbers of the logger rows a form posts (`logger.{n}.*`), in order; keys that are not
+/// a row number below [`MAX_ROWS`] are left out.
+fn row_numbers(form: &Form) -> BTreeSet<usize> {
+    form.0
+        .iter()
+        .filter_map(|(key, _)| key.strip_prefix("logger.")?.split('.').next()?.parse().ok())
+        .filter(|&i| i < MAX_ROWS)
+        .collect()
+}
+
+/// Where in the form `error`, from core about the config a form describes, is: the row of the
+/// logger it names, the handler, or the name.
+pub(super) fn spot_of(form: &Form, error: &Error) -> Option<Spot> {
+    // `logger "a::b"` or `the root logger`, as core names a logger in its errors.
+    let logger = |field: &str| -> Option<String> {
+        if field == "the root logger" {
+            return Some(String::new());
+        }
+        serde_json::from_str::<String>(field.strip_prefix("logger ")?).ok()
+    };
+    let row = |name: &str, column: &'static str| {
+        row_numbers(form)
+            .into_iter()
+            .find(|&i| {
+                let typed = form.text(&format!("logger.{i}.name"));
+                !typed.is_empty()
+                    && config_name(&typed) == name
+                    && !form.checked(&format!("logger.{i}.remove"))
+            })
+            .map(|i| Spot::Row(i, column))
+    };
+    match error {
+        Error::InvalidName { .. } | Error::DuplicateName(_) => Some(Spot::Name),
+        Error::InvalidLoggerName { name, .. } => row(name, "name"),
+        Error::UnknownHandler { field, .. } => row(&logger(field)?, "handlers"),
+        Error::UnknownFilter { field, .. } => match logger(field) {
+            Some(name) => row(&name, "filters"),
+            None => {
+                let handler =
+                    serde_json::from_str::<String>(field.strip_prefix("handler ")?).ok()?;
+                Some(Spot::Handler(handler, "filters"))
+            }
+        },
+        Error::InvalidLevel { field, .. } => row(&logger(field)?, "level"),
+        _ => None,
+    }
 }
 
 /// What decides a level, in words: the baseline, a config (named when known), the default, or

@@ -9,7 +9,7 @@ use askama::Template;
 use dynlog_core::model::{ConfigId, ConfigKind};
 use dynlog_core::{Error, LoggingConfig, NewConfig};
 
-use super::config_form::{ConfigPage, PreviewView, change_rows, config_from_form};
+use super::config_form::{ConfigPage, PreviewView, Spot, change_rows, config_from_form, spot_of};
 use super::frame::{Ctx, Frame, delete, html, missing_version, quoted, running_now, when};
 use super::{Page, conflict};
 use crate::AdminState;
@@ -126,19 +126,25 @@ async fn submit_config(
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let logger = state.controller.logger().clone();
     let parsed = config_from_form(&form, logger.registry());
-    let body = parsed.as_ref().ok().cloned().unwrap_or_default();
-    let again = |error: Option<String>, preview: Option<PreviewView>, body: &LoggingConfig| {
-        let mut page = ConfigPage::new(&ctx, id.map(|i| i.0), version, name.clone(), body);
-        page.error = error;
+    // The form comes back as posted, each row where it was; an error is shown on its control.
+    let again = |error: Option<(String, Option<Spot>)>,
+                 preview: Option<PreviewView>,
+                 body: &LoggingConfig| {
+        let id = id.map(|i| i.0);
+        let mut page = ConfigPage::posted(&ctx, id, version, name.clone(), &form, body, error);
         page.preview = preview;
         page
     };
     let config = match parsed {
         Ok(config) => config,
-        Err(e) => {
+        Err(refused) => {
             return Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &again(Some(e.to_string()), None, &body),
+                &again(
+                    Some((refused.error.to_string(), refused.spot)),
+                    None,
+                    &LoggingConfig::default(),
+                ),
             ));
         }
     };
@@ -171,7 +177,7 @@ async fn submit_config(
             ),
             Err(e) => html(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &again(Some(e.to_string()), None, &config),
+                &again(Some((e.to_string(), spot_of(&form, &e))), None, &config),
             ),
         });
     }
@@ -201,7 +207,11 @@ async fn submit_config(
             ctx.redirect_with(&format!("/configs/{}?saved=1", saved.id.0), &message)
         }
         Err(e) => {
-            let mut page = again(Some(e.to_string()), None, &config);
+            let spot = match &e {
+                AdminError::Core(core) => spot_of(&form, core),
+                _ => None,
+            };
+            let mut page = again(Some((e.to_string(), spot)), None, &config);
             if let (AdminError::Core(Error::Conflict { .. }), Some(id)) = (&e, id) {
                 // Their version against the edits, and the form at their version: saving it
                 // again ("reapply my edits") writes the edits over theirs.

@@ -104,6 +104,46 @@ impl ResponseError for PageError {
     }
 }
 
+/// An error a form is shown again with: its message at the top of the page (announced, with a
+/// link to its field), and the control it is about, by id, marked invalid and described by it.
+pub(crate) struct FormError {
+    pub(crate) message: String,
+    /// The id of the control it is about, if one.
+    pub(crate) field: Option<String>,
+}
+
+impl FormError {
+    pub(crate) fn new(message: impl Into<String>, field: Option<String>) -> Self {
+        FormError {
+            message: message.into(),
+            field,
+        }
+    }
+
+    /// An error about no one control.
+    pub(crate) fn general(message: impl Into<String>) -> Self {
+        FormError::new(message, None)
+    }
+}
+
+/// What a form's template asks of its error: the attributes of a control.
+pub(crate) trait Invalid {
+    /// `aria-invalid` and `aria-describedby` naming the message at the top, on the control
+    /// `id` when the error is about it; nothing otherwise. Text the template writes unescaped.
+    fn on(&self, id: &str) -> &'static str;
+}
+
+impl Invalid for Option<FormError> {
+    fn on(&self, id: &str) -> &'static str {
+        match self {
+            Some(FormError { field: Some(f), .. }) if f == id => {
+                r#" aria-invalid="true" aria-describedby="error-message""#
+            }
+            _ => "",
+        }
+    }
+}
+
 /// What every page's frame shows.
 pub(crate) struct Frame {
     pub(crate) base: String,

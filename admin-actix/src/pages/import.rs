@@ -7,7 +7,7 @@ use askama::Template;
 use dynlog_core::{Error, LoggingConfig, NewConfig};
 
 use super::Page;
-use super::frame::{Ctx, Frame, html};
+use super::frame::{Ctx, FormError, Frame, Invalid, html};
 use crate::AdminState;
 
 #[derive(Template)]
@@ -16,7 +16,7 @@ struct ImportPage {
     page: Frame,
     name: String,
     json: String,
-    error: Option<String>,
+    error: Option<FormError>,
     /// The config just imported, `(id, name)`, shown with the conversion's warnings.
     imported: Option<(i64, String)>,
     warnings: Vec<String>,
@@ -77,14 +77,19 @@ pub(crate) async fn import(req: HttpRequest, state: web::Data<AdminState>, body:
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let name = form.text("name");
     let json = form.get("json").unwrap_or("").to_string();
-    let again = |e: &dyn std::fmt::Display| {
+    // The message, on the name when it is about the name, else on the JSON.
+    let again = |e: &dyn std::fmt::Display, field: Option<String>| {
+        let field = match field.as_deref() {
+            Some("name" | "config name") => "import-name",
+            _ => "import-json",
+        };
         html(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ImportPage {
                 page: ctx.frame("configs"),
                 name: name.clone(),
                 json: json.clone(),
-                error: Some(e.to_string()),
+                error: Some(FormError::new(e.to_string(), Some(field.into()))),
                 imported: None,
                 warnings: Vec::new(),
             },
@@ -92,7 +97,10 @@ pub(crate) async fn import(req: HttpRequest, state: web::Data<AdminState>, body:
     };
     let (new, warnings) = match parse_import(&name, &json) {
         Ok(parsed) => parsed,
-        Err(e) => return Ok(again(&e)),
+        Err(e) => {
+            let field = crate::error::Error::from(e);
+            return Ok(again(&field, field.field_name()));
+        }
     };
     let actor = ctx.actor();
     let saved = ctx.submit(move |c| c.create_config(&actor, &new)).await?;
@@ -110,6 +118,6 @@ pub(crate) async fn import(req: HttpRequest, state: web::Data<AdminState>, body:
                 warnings,
             },
         ),
-        Err(e) => again(&e),
+        Err(e) => again(&e, e.field_name()),
     })
 }

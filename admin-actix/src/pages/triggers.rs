@@ -11,8 +11,8 @@ use dynlog_core::model::{ConfigId, ConfigKind, TriggerId};
 use dynlog_core::{Config, Error, NewTrigger, Trigger};
 
 use super::frame::{
-    Ctx, Form, Frame, delete, html, in_words, minute, missing_version, quoted, running_now, when,
-    when_opt,
+    Ctx, Form, FormError, Frame, Invalid, delete, html, in_words, minute, missing_version, quoted,
+    running_now, when, when_opt,
 };
 use super::{Page, conflict};
 use crate::AdminState;
@@ -172,7 +172,7 @@ struct TriggerPage {
     end: String,
     is_active: bool,
     now: String,
-    error: Option<String>,
+    error: Option<FormError>,
     /// A new form nobody has typed in yet: only there does the end follow the start.
     fresh: bool,
     /// The window's length in words, next to the end.
@@ -496,6 +496,17 @@ async fn conflict_again(
     Ok(html(status, &page))
 }
 
+/// The control of the trigger form an error's field names, by id.
+fn trigger_field(field: &str) -> Option<String> {
+    match field {
+        "name" | "trigger name" => Some("name".into()),
+        "config" | "config_id" => Some("config".into()),
+        "start" => Some("start".into()),
+        "end" => Some("end".into()),
+        _ => None,
+    }
+}
+
 /// The form as posted, with `error` if any, and the overlaps of the window typed.
 async fn form_again(
     ctx: &Ctx,
@@ -542,7 +553,10 @@ async fn trigger_form_page(
         end: form.text("end"),
         is_active: form.checked("is_active"),
         now: minute(now),
-        error: error.map(|e| e.to_string()),
+        error: error.map(|e| {
+            let field = e.field_name().and_then(|f| trigger_field(&f));
+            FormError::new(e.to_string(), field)
+        }),
         fresh: false,
         duration: duration_of(&form.text("start"), &form.text("end")),
         overlaps,

@@ -240,6 +240,65 @@ impl Browser {
         )
     }
 
+    /// Runs `script` asynchronously in the page with `args`: the script calls its last argument
+    /// (`arguments[arguments.length - 1]`) with the result, within the session's script timeout.
+    pub(crate) fn run_async(&self, script: &str, args: Value) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// How long scripts may run before the driver gives up on them.
+    pub(crate) fn script_timeout(&self, timeout: Duration) {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.session_call("POST", "/timeouts", Some(json!({"script": ms})));
+    }
+
+    /// An attribute of the element as written in the page, `None` when it has none.
+    pub(crate) fn attribute(&self, element: &Element, name: &str) -> Option<String> {
+        self.session_call(
+            "GET",
+            &format!("/element/{}/attribute/{name}", element.0),
+            None,
+        )
+        .as_str()
+        .map(str::to_string)
+    }
+
+    /// The element's accessible name, as the browser computes it for assistive technology.
+    pub(crate) fn computed_label(&self, element: &Element) -> String {
+        self.session_call(
+            "GET",
+            &format!("/element/{}/computedlabel", element.0),
+            None,
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Presses keys on the focused element (WebDriver's key codes, such as `\u{E004}` for Tab).
+    pub(crate) fn keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|c| {
+                let key = c.to_string();
+                [
+                    json!({"type": "keyDown", "value": key}),
+                    json!({"type": "keyUp", "value": key}),
+                ]
+            })
+            .collect();
+        self.session_call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+        self.session_call("DELETE", "/actions", None);
+    }
+
     /// The browser console's errors since the last call (script errors, CSP violations, failed
     /// loads), through chromedriver's log endpoint.
     pub(crate) fn console_errors(&self) -> Vec<String> {
