@@ -268,6 +268,29 @@ async fn a_config_error_is_on_its_row_and_every_row_keeps_its_place() {
         control(&page, "name").contains(r#"aria-invalid="true" aria-describedby="error-message""#)
     );
 
+    // A scope line without "=": the scope's text area, kept as typed.
+    let page = client
+        .post(
+            "/admin/configs/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "scoped"),
+                ("scope", "tenant acme"),
+                ("logger.0.name", "zeta"),
+                ("logger.0.level", "debug"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    let scope = control(&page, "scope");
+    assert!(
+        scope.contains(r#"aria-invalid="true" aria-describedby="error-message scope-help""#),
+        "{scope}"
+    );
+    assert!(page.body.contains(">tenant acme</textarea>"));
+    assert_eq!(rows(&page)[0], ("zeta".to_string(), "debug".to_string()));
+
     // A preview keeps the rows as typed too (not sorted by name).
     let page = client
         .post(
