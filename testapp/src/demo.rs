@@ -23,7 +23,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .service(error401)
             .service(error500)
             .service(orders)
-            .service(log_at),
+            .service(log_at)
+            .service(crate::tracing_demo::tracing_at),
     );
 }
 
@@ -151,6 +152,10 @@ mod tests {
             ("/testapp/orders/a%20b", 400),
             ("/testapp/error401", 401),
             ("/testapp/error500", 500),
+            ("/testapp/tracing/debug/myapp::traced", 200),
+            ("/testapp/tracing/loud/myapp", 400),
+            ("/testapp/tracing/off/myapp", 400),
+            ("/testapp/tracing/info/a%20b", 400),
         ] {
             let response =
                 test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
@@ -165,5 +170,16 @@ mod tests {
         .await;
         let body = test::read_body(response).await;
         assert!(String::from_utf8_lossy(&body).contains(r#"invalid level "loud""#));
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/testapp/tracing/info/myapp")
+                .insert_header(("X-Tenant", "a b"))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 400);
+        let body = test::read_body(response).await;
+        assert!(String::from_utf8_lossy(&body).contains(r#"invalid header X-Tenant "a b""#));
     }
 }

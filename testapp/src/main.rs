@@ -7,6 +7,7 @@
 mod baseline;
 mod demo;
 mod settings;
+mod tracing_demo;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,6 +47,11 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     };
     let logger = baseline::logger(file, &memory, settings.baseline.as_deref())?;
     logger.install()?;
+    // tracing events go to the same logger, with a span's `tenant` field as a context tag.
+    tracing::subscriber::set_global_default(tracing_subscriber::layer::SubscriberExt::with(
+        tracing_subscriber::registry(),
+        dynlog_tracing::DynlogLayer::new(&logger).span_tags(["tenant"]),
+    ))?;
     dynlog_diesel::log_queries()?;
     // Logging is no hard dependency: by default the application starts on its baseline while
     // the store connects in the background; DYNLOG_STORE_REQUIRED=1 fails the start instead.
@@ -198,6 +204,7 @@ async fn index() -> HttpResponse {
          GET /testapp/error500               logs an error and answers 500\n\
          GET /testapp/log/{level}/{target}   logs \"message from view\" at that level to that target\n\
          GET /testapp/orders/{tenant}        logs at info and debug with the tenant (headers: X-Tenant, X-Dynlog-Debug)\n\
+         GET /testapp/tracing/{level}/{target} a tracing event at that level to that target (in a span with X-Tenant's tenant)\n\
          GET /testapp/status                 what dynlog runs now, as JSON\n\
          /admin/                             the admin (log in as the account made at first start)\n\
          /admin/api/...                      the admin's JSON API (Authorization: Bearer $DYNLOG_API_TOKEN)\n",
