@@ -39,3 +39,6 @@ pub mod performance {}
 
 #[doc = include_str!("../guide/operations.md")]
 pub mod operations {}
+
+#[doc = include_str!("../guide/tracing.md")]
+pub mod tracing {}
