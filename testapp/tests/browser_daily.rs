@@ -104,8 +104,12 @@ fn an_operator_saves_debugs_stops_and_finds_it_in_the_audit() {
     );
 
     // Its row offers Stop now, named for the trigger; pressing it comes back here and says so.
-    let stop = b.find("button[aria-label='Stop trigger trace dynlog_testapp::db now']");
-    b.click(&stop);
+    b.run(
+        "[...document.querySelectorAll('#loggers button')]
+           .find((e) => e.textContent.trim() === 'Stop now: trigger “trace dynlog_testapp::db”')
+           .id = 'stop-it';",
+    );
+    b.click(&b.find("#stop-it"));
     wait_for(WAIT, "the stop message", || {
         b.find_all("p.notice")
             .first()
