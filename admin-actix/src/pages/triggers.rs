@@ -572,32 +572,50 @@ pub(crate) async fn toggle_trigger(
     id: web::Path<i64>,
     body: Bytes,
 ) -> Page {
+    trigger_button(req, state, id, body, |c, actor, id, version, _| {
+        let t = c.store().trigger(id)?;
+        let t = c.set_trigger_active(actor, id, version, !t.is_active)?;
+        Ok(format!(
+            "Trigger {} {}: {}",
+            quoted(&t.name),
+            if t.is_active {
+                "activated"
+            } else {
+                "deactivated"
+            },
+            running_now(c)
+        ))
+    })
+    .await
+}
+
+/// A button acting on one trigger at the version its page showed: `act` runs off the async
+/// workers and says what it did; a stale version does nothing and says so ([`stale`]). Back to
+/// the page it was pressed on.
+async fn trigger_button(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    id: web::Path<i64>,
+    body: Bytes,
+    act: impl FnOnce(&dynlog_core::Controller, &str, TriggerId, i64, &Form) -> Result<String, Error>
+    + Send
+    + 'static,
+) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
     let id = TriggerId(id.into_inner());
     let actor = ctx.actor();
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let back = back_to(&form);
     let message = ctx
         .block(move |c| {
             let version = version.ok_or_else(missing_version)?;
-            // The version says which state the page showed; a stale one does nothing.
-            let t = c.store().trigger(id)?;
-            let t = match c.set_trigger_active(&actor, id, version, !t.is_active) {
-                Err(Error::Conflict { .. }) => return Ok(stale(c, id)),
-                t => t?,
-            };
-            Ok(format!(
-                "Trigger {} {}: {}",
-                quoted(&t.name),
-                if t.is_active {
-                    "activated"
-                } else {
-                    "deactivated"
-                },
-                running_now(c)
-            ))
+            match act(c, &actor, id, version, &form) {
+                Err(Error::Conflict { .. }) => Ok(stale(c, id)),
+                said => said,
+            }
         })
         .await?;
-    Ok(ctx.redirect_with("/triggers", &message))
+    Ok(ctx.redirect_with(back, &message))
 }
 
 pub(crate) async fn delete_trigger(
@@ -648,25 +666,15 @@ pub(crate) async fn stop_trigger(
     id: web::Path<i64>,
     body: Bytes,
 ) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
-    let id = TriggerId(id.into_inner());
-    let actor = ctx.actor();
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    let message = ctx
-        .block(move |c| {
-            let version = version.ok_or_else(missing_version)?;
-            let t = match c.end_trigger_now(&actor, id, version) {
-                Err(Error::Conflict { .. }) => return Ok(stale(c, id)),
-                t => t?,
-            };
-            Ok(format!(
-                "Stopped trigger {}: {}",
-                quoted(&t.name),
-                running_now(c)
-            ))
-        })
-        .await?;
-    Ok(ctx.redirect_with(back_to(&form), &message))
+    trigger_button(req, state, id, body, |c, actor, id, version, _| {
+        let t = c.end_trigger_now(actor, id, version)?;
+        Ok(format!(
+            "Stopped trigger {}: {}",
+            quoted(&t.name),
+            running_now(c)
+        ))
+    })
+    .await
 }
 
 /// "Extend 1 h": moves a trigger's end later (`minutes`, an hour when not said), at the version
@@ -677,37 +685,27 @@ pub(crate) async fn extend_trigger(
     id: web::Path<i64>,
     body: Bytes,
 ) -> Page {
-    let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
-    let id = TriggerId(id.into_inner());
-    let actor = ctx.actor();
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    let minutes = match form.text("minutes") {
-        m if m.is_empty() => Some(60),
-        m => m.parse::<u32>().ok().map(i64::from),
-    };
-    let message = ctx
-        .block(move |c| {
-            let version = version.ok_or_else(missing_version)?;
-            let minutes = minutes.ok_or_else(|| Error::Invalid {
-                field: "minutes",
-                value: String::new(),
-                reason: "a whole number of minutes".into(),
-            })?;
-            let t = match c.extend_trigger(&actor, id, version, Duration::minutes(minutes)) {
-                Err(Error::Conflict { .. }) => return Ok(stale(c, id)),
-                t => t?,
-            };
-            let by = if minutes % 60 == 0 {
-                format!("{} h", minutes / 60)
-            } else {
-                format!("{minutes} min")
-            };
-            Ok(format!(
-                "Extended trigger {} by {by}: it ends at {}",
-                quoted(&t.name),
-                when_opt(t.end, "never")
-            ))
-        })
-        .await?;
-    Ok(ctx.redirect_with(back_to(&form), &message))
+    trigger_button(req, state, id, body, |c, actor, id, version, form| {
+        let minutes = match form.text("minutes") {
+            m if m.is_empty() => Some(60),
+            m => m.parse::<u32>().ok().map(i64::from),
+        }
+        .ok_or_else(|| Error::Invalid {
+            field: "minutes",
+            value: String::new(),
+            reason: "a whole number of minutes".into(),
+        })?;
+        let t = c.extend_trigger(actor, id, version, Duration::minutes(minutes))?;
+        let by = if minutes % 60 == 0 {
+            format!("{} h", minutes / 60)
+        } else {
+            format!("{minutes} min")
+        };
+        Ok(format!(
+            "Extended trigger {} by {by}: it ends at {}",
+            quoted(&t.name),
+            when_opt(t.end, "never")
+        ))
+    })
+    .await
 }
