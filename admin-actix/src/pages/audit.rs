@@ -281,15 +281,9 @@ pub(crate) async fn audit(
                 for e in entries {
                     // A full page ends where a write's entries end: one action is not split
                     // across pages.
-                    if found.len() >= AUDIT_PAGE {
-                        let last: &AuditEntry = &found[found.len() - 1];
-                        let same_write = e.revision.is_some()
-                            && e.revision == last.revision
-                            && e.actor == last.actor;
-                        if !same_write {
-                            older = cursor;
-                            break 'scan;
-                        }
+                    if found.len() >= AUDIT_PAGE && !same_write(&found[found.len() - 1], &e) {
+                        older = cursor;
+                        break 'scan;
                     }
                     seen += 1;
                     cursor = Some(e.id);
@@ -374,15 +368,18 @@ fn part(e: &AuditEntry, names: &Names) -> AuditPart {
     }
 }
 
+/// Whether two audit entries were made by one write (one operator action).
+fn same_write(a: &AuditEntry, b: &AuditEntry) -> bool {
+    a.revision.is_some() && a.revision == b.revision && a.actor == b.actor
+}
+
 /// The entries as rows: consecutive entries of one write (one revision, one actor) make one
 /// row.
 fn rows(entries: &[AuditEntry], names: &Names) -> Vec<AuditRow> {
     let mut rows: Vec<AuditRow> = Vec::new();
     let mut group: Vec<&AuditEntry> = Vec::new();
     for e in entries {
-        let joins = group.last().is_some_and(|last| {
-            e.revision.is_some() && last.revision == e.revision && last.actor == e.actor
-        });
+        let joins = group.last().is_some_and(|last| same_write(last, e));
         if !joins && !group.is_empty() {
             rows.push(grouped(&group, names));
             group.clear();
