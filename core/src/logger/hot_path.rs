@@ -10,6 +10,7 @@ use super::cache::fx_hash;
 use super::compiled::Compiled;
 use super::dynamic::DynamicLogger;
 use super::scoped::may_take;
+use crate::level::Level;
 
 impl DynamicLogger {
     /// The node deciding for `target` in `compiled`, remembering its level in the level cache
@@ -59,6 +60,34 @@ impl DynamicLogger {
             }
         }
     }
+
+    /// What `log` does past its first check, out of line so that the refused record's path
+    /// stays a small leaf: a record refused by the running config that no scoped config may
+    /// take ends here; any other is decided and handled.
+    #[inline(never)]
+    fn log_slow(&self, record: &Record<'_>, hash: u64, cached: Option<Level>) {
+        if cached.is_some_and(|cached| !cached.allows(record.level()))
+            // Relaxed: see `Shared::scopes`.
+            && !may_take(self.shared.scopes.load(Ordering::Relaxed), record)
+        {
+            return;
+        }
+        self.with_compiled(|compiled| {
+            // A record matching a scoped config is decided and handled by that config's layer.
+            // The level cache holds the running config's levels, so a layer never writes it.
+            if !compiled.layers.is_empty()
+                && let Some(layer) = compiled.layer_for(record)
+            {
+                let layer = &layer.compiled;
+                let index = layer.resolve(hash, record.target(), &self.shared.seen);
+                return self.handle(layer, index, record);
+            }
+            // The level is checked again against the config that will handle the record, so a
+            // record is checked and handled by one config even across an apply.
+            let index = self.decide(hash, record.target(), compiled, cached.is_some());
+            self.handle(compiled, index, record);
+        })
+    }
 }
 
 impl log::Log for DynamicLogger {
@@ -84,32 +113,17 @@ impl log::Log for DynamicLogger {
 
     #[inline]
     fn log(&self, record: &Record<'_>) {
-        let level = record.level();
         let hash = fx_hash(record.target().as_bytes());
         let cached = self.shared.levels.get(hash);
-        // The common case of a refused record ends here, without loading the config: with no
-        // scoped config active (the scope word is 0), or none that can take it.
-        if cached.is_some_and(|cached| !cached.allows(level))
-            // Relaxed: see `Shared::scopes`.
-            && !may_take(self.shared.scopes.load(Ordering::Relaxed), record)
+        // The common case of a refused record ends here, in a few instructions and without
+        // loading the config, while no scoped config is active (the scope word is 0).
+        // Relaxed: see `Shared::scopes`.
+        if cached.is_some_and(|cached| !cached.allows(record.level()))
+            && self.shared.scopes.load(Ordering::Relaxed) == 0
         {
             return;
         }
-        self.with_compiled(|compiled| {
-            // A record matching a scoped config is decided and handled by that config's layer.
-            // The level cache holds the running config's levels, so a layer never writes it.
-            if !compiled.layers.is_empty()
-                && let Some(layer) = compiled.layer_for(record)
-            {
-                let layer = &layer.compiled;
-                let index = layer.resolve(hash, record.target(), &self.shared.seen);
-                return self.handle(layer, index, record);
-            }
-            // The level is checked again against the config that will handle the record, so a
-            // record is checked and handled by one config even across an apply.
-            let index = self.decide(hash, record.target(), compiled, cached.is_some());
-            self.handle(compiled, index, record);
-        })
+        self.log_slow(record, hash, cached);
     }
 
     fn flush(&self) {
