@@ -4,8 +4,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use log::Record;
 
 use super::lock;
@@ -119,7 +120,7 @@ thread_local! {
 /// `Display` logs again) and hands the line to `write`.
 pub(super) fn with_line<T>(
     record: &Record<'_>,
-    format: fn(&mut Vec<u8>, &Record<'_>) -> io::Result<()>,
+    format: impl Fn(&mut Vec<u8>, &Record<'_>) -> io::Result<()>,
     write: impl FnOnce(&[u8]) -> io::Result<T>,
 ) -> io::Result<T> {
     LINE.with(|line| match line.try_borrow_mut() {
@@ -136,25 +137,45 @@ pub(super) fn with_line<T>(
     })
 }
 
-/// `2026-11-24T09:52:54.412Z`, the second formatted once per thread and second.
+/// `2026-11-24T09:52:54.412Z`, the second formatted once per thread and second. The clock is
+/// read as seconds and milliseconds since the epoch: a calendar date is worked out only when the
+/// second changes, not for every record.
 fn timestamp(line: &mut Vec<u8>) {
-    let now = Utc::now();
-    let second = now.timestamp();
+    let (second, millis) = match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => (since.as_secs() as i64, since.subsec_millis()),
+        // A clock set before 1970.
+        Err(_) => {
+            let now = Utc::now();
+            (now.timestamp(), now.timestamp_subsec_millis())
+        }
+    };
     let (cached, mut text) = SECOND.get();
     if cached != second {
-        let formatted = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let at = DateTime::from_timestamp(second, 0).unwrap_or_default();
+        let formatted = at.format("%Y-%m-%dT%H:%M:%S").to_string();
         text.copy_from_slice(&formatted.as_bytes()[..19]);
         SECOND.set((second, text));
     }
     line.extend_from_slice(&text);
-    let millis = now.timestamp_subsec_millis();
     line.extend_from_slice(&[
         b'.',
-        b'0' + (millis / 100) as u8,
+        b'0' + (millis / 100 % 10) as u8,
         b'0' + (millis / 10 % 10) as u8,
         b'0' + (millis % 10) as u8,
         b'Z',
     ]);
+}
+
+/// The line buffer as a `fmt::Write`: formats straight into it, without `io::Write`'s adapter
+/// and its error bookkeeping, since appending to a `Vec` cannot fail.
+struct Line<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Line<'_> {
+    #[inline]
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
 }
 
 /// Writes each key-value as ` key=value`, as env_logger's `kv` feature does.
@@ -166,7 +187,8 @@ impl<'kvs> log::kv::VisitSource<'kvs> for TextPairs<'_> {
         key: log::kv::Key<'kvs>,
         value: log::kv::Value<'kvs>,
     ) -> Result<(), log::kv::Error> {
-        write!(self.0, " {key}={value}").map_err(log::kv::Error::boxed)
+        fmt::write(&mut Line(self.0), format_args!(" {key}={value}"))
+            .map_err(|_| log::kv::Error::msg("a key-value's Display failed"))
     }
 }
 
@@ -188,7 +210,8 @@ pub(super) fn text(line: &mut Vec<u8>, record: &Record<'_>) -> io::Result<()> {
     let message = line.len();
     match record.args().as_str() {
         Some(text) => line.extend_from_slice(text.as_bytes()),
-        None => write!(line, "{}", record.args())?,
+        None => fmt::write(&mut Line(line), *record.args())
+            .map_err(|_| io::Error::other("formatter error"))?,
     }
     let kvs = record.key_values();
     if kvs.count() > 0 {
