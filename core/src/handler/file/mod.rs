@@ -1,10 +1,19 @@
 //! [`FileHandler`]: appends to a file through a buffer, flushed by a background thread, and
-//! rotates it by size or time.
+//! rotates it by size and/or time.
 //!
 //! - `mod.rs`: the handler, its builder and the buffer;
-//! - `rotate`: [`Rotation`], carried out by the `logroller` crate.
+//! - `rotate`: [`Rotation`] and its text form;
+//! - `rotating`: the rotating file, renamed aside and reopened under the handler's lock;
+//! - `tidy`: pruning and compression of rotated files, in a thread of their own.
+//!
+//! Rotation is our own code: `logroller` rotates by size or by time, not both, and names the
+//! file being written after its period; `file-rotate` has one limit at a time too, and gzips
+//! inside the write that rotates; `rolling-file` shifts every kept file's name at each
+//! rotation and does not compress.
 
 mod rotate;
+mod rotating;
+mod tidy;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -16,13 +25,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use log::Record;
-use logroller::LogRoller;
 
 use super::format::{self, with_line};
 use super::{Handler, lock};
 use crate::Level;
 
 pub use rotate::Rotation;
+use rotating::Rotating;
 
 /// How a file handler writes each record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -88,10 +97,7 @@ enum Out {
         file: Option<File>,
         checked: Instant,
     },
-    Rotating {
-        rotation: Rotation,
-        roller: Option<Box<LogRoller>>,
-    },
+    Rotating(Rotating),
 }
 
 impl Sink {
@@ -104,6 +110,23 @@ impl Sink {
         let result = self.out.write_all(path, &self.buffer);
         self.buffer.clear();
         result
+    }
+
+    /// Before a record of `next` bytes joins the buffer: if its rotation is due, writes the
+    /// buffer out and rotates, so each record lies whole in one file.
+    fn rotate_if_due(&mut self, path: &Path, next: usize) -> io::Result<()> {
+        let Out::Rotating(rotating) = &mut self.out else {
+            return Ok(());
+        };
+        if !rotating.due(path, self.buffer.len(), next) {
+            return Ok(());
+        }
+        let written = self.write_out(path);
+        let Out::Rotating(rotating) = &mut self.out else {
+            return written;
+        };
+        let rotated = rotating.rotate(path);
+        written.and(rotated)
     }
 }
 
@@ -127,24 +150,15 @@ impl Out {
                     .write_all(bytes)
                     .inspect_err(|_| *file = None)
             }
-            Out::Rotating { rotation, roller } => {
-                let open = match roller.take() {
-                    Some(open) => open,
-                    None => Box::new(rotation.open(path)?),
-                };
-                roller
-                    .insert(open)
-                    .write_all(bytes)
-                    .inspect_err(|_| *roller = None)
-            }
+            Out::Rotating(rotating) => rotating.write_all(path, bytes),
         }
     }
 
-    /// Waits for the data to reach the disk (plain), or for rotation work to finish (rotating).
-    fn sync(&mut self) -> io::Result<()> {
+    /// Waits for the data to reach the disk.
+    fn sync(&self) -> io::Result<()> {
         match self {
             Out::Plain { file, .. } => file.as_ref().map_or(Ok(()), File::sync_data),
-            Out::Rotating { roller, .. } => roller.as_mut().map_or(Ok(()), Write::flush),
+            Out::Rotating(rotating) => rotating.sync(),
         }
     }
 }
@@ -172,7 +186,7 @@ fn still_at(_file: &File, path: &Path) -> bool {
 /// # let dir = std::env::temp_dir().join(format!("dynlog-doc-{}", std::process::id()));
 /// let file = FileHandler::builder(dir.join("app.log"))
 ///     .format(Format::Json)
-///     .rotate(Rotation::size(10 * 1024 * 1024).keep(5).compress())
+///     .rotate(Rotation::daily().max_size(10 * 1024 * 1024).keep(7).compress())
 ///     .flush_every(Duration::from_millis(500))
 ///     .build();
 /// # drop(file); let _ = std::fs::remove_dir_all(dir);
@@ -195,7 +209,8 @@ impl FileBuilder {
         self
     }
 
-    /// Rotates the file (not by default: then logrotate may move it, and the handler follows).
+    /// Rotates the file by size and/or time, keeping its path (not by default: then logrotate
+    /// may move it, and the handler follows).
     pub fn rotate(mut self, rotation: Rotation) -> Self {
         self.rotation = Some(rotation);
         self
@@ -225,10 +240,7 @@ impl FileBuilder {
     /// The handler, with its background flusher running.
     pub fn build(self) -> FileHandler {
         let out = match self.rotation {
-            Some(rotation) => Out::Rotating {
-                rotation,
-                roller: None,
-            },
+            Some(rotation) => Out::Rotating(Rotating::new(rotation)),
             None => Out::Plain {
                 file: None,
                 checked: Instant::now(),
@@ -331,6 +343,7 @@ impl Handler for FileHandler {
         let inner = &*self.inner;
         with_line(record, inner.format, |line| {
             let mut sink = lock(&inner.sink);
+            let rotated = sink.rotate_if_due(&inner.path, line.len());
             sink.buffer.extend_from_slice(line);
             // Relaxed: `closed` only makes records written sooner; the sink's lock orders the
             // writes themselves.
@@ -341,6 +354,7 @@ impl Handler for FileHandler {
                 sink.write_out(&inner.path)?;
             }
             drop(sink);
+            rotated?;
             match lock(&inner.failed).take() {
                 Some(error) => Err(error),
                 None => Ok(()),
@@ -348,10 +362,19 @@ impl Handler for FileHandler {
         })
     }
 
+    /// Writes the buffer out and waits for it to reach the disk, and for rotated files to be
+    /// pruned and compressed (without holding up logging threads meanwhile).
     fn flush(&self) -> io::Result<()> {
-        let mut sink = lock(&self.inner.sink);
-        sink.write_out(&self.inner.path)?;
-        sink.out.sync()
+        let tidy = {
+            let mut sink = lock(&self.inner.sink);
+            sink.write_out(&self.inner.path)?;
+            sink.out.sync()?;
+            match &sink.out {
+                Out::Rotating(rotating) => rotating.tidy(),
+                Out::Plain { .. } => None,
+            }
+        };
+        tidy.map_or(Ok(()), |tidy| tidy.wait())
     }
 
     fn shutdown(&self) -> io::Result<()> {

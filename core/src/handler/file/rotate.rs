@@ -1,76 +1,104 @@
-//! [`Rotation`]: when a [`FileHandler`](super::FileHandler) starts a new file, how many it keeps
-//! and whether it compresses them, carried out by the `logroller` crate.
+//! [`Rotation`]: when a [`FileHandler`](super::FileHandler) moves its file aside and starts a new
+//! one, how many moved files it keeps and whether it compresses them; and its text form.
 
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
-
-use logroller::{LogRoller, LogRollerBuilder, RotationAge, RotationSize, TimeZone};
 
 use crate::error::{Error, Result};
 
-/// When a file handler starts a new file, how many rotated files it keeps, and whether it
-/// compresses them (gzip, in a thread of its own, so logging threads never wait on it).
+/// When a file handler rotates its file (by size, by time, or by whichever comes first), how many
+/// rotated files it keeps, and whether it compresses them.
 ///
-/// By size, the file keeps its path and rotated files are `app.log.1` (the newest) to
-/// `app.log.N`; by time (UTC), the file being written is `app.log.2026-11-26` (daily) or
-/// `app.log.2026-11-26-09` (hourly). Read one from text with [`str::parse`]:
+/// The file being written always keeps its path (`app.log`). A rotated file is named after the
+/// UTC period its records belong to: `app.log.2026-11-26` (daily, or by size alone: the day it
+/// was rotated) or `app.log.2026-11-26-09` (hourly); a further file of the same period adds a
+/// counter, `app.log.2026-11-26.1`, `.2`, and so on, so `ls -v` lists them oldest first. A
+/// rotated file is not renamed again (compression adds `.gz`). Time rotation happens at the first
+/// record of a new period, and a file that still holds an earlier period's records when the
+/// handler starts is rotated then. A record is never split between two files.
+///
+/// [`keep`](Rotation::keep) counts rotated files whatever moved them; pruning the oldest and
+/// gzip [`compression`](Rotation::compress) (`app.log.2026-11-26.gz`) run in a thread of
+/// their own, so logging threads never wait on them. Read one from text with [`str::parse`]:
 ///
 /// ```
 /// use dynlog_core::handler::Rotation;
 ///
+/// let both: Rotation = "daily,size:10MB,keep:7,gzip".parse()?;
+/// assert_eq!(both, Rotation::daily().max_size(10 * 1024 * 1024).keep(7).compress());
 /// let by_size: Rotation = "size:10MB,keep:5".parse()?;
 /// assert_eq!(by_size, Rotation::size(10 * 1024 * 1024).keep(5));
-/// let daily: Rotation = "daily,keep:7,gzip".parse()?;
-/// assert_eq!(daily, Rotation::daily().keep(7).compress());
 /// assert!("size:10XB".parse::<Rotation>().is_err());
+/// assert!("daily,daily".parse::<Rotation>().is_err());
 /// # Ok::<(), dynlog_core::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rotation {
-    when: When,
-    keep: Option<u64>,
-    compress: bool,
+    pub(super) period: Option<Period>,
+    pub(super) max_size: Option<u64>,
+    pub(super) keep: Option<u64>,
+    pub(super) compress: bool,
 }
 
+/// A time rotation's period, in UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum When {
-    Size(u64),
+pub(super) enum Period {
     Daily,
     Hourly,
 }
 
-/// The most rotated files a handler may keep, and the smallest size it rotates at: far
-/// outside what a service needs, so a value past them is a mistake.
+impl Period {
+    fn name(self) -> &'static str {
+        match self {
+            Period::Daily => "daily",
+            Period::Hourly => "hourly",
+        }
+    }
+}
+
+/// The most rotated files a handler may keep, and the smallest and largest sizes it rotates at:
+/// far outside what a service needs, so a value past them is a mistake.
 const MAX_KEEP: u64 = 10_000;
 const MIN_SIZE: u64 = 1024;
+const MAX_SIZE: u64 = 1024 * 1024 * 1024 * 1024;
 
 impl Rotation {
-    /// A new file once the file reaches `bytes` (a record is never split between two files).
+    /// A new file before a record would take the file past `bytes` (from 1 KiB).
     pub fn size(bytes: u64) -> Self {
         Rotation {
-            when: When::Size(bytes.max(MIN_SIZE)),
+            period: None,
+            max_size: None,
             keep: None,
             compress: false,
         }
+        .max_size(bytes)
     }
 
-    /// A new file at each UTC midnight.
+    /// A new file at the first record after each UTC midnight.
     pub fn daily() -> Self {
         Rotation {
-            when: When::Daily,
+            period: Some(Period::Daily),
+            max_size: None,
             keep: None,
             compress: false,
         }
     }
 
-    /// A new file at each hour (UTC).
+    /// A new file at the first record of each hour (UTC).
     pub fn hourly() -> Self {
         Rotation {
-            when: When::Hourly,
+            period: Some(Period::Hourly),
+            max_size: None,
             keep: None,
             compress: false,
         }
+    }
+
+    /// Also a new file before a record would take the file past `bytes` (from 1 KiB to 1 TiB):
+    /// `Rotation::daily().max_size(10 << 20)` rotates at midnight and at every 10 MiB.
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = Some(bytes.clamp(MIN_SIZE, MAX_SIZE));
+        self
     }
 
     /// Keeps the `n` newest rotated files and removes older ones (all are kept otherwise).
@@ -79,101 +107,97 @@ impl Rotation {
         self
     }
 
-    /// Compresses rotated files with gzip (`app.log.1.gz`).
+    /// Compresses rotated files with gzip (`app.log.2026-11-26.gz`).
     pub fn compress(mut self) -> Self {
         self.compress = true;
         self
-    }
-
-    /// The writer that rotates `path`.
-    pub(super) fn open(&self, path: &Path) -> std::io::Result<LogRoller> {
-        let directory = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => ".".into(),
-        };
-        let file = path.file_name().map(Path::new).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{} names no file", path.display()),
-            )
-        })?;
-        let mut builder = LogRollerBuilder::new(directory.as_path(), file)
-            .time_zone(TimeZone::UTC)
-            .rotation(match self.when {
-                When::Size(bytes) => logroller::Rotation::SizeBased(RotationSize::Bytes(bytes)),
-                When::Daily => logroller::Rotation::AgeBased(RotationAge::Daily),
-                When::Hourly => logroller::Rotation::AgeBased(RotationAge::Hourly),
-            })
-            // A flush (explicit or at shutdown) waits for compression and pruning to finish.
-            .graceful_shutdown(true);
-        if let Some(keep) = self.keep {
-            builder = builder.max_keep_files(keep);
-        }
-        if self.compress {
-            builder = builder.compression(logroller::Compression::Gzip);
-        }
-        builder.build().map_err(std::io::Error::other)
     }
 }
 
 impl fmt::Display for Rotation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.when {
-            When::Size(bytes) => write!(f, "size:{bytes}B")?,
-            When::Daily => f.write_str("daily")?,
-            When::Hourly => f.write_str("hourly")?,
+        let mut parts = Vec::new();
+        if let Some(period) = self.period {
+            parts.push(period.name().to_owned());
+        }
+        if let Some(bytes) = self.max_size {
+            parts.push(format!("size:{bytes}B"));
         }
         if let Some(keep) = self.keep {
-            write!(f, ",keep:{keep}")?;
+            parts.push(format!("keep:{keep}"));
         }
         if self.compress {
-            f.write_str(",gzip")?;
+            parts.push("gzip".into());
         }
-        Ok(())
+        f.write_str(&parts.join(","))
     }
 }
 
 impl FromStr for Rotation {
     type Err = Error;
 
-    /// `size:10MB`, `daily` or `hourly`, then optionally `,keep:N` and `,gzip`. Sizes take
-    /// `B`, `KB`, `MB` or `GB` (powers of 1024), from 1 KB to 1024 GB.
+    /// Comma-separated parts in any order, each at most once: `daily` or `hourly`,
+    /// `size:<n>` (`B`, `KB`, `MB` or `GB`, powers of 1024, from 1 KB to 1024 GB), `keep:<n>`
+    /// and `gzip`; at least one of the period and the size. `daily,size:10MB,keep:7,gzip`.
     fn from_str(text: &str) -> Result<Self> {
         let refuse = |reason: String| Error::Invalid {
             field: "rotation",
             value: text.chars().take(100).collect(),
             reason,
         };
-        let mut parts = text.split(',').map(str::trim);
-        let mut rotation = match parts.next().unwrap_or("") {
-            "daily" => Rotation::daily(),
-            "hourly" => Rotation::hourly(),
-            part => match part.strip_prefix("size:") {
-                Some(size) => Rotation::size(parse_size(size).map_err(refuse)?),
-                None => {
-                    return Err(refuse(
-                        "starts with size:<n>(B|KB|MB|GB), daily or hourly".into(),
-                    ));
-                }
-            },
+        let mut rotation = Rotation {
+            period: None,
+            max_size: None,
+            keep: None,
+            compress: false,
         };
-        for part in parts {
-            if part == "gzip" {
-                rotation.compress = true;
-            } else if let Some(n) = part.strip_prefix("keep:") {
-                match n.parse::<u64>() {
-                    Ok(n) if (1..=MAX_KEEP).contains(&n) => rotation.keep = Some(n),
+        for part in text.split(',').map(str::trim) {
+            let (key, value) = part.split_once(':').unwrap_or((part, ""));
+            let key = key.to_ascii_lowercase();
+            let repeated = match key.as_str() {
+                "daily" | "hourly" if value.is_empty() => {
+                    let period = if key == "daily" {
+                        Period::Daily
+                    } else {
+                        Period::Hourly
+                    };
+                    rotation.period.replace(period).is_some()
+                }
+                "size" => rotation
+                    .max_size
+                    .replace(parse_size(value).map_err(refuse)?)
+                    .is_some(),
+                "keep" => match value.parse::<u64>() {
+                    Ok(n) if (1..=MAX_KEEP).contains(&n) => rotation.keep.replace(n).is_some(),
                     _ => {
                         return Err(refuse(format!(
-                            "keep takes a whole number from 1 to {MAX_KEEP}, not {n:?}"
+                            "keep takes a whole number from 1 to {MAX_KEEP}, not {value:?}"
                         )));
                     }
+                },
+                "gzip" if value.is_empty() => std::mem::replace(&mut rotation.compress, true),
+                _ => {
+                    return Err(refuse(format!(
+                        "unknown part {part:?} (expected daily, hourly, size:<n>(B|KB|MB|GB), \
+                         keep:<n> or gzip)"
+                    )));
                 }
-            } else {
+            };
+            if repeated {
+                let what = match key.as_str() {
+                    "daily" | "hourly" => "the period",
+                    other => other,
+                };
                 return Err(refuse(format!(
-                    "unknown part {part:?} (expected keep:<n> or gzip)"
+                    "{part:?} repeats {what} (each part at most once)"
                 )));
             }
+        }
+        if rotation.period.is_none() && rotation.max_size.is_none() {
+            return Err(refuse(
+                "says neither when nor at what size to rotate (add daily, hourly or size:<n>)"
+                    .into(),
+            ));
         }
         Ok(rotation)
     }
@@ -199,8 +223,8 @@ fn parse_size(text: &str) -> std::result::Result<u64, String> {
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(unit_bytes))
-        .filter(|n| (MIN_SIZE..=1024 * 1024 * 1024 * 1024).contains(n))
-        .ok_or_else(|| format!("a size from 1KB to 1024GB, not {text:?}"))
+        .filter(|n| (MIN_SIZE..=MAX_SIZE).contains(n))
+        .ok_or_else(|| format!("size takes 1KB to 1024GB, not {text:?}"))
 }
 
 #[cfg(test)]
@@ -217,23 +241,39 @@ mod tests {
             " hourly , gzip ".parse::<Rotation>().unwrap(),
             Rotation::hourly().compress()
         );
+        let both = Rotation::daily().max_size(10 << 20).keep(7).compress();
+        for text in ["daily,size:10MB,keep:7,gzip", "gzip,keep:7,size:10mb,Daily"] {
+            assert_eq!(text.parse::<Rotation>().unwrap(), both, "{text}");
+        }
+        assert_eq!(both.to_string(), "daily,size:10485760B,keep:7,gzip");
+        assert_eq!(both.to_string().parse::<Rotation>().unwrap(), both);
         assert_eq!(
             "size:2048".parse::<Rotation>().unwrap().to_string(),
             "size:2048B"
         );
         for (bad, why) in [
-            ("weekly", "starts with"),
-            ("size:10XB", "unknown size unit"),
-            ("size:0MB", "from 1KB"),
-            ("size:99999999999999GB", "from 1KB"),
-            ("daily,keep:0", "keep takes"),
-            ("daily,keep:-1", "keep takes"),
-            ("daily,zip", "unknown part"),
-            ("", "starts with"),
+            ("weekly", "unknown part \"weekly\""),
+            ("size:10XB", "unknown size unit \"XB\""),
+            ("size:0", "not \"0\""),
+            ("size:0MB", "not \"0MB\""),
+            ("size:99999999999999GB", "size takes"),
+            ("daily,keep:0", "not \"0\""),
+            ("daily,keep:-1", "not \"-1\""),
+            ("daily,keep", "not \"\""),
+            ("daily,zip", "unknown part \"zip\""),
+            ("daily:3", "unknown part \"daily:3\""),
+            ("daily,,gzip", "unknown part \"\""),
+            ("daily,daily", "\"daily\" repeats the period"),
+            ("daily,hourly", "\"hourly\" repeats the period"),
+            ("size:1MB,daily,size:2MB", "\"size:2MB\" repeats size"),
+            ("daily,keep:3,keep:4", "\"keep:4\" repeats keep"),
+            ("daily,gzip,gzip", "\"gzip\" repeats gzip"),
+            ("keep:5,gzip", "neither when nor at what size"),
+            ("", "unknown part \"\""),
         ] {
             let err = bad.parse::<Rotation>().unwrap_err().to_string();
             assert!(
-                err.contains(why) && err.contains("rotation"),
+                err.contains(why) && err.starts_with(&format!("invalid rotation {bad:?}")),
                 "{bad}: {err}"
             );
         }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::handler::lock;
 use crate::handler::tests::record_at;
 
 /// A directory of its own under the system's temporary directory, removed on drop.
@@ -130,11 +131,13 @@ fn nothing_is_lost_at_shutdown() {
     assert!(read(&path).ends_with("] after\n"));
 }
 
-/// Lines across every file of a rotated handler, decompressing `.gz` ones.
-fn lines_in(dir: &Path) -> (usize, usize) {
-    let (mut lines, mut files) = (0, 0);
+/// Every line in every file of a rotated handler, decompressing `.gz` ones, and how many files.
+/// Checks that no uncompressed file is past `max` bytes and that no `.part` is left.
+fn lines_in(dir: &Path, max: u64) -> (Vec<String>, usize) {
+    let (mut lines, mut files) = (Vec::new(), 0);
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        assert!(path.extension().is_none_or(|e| e != "part"), "{path:?}");
         let text = if path.extension().is_some_and(|e| e == "gz") {
             let mut text = String::new();
             io::Read::read_to_string(
@@ -144,66 +147,164 @@ fn lines_in(dir: &Path) -> (usize, usize) {
             .unwrap();
             text
         } else {
-            read(&path)
+            let text = read(&path);
+            assert!(text.len() as u64 <= max, "{path:?}: {} bytes", text.len());
+            text
         };
         files += 1;
-        lines += text.lines().count();
+        lines.extend(text.lines().map(str::to_owned));
     }
     (lines, files)
 }
 
-/// 4 threads write enough for 20 rotations of 16 KiB; every record is in one of the files.
+/// Ends the handler's current time period, as if the clock had passed midnight.
+fn end_period(handler: &FileHandler) {
+    if let Out::Rotating(rotating) = &mut lock(&handler.inner.sink).out {
+        rotating.end_period();
+    }
+}
+
+/// 4 threads write enough for 20 rotations of 16 KiB; every record is in one of the files, once
+/// and whole. By size alone, compressed or not, and by size and time together (a period
+/// ending every few milliseconds meanwhile).
 #[test]
 fn rotation_under_load_loses_nothing() {
-    for compress in [false, true] {
+    let size = 16 * 1024;
+    for (rotation, by_time) in [
+        (Rotation::size(size), false),
+        (Rotation::size(size).compress(), false),
+        (Rotation::daily().max_size(size).compress(), true),
+        (Rotation::hourly().max_size(size), true),
+    ] {
         let dir = TempDir::new("rotate");
         let path = dir.0.join("app.log");
-        let mut rotation = Rotation::size(16 * 1024);
-        if compress {
-            rotation = rotation.compress();
-        }
         let handler = FileHandler::builder(&path)
-            .rotate(rotation)
+            .rotate(rotation.clone())
             .buffer(4096)
             .build();
+        let writing = std::sync::atomic::AtomicUsize::new(4);
+        let mut periods_ended = 0;
         // ~60 bytes a line, 4 × 1800 lines: about 420 KiB, over 20 files of 16 KiB.
         std::thread::scope(|s| {
             for t in 0..4 {
-                let handler = &handler;
+                let (handler, writing) = (&handler, &writing);
                 s.spawn(move || {
                     for i in 0..1800 {
                         record_at(log::Level::Info, "load", &format!("t{t} r{i:05}"), |r| {
                             handler.handle(r).unwrap()
                         });
                     }
+                    writing.fetch_sub(1, Ordering::Relaxed);
                 });
+            }
+            while by_time && writing.load(Ordering::Relaxed) > 0 {
+                end_period(&handler);
+                periods_ended += 1;
+                std::thread::sleep(Duration::from_millis(3));
             }
         });
         handler.shutdown().unwrap();
-        let (lines, files) = lines_in(&dir.0);
-        assert!(files > 20, "20 rotations or more: {files} files");
-        assert_eq!(lines, 7200, "compress: {compress}");
+        let (lines, files) = lines_in(&dir.0, size);
+        assert!(
+            files > 20,
+            "{rotation}: 20 rotations or more: {files} files"
+        );
+        assert_eq!(lines.len(), 7200, "{rotation}");
+        let records: std::collections::BTreeSet<&str> = lines
+            .iter()
+            .map(|l| l.split("] ").nth(1).unwrap())
+            .collect();
+        assert_eq!(records.len(), 7200, "{rotation}: each record once");
+        assert!(!by_time || periods_ended > 0);
     }
 }
 
+/// The file keeps its path; rotated ones are named after their records' period, with a counter
+/// for more in one period; a file left from an earlier period is rotated at the first record.
 #[test]
-fn keep_removes_the_oldest_files() {
-    let dir = TempDir::new("keep");
+fn time_rotation_keeps_the_path_and_names_files_by_period() {
+    let dir = TempDir::new("daily");
     let path = dir.0.join("app.log");
+    std::fs::write(&path, "from two days ago\n").unwrap();
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 86_400);
+    File::options()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
+    let day = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d").to_string();
+    let (then, today) = (day(two_days_ago.into()), day(chrono::Utc::now()));
     let handler = FileHandler::builder(&path)
-        .rotate(Rotation::size(2048).keep(3))
-        .buffer(1024)
+        .rotate(Rotation::daily())
         .build();
-    for i in 0..1000 {
-        record_at(log::Level::Info, "load", &format!("r{i:05}"), |r| {
+    let log = |message: &str| {
+        record_at(log::Level::Info, "a", message, |r| {
             handler.handle(r).unwrap()
         });
+    };
+    log("first today");
+    end_period(&handler);
+    log("second");
+    end_period(&handler);
+    log("third");
+    handler.flush().unwrap();
+    let at = |suffix: &str| read(&dir.0.join(format!("app.log{suffix}")));
+    assert_eq!(at(&format!(".{then}")), "from two days ago\n");
+    assert!(at(&format!(".{today}")).ends_with("] first today\n"));
+    assert!(at(&format!(".{today}.1")).ends_with("] second\n"));
+    assert!(at("").ends_with("] third\n"), "{}", at(""));
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 4);
+}
+
+/// Keeps the newest files across both triggers, compressed: what is left is the last records,
+/// in order, with nothing missing between them (counters past 9 sort after 2).
+#[test]
+fn keep_removes_the_oldest_files() {
+    for rotation in [
+        Rotation::size(2048).keep(3),
+        Rotation::hourly().max_size(2048).keep(3).compress(),
+    ] {
+        let dir = TempDir::new("keep");
+        let path = dir.0.join("app.log");
+        let handler = FileHandler::builder(&path)
+            .rotate(rotation.clone())
+            .buffer(1024)
+            .build();
+        for i in 0..1000 {
+            if i % 150 == 0 {
+                end_period(&handler);
+            }
+            record_at(log::Level::Info, "load", &format!("r{i:05}"), |r| {
+                handler.handle(r).unwrap()
+            });
+        }
+        handler.shutdown().unwrap();
+        let names: Vec<String> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names.len(),
+            4,
+            "{rotation}: the file and 3 rotated: {names:?}"
+        );
+        assert!(
+            names
+                .iter()
+                .all(|n| n == "app.log" || n.ends_with(".gz") == rotation.compress),
+            "{names:?}"
+        );
+        let (lines, _) = lines_in(&dir.0, 2048);
+        let mut numbers: Vec<usize> = lines
+            .iter()
+            .map(|l| l.rsplit("] r").next().unwrap().parse().unwrap())
+            .collect();
+        numbers.sort_unstable();
+        let first = numbers[0];
+        assert!(first > 0, "{rotation}: older lines went with older files");
+        assert_eq!(numbers, (first..1000).collect::<Vec<_>>(), "{rotation}");
     }
-    handler.shutdown().unwrap();
-    let (lines, files) = lines_in(&dir.0);
-    assert_eq!(files, 4, "the file and 3 rotated ones");
-    assert!(lines < 1000, "older lines went with older files");
-    assert!(read(&path).contains("r00999") || read(&dir.0.join("app.log.1")).contains("r00999"));
 }
 
 fn with_kv(
