@@ -54,7 +54,7 @@ pub(crate) struct Settings {
     /// `DYNLOG_LOG_FORMAT`: `text` (the default) or `json`, for the `file` handler.
     pub(crate) log_format: Format,
     /// `DYNLOG_LOG_ROTATE`: how the `file` handler rotates (`size:10MB,keep:5`,
-    /// `daily,keep:7`, `hourly,gzip`); none by default.
+    /// `daily,keep:7`, `daily,size:10MB,keep:7,gzip`); none by default.
     pub(crate) log_rotate: Option<Rotation>,
     /// `DYNLOG_API_TOKEN`: a bearer token registered for scripts (its hash is stored).
     pub(crate) api_token: Option<String>,
@@ -266,7 +266,8 @@ impl Settings {
                     "DYNLOG_LOG_ROTATE",
                     &v,
                     &format!(
-                        "{e} (for example size:10MB,keep:5 or daily,keep:7; add ,gzip to compress)"
+                        "{e} (for example size:10MB,keep:5, daily,keep:7 or \
+                         daily,size:10MB,keep:7; add ,gzip to compress)"
                     ),
                 )
             })?),
@@ -320,11 +321,24 @@ mod tests {
         assert_eq!(s.log_rotate, Some(Rotation::size(10 << 20).keep(5)));
         let s = read(&[("DYNLOG_LOG_ROTATE", "daily,keep:7")]).unwrap();
         assert_eq!(s.log_rotate, Some(Rotation::daily().keep(7)));
+        let s = read(&[("DYNLOG_LOG_ROTATE", "daily,size:10MB,keep:7,gzip")]).unwrap();
+        assert_eq!(
+            s.log_rotate,
+            Some(Rotation::daily().max_size(10 << 20).keep(7).compress())
+        );
         let err = read(&[("DYNLOG_LOG_FORMAT", "xml")])
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("DYNLOG_LOG_FORMAT=\"xml\""), "{err}");
-        for bad in ["weekly", "size:10XB", "daily,keep:0", "size:10MB,keep"] {
+        for bad in [
+            "weekly",
+            "size:10XB",
+            "size:0",
+            "daily,keep:0",
+            "size:10MB,keep",
+            "daily,size:1MB,size:2MB",
+            "keep:7",
+        ] {
             let err = read(&[("DYNLOG_LOG_ROTATE", bad)]).unwrap_err().to_string();
             assert!(
                 err.starts_with(&format!("DYNLOG_LOG_ROTATE={bad:?}")),
