@@ -135,6 +135,14 @@ impl Store for Counting {
         self.count();
         self.inner.update_trigger(actor, id, version, new)
     }
+    fn update_triggers(
+        &self,
+        actor: &str,
+        updates: &[(TriggerId, i64, NewTrigger)],
+    ) -> Result<Written<Vec<Trigger>>> {
+        self.count();
+        self.inner.update_triggers(actor, updates)
+    }
     fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
         self.count();
         self.inner.delete_trigger(actor, id)

@@ -393,6 +393,46 @@ impl Store for MemoryStore {
         Ok(state.written(after))
     }
 
+    fn update_triggers(
+        &self,
+        actor: &str,
+        updates: &[(TriggerId, i64, NewTrigger)],
+    ) -> Result<Written<Vec<Trigger>>> {
+        // One lock, and every check before the first change: all or none.
+        let mut state = self.state()?;
+        let mut seen = Vec::with_capacity(updates.len());
+        for (id, version, new) in updates {
+            let stored = state
+                .triggers
+                .get(id)
+                .ok_or(Error::TriggerNotFound(*id))?
+                .version;
+            // The same trigger twice: the second update starts from a version the first moved.
+            let stored = stored + seen.iter().filter(|s| *s == id).count() as i64;
+            check_version("trigger", id.0, *version, stored)?;
+            state.check_trigger(new)?;
+            seen.push(*id);
+        }
+        let mut written = Vec::with_capacity(updates.len());
+        for (id, version, new) in updates {
+            let Some(before) = state.triggers.get(id).cloned() else {
+                return Err(Error::TriggerNotFound(*id));
+            };
+            let after = new.to_trigger(*id, version + 1, Utc::now());
+            state.triggers.insert(*id, after.clone());
+            state.record(
+                actor,
+                "update",
+                "trigger",
+                id.0,
+                Some(&before),
+                Some(&after),
+            );
+            written.push(after);
+        }
+        Ok(state.written(written))
+    }
+
     fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
         let mut state = self.state()?;
         let before = state

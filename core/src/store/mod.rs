@@ -239,6 +239,17 @@ pub trait Store: StoreRead {
         new: &NewTrigger,
     ) -> Result<Written<Trigger>>;
 
+    /// Replaces the fields of several triggers in one transaction, each `(id, version, new)`
+    /// if its stored version is still `version`: all or none (a stale version or a missing
+    /// trigger or config fails the whole write), one revision, an audit entry per trigger
+    /// sharing it. With no update it changes nothing (the revision stays). This is how the
+    /// level windows of one logger end together, as one action.
+    fn update_triggers(
+        &self,
+        actor: &str,
+        updates: &[(TriggerId, i64, NewTrigger)],
+    ) -> Result<Written<Vec<Trigger>>>;
+
     /// Deletes a trigger.
     fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>>;
 
@@ -379,6 +390,13 @@ impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
         new: &NewTrigger,
     ) -> Result<Written<Trigger>> {
         (**self).update_trigger(actor, id, version, new)
+    }
+    fn update_triggers(
+        &self,
+        actor: &str,
+        updates: &[(TriggerId, i64, NewTrigger)],
+    ) -> Result<Written<Vec<Trigger>>> {
+        (**self).update_triggers(actor, updates)
     }
     fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
         (**self).delete_trigger(actor, id)

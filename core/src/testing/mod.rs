@@ -36,6 +36,7 @@ macro_rules! store_contract_tests {
             trigger_create_and_validate,
             triggers_listed_latest_first,
             trigger_update_and_delete,
+            triggers_updated_together,
             config_with_trigger_together,
             snapshot_holds_what_can_win,
             prune_ended_triggers,

@@ -431,6 +431,28 @@ impl Store for DieselStore {
         })
     }
 
+    fn update_triggers(
+        &self,
+        actor: &str,
+        updates: &[(TriggerId, i64, NewTrigger)],
+    ) -> Result<Written<Vec<Trigger>>> {
+        if updates.is_empty() {
+            // No update is no change: no revision bump.
+            let revision = self.read("reading the revision", |conn| Ok(read_revision(conn)?))?;
+            return Ok(Written {
+                value: Vec::new(),
+                revision,
+            });
+        }
+        // One transaction: a stale version or a missing row rolls every update back.
+        self.written("updating triggers", |conn| {
+            updates
+                .iter()
+                .map(|(id, version, new)| triggers::update(conn, actor, *id, *version, new))
+                .collect()
+        })
+    }
+
     fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
         self.written("deleting a trigger", |conn| {
             triggers::delete(conn, actor, id)

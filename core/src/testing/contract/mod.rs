@@ -16,7 +16,7 @@ pub use instances::{instances_bounded, instances_heartbeats};
 pub use reads::{audit_pages, revision_moves_on_writes_only, snapshot_holds_what_can_win};
 pub use triggers::{
     prune_ended_triggers, trigger_create_and_validate, trigger_update_and_delete,
-    triggers_listed_latest_first,
+    triggers_listed_latest_first, triggers_updated_together,
 };
 
 use chrono::{Duration, Utc};
@@ -78,6 +78,16 @@ impl<S: Store + ?Sized> Checked<'_, S> {
     ) -> crate::Result<Trigger> {
         self.0
             .update_trigger(actor, id, version, new)
+            .map(|w| self.check(w))
+    }
+
+    fn update_triggers(
+        &self,
+        actor: &str,
+        updates: &[(TriggerId, i64, NewTrigger)],
+    ) -> crate::Result<Vec<Trigger>> {
+        self.0
+            .update_triggers(actor, updates)
             .map(|w| self.check(w))
     }
 

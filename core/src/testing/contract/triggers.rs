@@ -191,3 +191,107 @@ pub fn prune_ended_triggers<S: Store + ?Sized>(store: &S) {
     );
     assert_eq!(store.revision().expect("revision"), rev);
 }
+
+/// Several triggers updated in one write: one revision shared by their audit entries; a stale
+/// version, a missing trigger or config changes none of them; no update changes nothing.
+pub fn triggers_updated_together<S: Store + ?Sized>(store: &S) {
+    let store = &Checked(store);
+    let config = store
+        .create_config("alice", &new_config("c"))
+        .expect("create");
+    let a = store
+        .create_trigger("alice", &new_trigger("a", config.id, 0, 1))
+        .expect("a");
+    let b = store
+        .create_trigger("alice", &new_trigger("b", config.id, 1, 2))
+        .expect("b");
+    let off = |name: &str| NewTrigger {
+        is_active: false,
+        ..new_trigger(name, config.id, 0, 1)
+    };
+    let rev = store.revision().expect("revision");
+    let audited = store.audit(AuditQuery::default()).expect("audit").len();
+    let written = store
+        .update_triggers("bob", &[(a.id, 1, off("a")), (b.id, 1, off("b"))])
+        .expect("update both");
+    assert_eq!(
+        written
+            .iter()
+            .map(|t| (t.id, t.version, t.is_active))
+            .collect::<Vec<_>>(),
+        [(a.id, 2, false), (b.id, 2, false)]
+    );
+    assert!(!store.trigger(b.id).expect("read").is_active);
+    let after = store.revision().expect("revision");
+    assert!(after > rev, "the write moved the revision");
+    let entries = store.audit(AuditQuery::default()).expect("audit");
+    assert_eq!(entries.len(), audited + 2);
+    let mut ids: Vec<i64> = entries[..2].iter().map(|e| e.entity_id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [a.id.0, b.id.0]);
+    for entry in &entries[..2] {
+        assert_eq!(
+            (
+                entry.actor.as_str(),
+                entry.action.as_str(),
+                entry.entity.as_str(),
+                entry.revision
+            ),
+            ("bob", "update", "trigger", Some(after)),
+            "one write, one revision: {entry:?}"
+        );
+    }
+
+    let on = |name: &str| new_trigger(name, config.id, 0, 1);
+    let refused = [
+        // b's version is stale: a, listed first, is not changed either.
+        (vec![(a.id, 2, on("a")), (b.id, 1, on("b"))], "stale"),
+        (
+            vec![(a.id, 2, on("a")), (TriggerId(987_654), 1, on("x"))],
+            "missing trigger",
+        ),
+        (
+            vec![
+                (a.id, 2, on("a")),
+                (b.id, 2, new_trigger("b", ConfigId(987_654), 0, 1)),
+            ],
+            "missing config",
+        ),
+    ];
+    for (updates, why) in refused {
+        let err = store.update_triggers("bob", &updates).expect_err(why);
+        assert!(
+            matches!(
+                (why, &err),
+                (
+                    "stale",
+                    Error::Conflict {
+                        entity: "trigger",
+                        expected: 1,
+                        actual: 2,
+                        ..
+                    }
+                ) | (
+                    "missing trigger",
+                    Error::TriggerNotFound(TriggerId(987_654))
+                ) | ("missing config", Error::ConfigNotFound(ConfigId(987_654)))
+            ),
+            "{why}: {err}"
+        );
+        assert_eq!(store.revision().expect("revision"), after, "{why}");
+        assert_eq!(
+            store.audit(AuditQuery::default()).expect("audit").len(),
+            audited + 2,
+            "{why}"
+        );
+        let read = store.trigger(a.id).expect("read");
+        assert_eq!((read.version, read.is_active), (2, false), "{why}");
+    }
+
+    assert!(store.update_triggers("bob", &[]).expect("none").is_empty());
+    assert_eq!(
+        store.revision().expect("revision"),
+        after,
+        "no update, no write"
+    );
+}
