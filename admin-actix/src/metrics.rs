@@ -44,7 +44,9 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// The metrics of `controller`; from now on it reports each transition it applies.
+    /// The metrics of `controller`; from now on it reports each transition it applies to
+    /// these metrics, instead of those of an admin built before for it (one observer per
+    /// controller, however many admins are built).
     pub(crate) fn new(controller: &Controller) -> Metrics {
         let mut registry = Registry::with_prefix("dynlog");
         let lateness: Lateness = Family::new_with_constructor(|| Histogram::new(LATE_BUCKETS));
@@ -53,7 +55,7 @@ impl Metrics {
             "How late scheduled window starts and ends were applied, in seconds",
             lateness.clone(),
         );
-        controller.on_transition(move |t: &TransitionApplied| {
+        controller.on_transition("dynlog-actix metrics", move |t: &TransitionApplied| {
             lateness
                 .get_or_create(&[("kind", t.kind.as_str())])
                 .observe(t.late_seconds());

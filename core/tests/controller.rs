@@ -538,3 +538,53 @@ fn scoped_windows_run_beside_the_winner() {
     );
     assert_eq!(controller.status().next, None);
 }
+
+#[test]
+fn transition_observers_are_kept_by_key() {
+    use dynlog_core::controller::{TransitionApplied, TransitionKind};
+    use std::sync::Mutex;
+
+    let memory = MemoryHandler::new(100);
+    let clock = Arc::new(ManualClock::new(hour(0)));
+    let controller = Controller::builder(logger(&memory), MemoryStore::new())
+        .clock(clock.clone())
+        .without_thread()
+        .start()
+        .unwrap();
+    let seen: Arc<Mutex<Vec<(&str, TransitionKind, f64)>>> = Arc::default();
+    let observer = |name: &'static str| {
+        let seen = Arc::clone(&seen);
+        move |t: &TransitionApplied| seen.lock().unwrap().push((name, t.kind, t.late_seconds()))
+    };
+    // Registered again under its key (an admin built anew), an observer replaces the first.
+    controller.on_transition("metrics", observer("first metrics"));
+    controller.on_transition("other", observer("other"));
+    controller.on_transition("metrics", observer("second metrics"));
+    let config = controller.create_config("alice", &debug_import()).unwrap();
+    controller
+        .create_trigger(
+            "alice",
+            &NewTrigger {
+                name: "tonight".into(),
+                config_id: config.id,
+                start: Some(hour(22)),
+                end: Some(hour(23)),
+                is_active: true,
+            },
+        )
+        .unwrap();
+    clock.set(hour(22) + chrono::Duration::milliseconds(1500));
+    controller.tick().unwrap();
+    clock.set(hour(23));
+    controller.tick().unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            ("second metrics", TransitionKind::Start, 1.5),
+            ("other", TransitionKind::Start, 1.5),
+            ("second metrics", TransitionKind::End, 0.0),
+            ("other", TransitionKind::End, 0.0),
+        ],
+        "in the order first registered, the replaced one never called"
+    );
+}

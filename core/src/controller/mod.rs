@@ -200,8 +200,8 @@ struct Inner {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Configs applied since the start.
     applies: std::sync::atomic::AtomicU64,
-    /// Called after each scheduled transition applied.
-    observers: Mutex<Vec<observe::Observer>>,
+    /// Called after each scheduled transition applied, each under its key.
+    observers: Mutex<Vec<(String, observe::Observer)>>,
 }
 
 struct State {
@@ -537,7 +537,7 @@ impl Inner {
                 applied: self.clock.now(),
             };
             let observers = lock(&self.observers).clone();
-            for observer in observers {
+            for (_, observer) in observers {
                 observer(&applied);
             }
         }

@@ -54,8 +54,24 @@ impl Controller {
     /// Calls `f` on the scheduler's thread after each scheduled transition it applies (a
     /// window that starts or ends), with when it was due and when it was applied. `f` must be
     /// quick: the admin's metrics count it in a histogram.
-    pub fn on_transition(&self, f: impl Fn(&TransitionApplied) + Send + Sync + 'static) {
-        super::lock(&self.inner.observers).push(Arc::new(f));
+    ///
+    /// A later observer under the same `key` replaces it, as [`DynamicLogger::on_apply`]'s
+    /// listeners do: whatever registers again (an admin built anew for the same controller)
+    /// does not pile observers up. Observers run in the order they were first registered.
+    ///
+    /// [`DynamicLogger::on_apply`]: crate::DynamicLogger::on_apply
+    pub fn on_transition(
+        &self,
+        key: impl Into<String>,
+        f: impl Fn(&TransitionApplied) + Send + Sync + 'static,
+    ) {
+        let key = key.into();
+        let observer: Observer = Arc::new(f);
+        let mut observers = super::lock(&self.inner.observers);
+        match observers.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = observer,
+            None => observers.push((key, observer)),
+        }
     }
 
     /// How many times a config (or the baseline) was applied since the controller started:
