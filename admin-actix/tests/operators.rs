@@ -195,3 +195,225 @@ async fn spring_loggers_and_a_parsed_scrape() {
         dynlog_core::Level::Info
     );
 }
+
+/// A scrape of `admin`'s metrics with a viewer token, parsed.
+async fn scrape(admin: &dynlog_actix::Admin, token: &str) -> prometheus_parse::Scrape {
+    let app = test::init_service(App::new().service(admin.scope("/admin"))).await;
+    let req = test::TestRequest::get()
+        .uri("/admin/metrics")
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .to_request();
+    let r = test::call_service(&app, req).await;
+    assert_eq!(r.status(), 200);
+    let text = String::from_utf8(test::read_body(r).await.to_vec()).unwrap();
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap()
+}
+
+/// The lateness histogram of `kind` (`start` or `end`) in `scrape`: its buckets (upper bound,
+/// cumulative count), count and sum; `None` before any was observed.
+fn lateness(scrape: &prometheus_parse::Scrape, kind: &str) -> Option<(Vec<(f64, f64)>, f64, f64)> {
+    let of = |name: &str| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && s.labels.get("kind") == Some(kind))
+    };
+    let prometheus_parse::Value::Histogram(buckets) =
+        &of("dynlog_transition_lateness_seconds")?.value
+    else {
+        panic!("the lateness is a histogram");
+    };
+    let plain = |name: &str| match of(name).map(|s| &s.value) {
+        Some(
+            prometheus_parse::Value::Untyped(v)
+            | prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v),
+        ) => *v,
+        other => panic!("{name}: {other:?}"),
+    };
+    let mut buckets: Vec<(f64, f64)> = buckets.iter().map(|b| (b.less_than, b.count)).collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some((
+        buckets,
+        plain("dynlog_transition_lateness_seconds_count"),
+        plain("dynlog_transition_lateness_seconds_sum"),
+    ))
+}
+
+#[actix_web::test]
+async fn the_lateness_of_applied_starts_and_ends_is_scraped() {
+    let tail = MemoryHandler::new(10);
+    let logger = dynlog_core::DynamicLogger::builder()
+        .handler("memory", tail.clone())
+        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
+        .unwrap()
+        .build()
+        .unwrap();
+    let store = std::sync::Arc::new(dynlog_core::MemoryStore::new());
+    // With its scheduler thread and the system clock: transitions are applied as in production.
+    let c = dynlog_core::Controller::builder_arc(logger, store.clone())
+        .start()
+        .unwrap();
+    let token = "viewer-token-0123456789";
+    dynlog_actix::register_token_with_role(&*store, "setup", "prom", token, Role::Viewer).unwrap();
+    // Built twice for one controller (as a test suite or a restarting app may do): the second
+    // takes the controller's one observer over instead of adding one.
+    let first = dynlog_actix::Admin::new(c.clone(), store.clone());
+    let admin = dynlog_actix::Admin::new(c.clone(), store.clone());
+    assert!(lateness(&scrape(&admin, token).await, "start").is_none());
+
+    let config = c
+        .create_config(
+            "alice",
+            &dynlog_core::NewConfig {
+                name: "blink".into(),
+                body: dynlog_core::LoggingConfig::from_json(
+                    r#"{"loggers": {"myapp": {"level": "debug"}}}"#,
+                )
+                .unwrap(),
+            },
+        )
+        .unwrap();
+    let start = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let end = start + chrono::Duration::milliseconds(300);
+    c.create_trigger(
+        "alice",
+        &dynlog_core::NewTrigger {
+            name: "blink".into(),
+            config_id: config.id,
+            start: Some(start),
+            end: Some(end),
+            is_active: true,
+        },
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let scraped = loop {
+        let scraped = scrape(&admin, token).await;
+        if lateness(&scraped, "end").is_some() {
+            break scraped;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no end observed within 10 s"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    for kind in ["start", "end"] {
+        let (buckets, count, sum) = lateness(&scraped, kind).unwrap();
+        assert_eq!(count, 1.0, "{kind}: one transition");
+        assert_eq!(buckets.last(), Some(&(f64::INFINITY, 1.0)), "{kind}");
+        assert!(
+            buckets.windows(2).all(|w| w[0].1 <= w[1].1),
+            "{kind}: cumulative {buckets:?}"
+        );
+        // Applied within a few seconds even on a loaded machine, and counted in the bucket
+        // that holds it: the first whose bound is at or above it.
+        assert!((0.0..5.0).contains(&sum), "{kind}: {sum} s late");
+        let first = buckets.iter().position(|b| b.1 == 1.0).unwrap();
+        assert!(sum <= buckets[first].0, "{kind}: {sum} in {buckets:?}");
+        assert!(
+            first == 0 || sum > buckets[first - 1].0,
+            "{kind}: {sum} in {buckets:?}"
+        );
+    }
+    assert!(
+        lateness(&scrape(&first, token).await, "start").is_none(),
+        "the first admin's observer was replaced, not kept beside the second's"
+    );
+    c.stop();
+}
+
+#[actix_web::test]
+async fn a_null_level_ends_the_loggers_windows_in_one_write() {
+    let tail = MemoryHandler::new(10);
+    let c = common::controller(&tail);
+    let token = "operator-token-0123456789";
+    dynlog_actix::register_token_with_role(&*c.accounts, "setup", "ops", token, Role::Operator)
+        .unwrap();
+    let app = test::init_service(App::new().service(c.admin().scope("/admin"))).await;
+    let post = |name: &str, body: &str| {
+        test::TestRequest::post()
+            .uri(&format!("/admin/api/loggers/{name}"))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body.to_string())
+            .to_request()
+    };
+    let mut made = Vec::new();
+    for level in ["DEBUG", "TRACE"] {
+        let body = format!(r#"{{"configuredLevel": "{level}", "for": "30m"}}"#);
+        let r = test::call_service(&app, post("myapp::db", &body)).await;
+        assert_eq!(r.status(), 201);
+        let trigger: Value = serde_json::from_slice(&test::read_body(r).await).unwrap();
+        made.push(trigger["id"].as_i64().unwrap());
+    }
+    // One that starts later, for the first window's config: switched off, not ended.
+    let first = c
+        .store()
+        .trigger(dynlog_core::model::TriggerId(made[0]))
+        .unwrap();
+    let now = chrono::Utc::now();
+    let later = c
+        .create_trigger(
+            "setup",
+            &dynlog_core::NewTrigger {
+                name: "later".into(),
+                config_id: first.config_id,
+                start: Some(now + chrono::Duration::hours(2)),
+                end: Some(now + chrono::Duration::hours(3)),
+                is_active: true,
+            },
+        )
+        .unwrap();
+    made.push(later.id.0);
+    assert_eq!(
+        c.logger().effective_level("myapp::db"),
+        dynlog_core::Level::Trace
+    );
+    // Another logger's window stays (and runs from now: the latest window wins).
+    let r = test::call_service(&app, post("myapp::http", r#"{"configuredLevel": "DEBUG"}"#)).await;
+    assert_eq!(r.status(), 201);
+
+    let revision = c.store().revision().unwrap();
+    let audited = c.store().audit(Default::default()).unwrap().len();
+    let r = test::call_service(&app, post("myapp::db", r#"{"configuredLevel": null}"#)).await;
+    assert_eq!(r.status(), 200);
+    let ended: Value = serde_json::from_slice(&test::read_body(r).await).unwrap();
+    let mut ids: Vec<i64> = ended["ended"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    made.sort_unstable();
+    assert_eq!(ids, made, "{ended}");
+    assert_eq!(
+        c.store().revision().unwrap(),
+        revision + 1,
+        "one write, one revision"
+    );
+    let audit = c.store().audit(Default::default()).unwrap();
+    assert_eq!(audit.len(), audited + 3);
+    for entry in &audit[..3] {
+        assert_eq!(
+            (entry.actor.as_str(), entry.action.as_str(), entry.revision),
+            ("token:ops (operator)", "update", Some(revision + 1)),
+            "one audited action: {entry:?}"
+        );
+    }
+    assert!(!c.store().trigger(later.id).unwrap().is_active);
+    assert_eq!(
+        c.logger().effective_level("myapp::db"),
+        dynlog_core::Level::Info
+    );
+    assert_eq!(
+        c.logger().effective_level("myapp::http"),
+        dynlog_core::Level::Debug
+    );
+    // Nothing left to end is no write.
+    let r = test::call_service(&app, post("myapp::db", r#"{"configuredLevel": null}"#)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(c.store().revision().unwrap(), revision + 1);
+}

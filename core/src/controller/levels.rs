@@ -4,7 +4,7 @@
 use chrono::Duration;
 
 use super::Controller;
-use super::writes::MAX_DEBUG_WINDOW;
+use super::writes::{MAX_DEBUG_WINDOW, stopped_at};
 use crate::error::{Error, Result};
 use crate::level::Level;
 use crate::model::{Config, ConfigKind, NewTrigger, Trigger, validate_logger_name};
@@ -46,7 +46,8 @@ impl Controller {
 
     /// Ends the level windows of `target` alone (those [`Controller::set_level_window`] and
     /// the debug actions make: a debug config that sets only `target`): a running one ends now,
-    /// an upcoming one is switched off. Returns the triggers as they are now; none is no error.
+    /// an upcoming one is switched off, all in one store write (one revision, one action in the
+    /// audit). Returns the triggers as they are now; none is no error, and writes nothing.
     pub fn end_level_windows(&self, actor: &str, target: &str) -> Result<Vec<Trigger>> {
         let now = self.now();
         let store = &self.inner.store;
@@ -60,23 +61,26 @@ impl Controller {
                     && c.body.loggers.contains_key(target)
             })
         };
-        let mut ended = Vec::new();
+        let mut updates = Vec::new();
         for t in store.triggers()? {
             if !mine(&t) || !t.can_win_after(now) {
                 continue;
             }
-            let trigger = if t.covers(now) {
-                self.end_trigger_now(actor, t.id, t.version)?
+            let new = if t.covers(now) {
+                stopped_at(&t, now)
             } else {
-                let new = NewTrigger {
+                NewTrigger {
                     is_active: false,
                     ..NewTrigger::from(&t)
-                };
-                let written = store.update_trigger(actor, t.id, t.version, &new)?;
-                self.changed(written)
+                }
             };
-            ended.push(trigger);
+            new.validate()?;
+            updates.push((t.id, t.version, new));
         }
-        Ok(ended)
+        if updates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let written = store.update_triggers(actor, &updates)?;
+        Ok(self.changed(written))
     }
 }

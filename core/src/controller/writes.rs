@@ -241,17 +241,7 @@ impl Controller {
                 reason: "it is not running: only a running trigger can be stopped".into(),
             });
         }
-        let new = if t.start == Some(now) {
-            NewTrigger {
-                is_active: false,
-                ..NewTrigger::from(&t)
-            }
-        } else {
-            NewTrigger {
-                end: Some(now),
-                ..NewTrigger::from(&t)
-            }
-        };
+        let new = stopped_at(&t, now);
         new.validate()?;
         let written = self.inner.store.update_trigger(actor, id, version, &new)?;
         Ok(self.changed(written))
@@ -336,6 +326,22 @@ impl Controller {
             log::warn!(target: "dynlog", "could not announce revision {revision}: {e}");
         }
         written.value
+    }
+}
+
+/// The fields of running trigger `t` once stopped at `now`: its window ends now, or, when it
+/// started at this very instant, it is deactivated (its window cannot end where it starts).
+pub(super) fn stopped_at(t: &Trigger, now: DateTime<Utc>) -> NewTrigger {
+    if t.start == Some(now) {
+        NewTrigger {
+            is_active: false,
+            ..NewTrigger::from(t)
+        }
+    } else {
+        NewTrigger {
+            end: Some(now),
+            ..NewTrigger::from(t)
+        }
     }
 }
 
