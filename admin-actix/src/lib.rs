@@ -150,6 +150,10 @@ impl Admin {
     /// Sessions are signed with a key made at random here, so they end when the process does
     /// and are not shared by a fleet: give every process the same [`Admin::session_secret`] to
     /// keep people logged in across restarts and instances.
+    ///
+    /// Build one per controller and call [`Admin::scope`] for each worker. The controller tells
+    /// one admin of it about the transitions it applies (for the metrics' lateness histogram):
+    /// an admin built again for the same controller takes that over from the one before.
     pub fn new(controller: Controller, accounts: impl AccountStore) -> Self {
         Admin {
             metrics: Arc::new(metrics::Metrics::new(&controller)),

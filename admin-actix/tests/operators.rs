@@ -274,8 +274,10 @@ async fn the_lateness_of_applied_starts_and_ends_is_scraped() {
             },
         )
         .unwrap();
-    let start = chrono::Utc::now() + chrono::Duration::milliseconds(300);
-    let end = start + chrono::Duration::milliseconds(300);
+    // A second ahead: made before its start even on a loaded machine, so that the start is a
+    // scheduled transition, not applied by the write itself.
+    let start = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let end = start + chrono::Duration::milliseconds(500);
     c.create_trigger(
         "alice",
         &dynlog_core::NewTrigger {
