@@ -209,9 +209,17 @@ async fn scrape(admin: &dynlog_actix::Admin, token: &str) -> prometheus_parse::S
     prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap()
 }
 
-/// The lateness histogram of `kind` (`start` or `end`) in `scrape`: its buckets (upper bound,
-/// cumulative count), count and sum; `None` before any was observed.
-fn lateness(scrape: &prometheus_parse::Scrape, kind: &str) -> Option<(Vec<(f64, f64)>, f64, f64)> {
+/// One series of the lateness histogram, as scraped.
+struct Lateness {
+    /// Upper bound and cumulative count of each bucket, lowest first.
+    buckets: Vec<(f64, f64)>,
+    count: f64,
+    sum: f64,
+}
+
+/// The lateness histogram of `kind` (`start` or `end`) in `scrape`; `None` before any was
+/// observed.
+fn lateness(scrape: &prometheus_parse::Scrape, kind: &str) -> Option<Lateness> {
     let of = |name: &str| {
         scrape
             .samples
@@ -233,11 +241,11 @@ fn lateness(scrape: &prometheus_parse::Scrape, kind: &str) -> Option<(Vec<(f64, 
     };
     let mut buckets: Vec<(f64, f64)> = buckets.iter().map(|b| (b.less_than, b.count)).collect();
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Some((
+    Some(Lateness {
         buckets,
-        plain("dynlog_transition_lateness_seconds_count"),
-        plain("dynlog_transition_lateness_seconds_sum"),
-    ))
+        count: plain("dynlog_transition_lateness_seconds_count"),
+        sum: plain("dynlog_transition_lateness_seconds_sum"),
+    })
 }
 
 #[actix_web::test]
@@ -302,7 +310,11 @@ async fn the_lateness_of_applied_starts_and_ends_is_scraped() {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     for kind in ["start", "end"] {
-        let (buckets, count, sum) = lateness(&scraped, kind).unwrap();
+        let Lateness {
+            buckets,
+            count,
+            sum,
+        } = lateness(&scraped, kind).unwrap();
         assert_eq!(count, 1.0, "{kind}: one transition");
         assert_eq!(buckets.last(), Some(&(f64::INFINITY, 1.0)), "{kind}");
         assert!(

@@ -551,7 +551,8 @@ fn transition_observers_are_kept_by_key() {
         .without_thread()
         .start()
         .unwrap();
-    let seen: Arc<Mutex<Vec<(&str, TransitionKind, f64)>>> = Arc::default();
+    type Seen = Vec<(&'static str, TransitionKind, f64)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let observer = |name: &'static str| {
         let seen = Arc::clone(&seen);
         move |t: &TransitionApplied| seen.lock().unwrap().push((name, t.kind, t.late_seconds()))
