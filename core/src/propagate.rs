@@ -182,6 +182,90 @@ impl Reloader {
     }
 }
 
+/// The message a fan-out propagator sends when the store moved: the revision, the instance that
+/// made the change, when, and the snapshot the writer read after it when it is carried.
+///
+/// The propagators of `dynlog-redis`, `dynlog-amqp` and `dynlog-diesel` (LISTEN/NOTIFY) send it
+/// as JSON, each with the size limit of its messages; a propagator of your own can too.
+/// [`Announcement::carrying`] makes the payload, [`Announcement::read`] reads one heard and
+/// [`Announcement::ring`] hands it to the process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    /// The store's revision after the change.
+    pub revision: i64,
+    /// The instance that made the change (it has reloaded already).
+    pub origin: String,
+    /// When it was sent.
+    pub at: DateTime<Utc>,
+    /// The snapshot the writer read after its change, for the others to apply without reading
+    /// the store; absent when it was too large to carry or carrying is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Snapshot>,
+}
+
+impl Announcement {
+    /// The doorbell alone: `origin` moved the store to `revision`, now.
+    pub fn doorbell(revision: i64, origin: &str) -> Announcement {
+        Announcement {
+            revision,
+            origin: origin.to_string(),
+            at: Utc::now(),
+            snapshot: None,
+        }
+    }
+
+    /// The JSON payload announcing `snapshot`, made by `origin` now: it carries the snapshot
+    /// when `carry` is on and the whole payload fits in `max_bytes`, else it is the doorbell
+    /// alone, and the others read the store.
+    pub fn carrying(snapshot: &Snapshot, origin: &str, carry: bool, max_bytes: usize) -> String {
+        let mut message = Announcement::doorbell(snapshot.revision, origin);
+        if carry {
+            message.snapshot = Some(snapshot.clone());
+            let payload = message.to_json();
+            if payload.len() <= max_bytes {
+                return payload;
+            }
+            message.snapshot = None;
+        }
+        message.to_json()
+    }
+
+    /// The JSON payload.
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serializing cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a payload heard on the channel. One over `max_bytes` (the largest the propagator
+    /// sends) is not parsed: `Ok(None)`, to take as a doorbell ([`Reloader::reload`]). One that
+    /// is not an announcement is [`Error::Invalid`](crate::Error::Invalid), showing its first
+    /// 100 bytes, for the propagator to log and ignore.
+    pub fn read(payload: &[u8], max_bytes: usize) -> Result<Option<Announcement>> {
+        if payload.len() > max_bytes {
+            return Ok(None);
+        }
+        serde_json::from_slice(payload)
+            .map(Some)
+            .map_err(|e| crate::Error::Invalid {
+                field: "announcement",
+                value: String::from_utf8_lossy(&payload[..payload.len().min(100)]).into_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Hands the announcement to the process of `reloader`: nothing if that process made the
+    /// change, the snapshot to apply if one is carried, else a reload from the store.
+    pub fn ring(&self, reloader: &Reloader) {
+        if self.origin == reloader.instance_id() {
+            return;
+        }
+        match &self.snapshot {
+            Some(snapshot) => reloader.apply(snapshot.clone()),
+            None => reloader.reload(),
+        }
+    }
+}
+
 /// Carries news of a change to the other processes of a fleet, and their statuses back.
 ///
 /// The message is a doorbell; the store is the truth: a process told of a change reloads its
@@ -191,7 +275,10 @@ impl Reloader {
 ///
 /// Depend on `dynlog-core` only. The controller calls [`Propagator::start`] once with a
 /// [`Reloader`]; call [`Reloader::reload`] when another process announces a change (ignore your
-/// own instance id), and whenever you may have missed messages (after a reconnect). The
+/// own instance id), and whenever you may have missed messages (after a reconnect). A
+/// propagator that can carry the writer's snapshot implements [`Propagator::announce_snapshot`]
+/// and hands what it carries to [`Reloader::apply`]; [`Announcement`] is the message dynlog's
+/// own fan-out propagators send for it. The
 /// controller calls [`Propagator::announce`] after each write this process made, and
 /// [`Propagator::report`] after each apply and every few seconds. None of these may block for
 /// long or panic: a broker that is down is an error to return or log, never a reason to stop the
@@ -309,5 +396,77 @@ impl Propagator for PollingPropagator {
 
     fn poll_interval(&self) -> Option<Duration> {
         Some(self.interval)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(revision: i64) -> Snapshot {
+        Snapshot {
+            revision,
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_snapshot_is_carried_when_it_fits_and_asked() {
+        let fits = Announcement::carrying(&snapshot(7), "a", true, 1000);
+        let read = Announcement::read(fits.as_bytes(), 1000).unwrap().unwrap();
+        assert_eq!((read.revision, read.origin.as_str()), (7, "a"));
+        assert_eq!(read.snapshot, Some(snapshot(7)));
+
+        let limit = fits.len();
+        let just = Announcement::carrying(&snapshot(7), "a", true, limit);
+        assert_eq!(just.len(), limit, "{just}");
+        for (carry, max) in [(true, limit - 1), (false, 1000)] {
+            let doorbell = Announcement::carrying(&snapshot(7), "a", carry, max);
+            let read = Announcement::read(doorbell.as_bytes(), 1000)
+                .unwrap()
+                .unwrap();
+            assert_eq!((read.revision, read.snapshot), (7, None), "{doorbell}");
+        }
+    }
+
+    #[test]
+    fn what_is_heard_is_read_within_its_bound() {
+        let doorbell = Announcement::doorbell(3, "a").to_json();
+        assert!(
+            Announcement::read(doorbell.as_bytes(), 1000)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            Announcement::read(doorbell.as_bytes(), doorbell.len() - 1)
+                .unwrap()
+                .is_none(),
+            "over the bound: a doorbell, unparsed"
+        );
+        let err = Announcement::read(br#"{"revision": "x"}"#, 1000)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(r#"invalid announcement "{\"revision\": \"x\"}""#),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_announcement_rings_the_others_only() {
+        let mailbox = Arc::new(Mailbox::default());
+        let reloader = Reloader::new(Arc::clone(&mailbox), "b");
+        Announcement::doorbell(3, "b").ring(&reloader);
+        assert!(!mailbox.wait(Some(Duration::ZERO)).reload, "its own");
+        Announcement::doorbell(3, "a").ring(&reloader);
+        assert!(mailbox.wait(Some(Duration::ZERO)).reload);
+        let mut carried = Announcement::doorbell(4, "a");
+        carried.snapshot = Some(snapshot(4));
+        carried.ring(&reloader);
+        let requests = mailbox.wait(Some(Duration::ZERO));
+        assert_eq!(
+            (requests.reload, requests.snapshot),
+            (false, Some(snapshot(4)))
+        );
     }
 }

@@ -40,4 +40,5 @@
 mod propagator;
 mod tls;
 
-pub use propagator::{Announcement, MAX_CARRIED, OnError, RedisPropagator};
+pub use dynlog_core::propagate::Announcement;
+pub use propagator::{MAX_CARRIED, OnError, RedisPropagator};

@@ -5,11 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use dynlog_core::propagate::{InstanceStatus, Propagator, Reloader};
+use dynlog_core::propagate::{Announcement, InstanceStatus, Propagator, Reloader};
 use dynlog_core::store::Snapshot;
 use dynlog_core::{Error, Result};
-use serde::{Deserialize, Serialize};
 
 /// The log target of this crate's own records.
 const TARGET: &str = "dynlog::redis";
@@ -22,21 +20,6 @@ pub enum OnError {
     Continue,
     /// Fail the start with the connection error.
     Fail,
-}
-
-/// The doorbell: a process that hears it reloads its snapshot from the store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Announcement {
-    /// The store's revision after the change.
-    pub revision: i64,
-    /// The instance that made the change (it has reloaded already).
-    pub origin: String,
-    /// When it was sent.
-    pub at: DateTime<Utc>,
-    /// The snapshot the writer read after its change, for the others to apply without reading
-    /// the store; absent when it was too large to carry or carrying is off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<Snapshot>,
 }
 
 /// The largest announcement that carries its snapshot; a larger snapshot stays behind and the
@@ -164,12 +147,11 @@ impl RedisPropagator {
         self
     }
 
-    fn publish(&self, message: &Announcement) -> Result<()> {
-        let payload = serde_json::to_string(message).unwrap_or_default();
+    fn publish(&self, payload: &str) -> Result<()> {
         self.command("publishing a change", |conn| {
             redis::cmd("PUBLISH")
                 .arg(&self.channel)
-                .arg(&payload)
+                .arg(payload)
                 .query::<i64>(conn)
                 .map(drop)
         })
@@ -254,27 +236,18 @@ impl Propagator for RedisPropagator {
     }
 
     fn announce(&self, revision: i64) -> Result<()> {
-        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
-        self.publish(&Announcement {
-            revision,
-            origin,
-            at: Utc::now(),
-            snapshot: None,
-        })
+        let origin = self.shared.instance_id.get().map_or("", String::as_str);
+        self.publish(&Announcement::doorbell(revision, origin).to_json())
     }
 
     fn announce_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
-        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
-        let mut message = Announcement {
-            revision: snapshot.revision,
+        let origin = self.shared.instance_id.get().map_or("", String::as_str);
+        self.publish(&Announcement::carrying(
+            snapshot,
             origin,
-            at: Utc::now(),
-            snapshot: self.carry_snapshots.then(|| snapshot.clone()),
-        };
-        if serde_json::to_string(&message).map_or(true, |p| p.len() > MAX_CARRIED) {
-            message.snapshot = None;
-        }
-        self.publish(&message)
+            self.carry_snapshots,
+            MAX_CARRIED,
+        ))
     }
 
     fn poll_interval(&self) -> Option<Duration> {
@@ -391,23 +364,11 @@ fn listen(client: &redis::Client, url: &str, channel: &str, shared: &Shared, rel
 }
 
 fn hear(message: &redis::Msg, reloader: &Reloader) {
-    let payload = message.get_payload_bytes();
-    if payload.len() > MAX_CARRIED {
+    match Announcement::read(message.get_payload_bytes(), MAX_CARRIED) {
+        Ok(Some(announcement)) => announcement.ring(reloader),
         // Too large to be one of ours with its snapshot: a doorbell, not worth parsing.
-        reloader.reload();
-        return;
-    }
-    match serde_json::from_slice::<Announcement>(payload) {
-        Ok(announcement) if announcement.origin == reloader.instance_id() => {}
-        Ok(Announcement {
-            snapshot: Some(snapshot),
-            ..
-        }) => reloader.apply(snapshot),
-        Ok(_) => reloader.reload(),
-        Err(e) => {
-            let shown = String::from_utf8_lossy(&payload[..payload.len().min(100)]).into_owned();
-            log::warn!(target: TARGET, "ignored a message that is not an announcement ({e}): {shown:?}");
-        }
+        Ok(None) => reloader.reload(),
+        Err(e) => log::warn!(target: TARGET, "ignored a message that is not an announcement: {e}"),
     }
 }
 

@@ -67,6 +67,6 @@ mod tls;
 mod types;
 
 #[cfg(feature = "postgres")]
-pub use notify::{LISTENER_NAME, PgAnnouncement, PgNotifyPropagator};
+pub use notify::{LISTENER_NAME, PgNotifyPropagator};
 pub use queries::{QUERY_TARGET, QueryLogger, log_queries};
 pub use store::DieselStore;

@@ -6,33 +6,15 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use dynlog_core::propagate::{Propagator, Reloader};
+use dynlog_core::propagate::{Announcement, Propagator, Reloader};
 use dynlog_core::store::Snapshot;
 use dynlog_core::{Error, Result};
-use serde::{Deserialize, Serialize};
 
 /// The log target of this module's own records.
 const TARGET: &str = "dynlog::pg_notify";
-
-/// The doorbell as it travels in a notification's payload.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PgAnnouncement {
-    /// The store's revision after the change.
-    pub revision: i64,
-    /// The instance that made the change (it has reloaded already).
-    pub origin: String,
-    /// When it was sent.
-    pub at: DateTime<Utc>,
-    /// The snapshot the writer read after its change, for the others to apply without reading
-    /// the store; absent when it does not fit in a notification (under 8000 bytes) or carrying
-    /// is off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<Snapshot>,
-}
 
 /// Propagates changes with PostgreSQL's `LISTEN`/`NOTIFY`, on the database the store uses: a
 /// fleet on PostgreSQL needs no broker.
@@ -294,30 +276,18 @@ impl Propagator for PgNotifyPropagator {
     }
 
     fn announce(&self, revision: i64) -> Result<()> {
-        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
-        let message = PgAnnouncement {
-            revision,
-            origin,
-            at: Utc::now(),
-            snapshot: None,
-        };
-        self.notify(&serde_json::to_string(&message).unwrap_or_default())
+        let origin = self.shared.instance_id.get().map_or("", String::as_str);
+        self.notify(&Announcement::doorbell(revision, origin).to_json())
     }
 
     fn announce_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
-        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
-        let mut message = PgAnnouncement {
-            revision: snapshot.revision,
+        let origin = self.shared.instance_id.get().map_or("", String::as_str);
+        self.notify(&Announcement::carrying(
+            snapshot,
             origin,
-            at: Utc::now(),
-            snapshot: self.carry_snapshots.then(|| snapshot.clone()),
-        };
-        let mut payload = serde_json::to_string(&message).unwrap_or_default();
-        if payload.len() > MAX_PAYLOAD {
-            message.snapshot = None;
-            payload = serde_json::to_string(&message).unwrap_or_default();
-        }
-        self.notify(&payload)
+            self.carry_snapshots,
+            MAX_PAYLOAD,
+        ))
     }
 
     fn poll_interval(&self) -> Option<Duration> {
@@ -438,19 +408,12 @@ impl Listener {
     }
 
     fn hear(&self, payload: &str) {
-        match serde_json::from_str::<PgAnnouncement>(payload) {
-            Ok(announcement) => self.each(|reloader| {
-                if announcement.origin == reloader.instance_id() {
-                    return;
-                }
-                match &announcement.snapshot {
-                    Some(snapshot) => reloader.apply(snapshot.clone()),
-                    None => reloader.reload(),
-                }
-            }),
+        match Announcement::read(payload.as_bytes(), MAX_PAYLOAD) {
+            Ok(Some(announcement)) => self.each(|reloader| announcement.ring(reloader)),
+            // NOTIFY refuses larger payloads: not one of ours, but a reload costs little.
+            Ok(None) => self.each(Reloader::reload),
             Err(e) => {
-                let shown: String = payload.chars().take(100).collect();
-                log::warn!(target: TARGET, "ignored a notification that is not an announcement ({e}): {shown:?}");
+                log::warn!(target: TARGET, "ignored a notification that is not an announcement: {e}");
             }
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! The [`Propagator`](crate::propagate::Propagator) contract is written here too
 //! ([`propagator_contract_tests!`](crate::propagator_contract_tests)), with [`reloader`], a
-//! [`Reloader`](crate::propagate::Reloader) whose requests a test can watch without a controller.
+//! [`Reloader`](crate::propagate::Reloader) whose requests a test can watch without a controller,
+//! and [`CountingStore`], which counts the snapshots a process reads.
 //!
 //! The [`Store`](crate::store::Store) contract is written once here; a store's tests run all of it
 //! with one macro call, each case on a fresh store:
@@ -16,9 +17,11 @@
 
 pub mod clock;
 pub mod contract;
+mod counting;
 pub mod propagator;
 
 pub use clock::ManualClock;
+pub use counting::CountingStore;
 pub use propagator::{ReloadProbe, reloader};
 
 /// Defines one `#[test]` per case of the [`Store`](crate::store::Store) contract, each calling
