@@ -1,10 +1,21 @@
 //! Fleet propagation of dynlog changes over AMQP 0-9-1 (RabbitMQ).
 //!
-//! When one process changes a config or a trigger, [`AmqpPropagator`] publishes a doorbell
-//! (`{"type": "change", "revision", "origin", "at"}`) on a fanout exchange; every process has an
-//! exclusive queue of its own bound to it, and reloads its snapshot from the store, which stays
-//! the truth. Heartbeats (`{"type": "status", ...}`) travel on the same exchange, so the admin's
-//! fleet view lists every instance.
+//! When one process changes a config or a trigger, [`AmqpPropagator`] publishes an
+//! announcement (`{"revision", "origin", "at", "snapshot"}`, dynlog-core's [`Announcement`]) on
+//! a fanout exchange; every process has an exclusive queue of its own bound to it. The
+//! announcement carries the snapshot the writer read after its change, so the others apply it
+//! without reading the store: the database's work per change does not grow with the fleet.
+//! A snapshot over [`MAX_CARRIED`] (64 KiB), or any with
+//! [`carry_snapshots(false)`](AmqpPropagator::carry_snapshots), stays behind: the announcement
+//! is a doorbell and every process reloads from the store, which stays the truth.
+//!
+//! Carrying means that anyone who can publish on the exchange can make the fleet apply a
+//! config (checked against each process's handlers and filters like any other), where a
+//! doorbell could only make it reload: turn it off where the broker is less guarded than the
+//! database.
+//!
+//! Heartbeats are the store's (every propagator's fleet view reads them there), so nothing but
+//! announcements travels on the exchange.
 //!
 //! # Usage
 //!
@@ -30,4 +41,5 @@
 mod propagator;
 mod url;
 
-pub use propagator::{AmqpPropagator, Message, OnError};
+pub use dynlog_core::propagate::Announcement;
+pub use propagator::{AmqpPropagator, MAX_CARRIED, OnError};

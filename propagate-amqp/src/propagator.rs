@@ -1,12 +1,11 @@
-//! `AmqpPropagator`: doorbells and heartbeats on a fanout exchange, one exclusive queue per
-//! instance, reconnect with resync.
+//! `AmqpPropagator`: announcements on a fanout exchange, one exclusive queue per instance,
+//! reconnect with resync.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use amqprs::BasicProperties;
 use amqprs::channel::{
@@ -14,10 +13,9 @@ use amqprs::channel::{
     ExchangeDeclareArguments, QueueBindArguments, QueueDeclareArguments,
 };
 use amqprs::connection::{Connection, OpenConnectionArguments};
-use chrono::{DateTime, Utc};
-use dynlog_core::propagate::{InstanceStatus, Propagator, Reloader};
+use dynlog_core::propagate::{Announcement, Propagator, Reloader};
+use dynlog_core::store::Snapshot;
 use dynlog_core::{Error, Result};
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::url::AmqpUrl;
@@ -35,33 +33,8 @@ pub enum OnError {
     Fail,
 }
 
-/// What travels on the exchange: a doorbell, a heartbeat, or a goodbye.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Message {
-    /// The store moved: every other instance reloads its snapshot from it.
-    Change {
-        /// The store's revision after the change.
-        revision: i64,
-        /// The instance that made the change (it has reloaded already).
-        origin: String,
-        /// When it was sent.
-        at: DateTime<Utc>,
-    },
-    /// An instance's status, for the fleet view.
-    Status {
-        /// What it runs.
-        status: InstanceStatus,
-    },
-    /// An instance stopped: drop it from the fleet view now.
-    Gone {
-        /// Its instance id.
-        instance_id: String,
-    },
-}
-
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long `announce` and `report` wait for the listener to hand their message to the broker.
+/// How long `announce` waits for the listener to hand their message to the broker.
 const PUBLISH_WAIT: Duration = Duration::from_secs(2);
 /// How long `start` waits for the first connection, so that the instance hears what is
 /// announced once it has started.
@@ -73,12 +46,22 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const OUTBOX: usize = 256;
 /// Deliveries the broker sends before we acknowledge them; the rest wait in our queue.
 const PREFETCH: u16 = 256;
-/// The most messages our queue keeps for us; older ones are dropped (a doorbell repeats).
+/// The most messages our queue keeps for us; older ones are dropped (the latest says where the
+/// store is, and the store is the truth).
 const MAX_QUEUED: i64 = 10_000;
-/// A message larger than this is not read.
-const MAX_MESSAGE: usize = 64 * 1024;
-/// The most instances the fleet view keeps.
-const MAX_FLEET: usize = 10_000;
+/// The most bytes of messages our queue keeps for us: 256 of the largest announcements, while
+/// 10,000 doorbells take a few hundred bytes each.
+const MAX_QUEUED_BYTES: i64 = 16 * 1024 * 1024;
+
+/// The largest announcement that carries its snapshot; a larger snapshot stays behind and the
+/// others read the store. Messages received above it are taken as a doorbell, unparsed.
+///
+/// 64 KiB: below RabbitMQ's default frame size (128 KiB), so an announcement travels as one
+/// frame, and small enough that what a process may hold unacknowledged (256 deliveries) and
+/// what its queue keeps while it is slow (16 MiB) stay modest. A snapshot holds only the
+/// triggers that can still win and their configs; a larger one (a config body may reach
+/// 256 KiB) goes as a doorbell, and the others read the store.
+pub const MAX_CARRIED: usize = 64 * 1024;
 
 /// Where the listener is.
 const CONNECTING: u8 = 0;
@@ -100,16 +83,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// reconnect. The controller's safety poll ([`AmqpPropagator::safety_poll`], 60 s by default)
 /// heals anything else.
 ///
-/// Heartbeats travel on the same exchange: every instance keeps the statuses it hears for
-/// [`AmqpPropagator::heartbeat_ttl`], and an instance that stops says goodbye.
+/// An announcement carries the writer's snapshot when it fits in [`MAX_CARRIED`]
+/// ([`AmqpPropagator::carry_snapshots`]): the others apply it without reading the store.
+/// Heartbeats are kept by the store, as with every propagator, not sent on the exchange.
 pub struct AmqpPropagator {
     arguments: OpenConnectionArguments,
     /// The URL without its password, for messages.
     url: String,
     exchange: String,
     on_error: OnError,
-    heartbeat_ttl: Duration,
     safety_poll: Duration,
+    carry_snapshots: bool,
     shared: Arc<Shared>,
 }
 
@@ -123,7 +107,6 @@ struct Shared {
     outbox_rx: Mutex<Option<mpsc::Receiver<Outgoing>>>,
     /// Wakes the listener to stop.
     wake: tokio::sync::Notify,
-    fleet: Mutex<HashMap<String, (InstanceStatus, Instant)>>,
     listener: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -153,8 +136,8 @@ impl AmqpPropagator {
             url: shown,
             exchange: exchange.to_string(),
             on_error: OnError::default(),
-            heartbeat_ttl: Duration::from_secs(15),
             safety_poll: Duration::from_secs(60),
+            carry_snapshots: true,
             shared: Arc::new(Shared {
                 stop: AtomicBool::new(false),
                 state: AtomicU8::new(CONNECTING),
@@ -162,7 +145,6 @@ impl AmqpPropagator {
                 outbox,
                 outbox_rx: Mutex::new(Some(outbox_rx)),
                 wake: tokio::sync::Notify::new(),
-                fleet: Mutex::new(HashMap::new()),
                 listener: Mutex::new(None),
             }),
         })
@@ -174,21 +156,25 @@ impl AmqpPropagator {
         self
     }
 
-    /// How long an instance stays in the fleet view after its last heartbeat (15 s by default:
-    /// three of the controller's default 5 s heartbeats).
-    pub fn heartbeat_ttl(mut self, ttl: Duration) -> Self {
-        self.heartbeat_ttl = ttl;
-        self
-    }
-
     /// How often the controller compares the store's revision, in case a message was missed.
     pub fn safety_poll(mut self, every: Duration) -> Self {
         self.safety_poll = every;
         self
     }
 
-    /// Hands `message` to the listener and waits until it is published.
-    fn publish(&self, what: &str, message: &Message) -> Result<()> {
+    /// Whether announcements carry the writer's snapshot (on by default), so that the others
+    /// apply it without reading the store. Off, they are doorbells and every process reads the
+    /// store on each change. Anyone who can publish on the exchange can then make the fleet
+    /// apply a config (checked against each process's handlers and filters like any other),
+    /// where with doorbells alone they could only make it reload: turn it off where the broker
+    /// is less guarded than the database.
+    pub fn carry_snapshots(mut self, carry: bool) -> Self {
+        self.carry_snapshots = carry;
+        self
+    }
+
+    /// Hands `payload` to the listener and waits until it is published.
+    fn publish(&self, what: &str, payload: String) -> Result<()> {
         let failed = |reason: String| Error::Propagation {
             message: format!("{what} on {}: {reason}", self.url),
             cause: None,
@@ -201,7 +187,7 @@ impl AmqpPropagator {
                 "the broker is unreachable; reconnecting in the background".into(),
             ));
         }
-        let payload = serde_json::to_vec(message).unwrap_or_default();
+        let payload = payload.into_bytes();
         let (done, outcome) = std_mpsc::sync_channel(1);
         self.shared
             .outbox
@@ -247,7 +233,6 @@ impl Propagator for AmqpPropagator {
             arguments: self.arguments.clone(),
             url: self.url.clone(),
             exchange: self.exchange.clone(),
-            heartbeat_ttl: self.heartbeat_ttl,
             shared: Arc::clone(&self.shared),
             reloader,
             first: Some(first_tx),
@@ -289,14 +274,18 @@ impl Propagator for AmqpPropagator {
     }
 
     fn announce(&self, revision: i64) -> Result<()> {
-        let origin = self.shared.instance_id.get().cloned().unwrap_or_default();
+        let origin = self.shared.instance_id.get().map_or("", String::as_str);
         self.publish(
             "publishing a change",
-            &Message::Change {
-                revision,
-                origin,
-                at: Utc::now(),
-            },
+            Announcement::doorbell(revision, origin).to_json(),
+        )
+    }
+
+    fn announce_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        let origin = self.shared.instance_id.get().map_or("", String::as_str);
+        self.publish(
+            "publishing a change",
+            Announcement::carrying(snapshot, origin, self.carry_snapshots, MAX_CARRIED),
         )
     }
 
@@ -304,48 +293,7 @@ impl Propagator for AmqpPropagator {
         Some(self.safety_poll)
     }
 
-    fn report(&self, status: &InstanceStatus) -> Result<()> {
-        self.publish(
-            "sending the heartbeat",
-            &Message::Status {
-                status: status.clone(),
-            },
-        )
-    }
-
-    fn fleet(&self) -> Result<Vec<InstanceStatus>> {
-        if self.shared.state.load(Ordering::Relaxed) != UP {
-            return Err(Error::Propagation {
-                message: format!(
-                    "reading the fleet: the AMQP broker at {} is unreachable",
-                    self.url
-                ),
-                cause: None,
-            });
-        }
-        let mut fleet = lock(&self.shared.fleet);
-        let ttl = self.heartbeat_ttl;
-        fleet.retain(|_, (_, heard)| heard.elapsed() < ttl);
-        let mut statuses: Vec<InstanceStatus> = fleet.values().map(|(s, _)| s.clone()).collect();
-        drop(fleet);
-        statuses.sort_by(|a, b| {
-            (&a.host, a.pid, &a.instance_id).cmp(&(&b.host, b.pid, &b.instance_id))
-        });
-        Ok(statuses)
-    }
-
     fn stop(&self) {
-        if let Some(id) = self.shared.instance_id.get()
-            && !self.shared.stop.load(Ordering::Relaxed)
-            && self.shared.state.load(Ordering::Relaxed) == UP
-        {
-            let _ = self.publish(
-                "saying goodbye",
-                &Message::Gone {
-                    instance_id: id.clone(),
-                },
-            );
-        }
         // Relaxed: the listener also gets a wake-up, and looks at the flag every tick.
         self.shared.stop.store(true, Ordering::Relaxed);
         self.shared.wake.notify_one();
@@ -360,7 +308,6 @@ struct Listener {
     arguments: OpenConnectionArguments,
     url: String,
     exchange: String,
-    heartbeat_ttl: Duration,
     shared: Arc<Shared>,
     reloader: Reloader,
     /// Told the outcome of the first connection attempt.
@@ -481,6 +428,9 @@ impl Listener {
             if let Ok(key) = "x-max-length".try_into() {
                 limits.insert(key, amqprs::FieldValue::l(MAX_QUEUED));
             }
+            if let Ok(key) = "x-max-length-bytes".try_into() {
+                limits.insert(key, amqprs::FieldValue::l(MAX_QUEUED_BYTES));
+            }
             let declared = channel
                 .queue_declare(
                     QueueDeclareArguments::exclusive_server_named()
@@ -570,31 +520,12 @@ impl Listener {
     }
 
     fn hear(&self, payload: &[u8]) {
-        if payload.len() > MAX_MESSAGE {
-            log::warn!(target: TARGET, "ignored a message of {} bytes on {:?} (at most {MAX_MESSAGE})", payload.len(), self.exchange);
-            return;
-        }
-        match serde_json::from_slice::<Message>(payload) {
-            Ok(Message::Change { origin, .. }) if origin == self.reloader.instance_id() => {}
-            Ok(Message::Change { .. }) => self.reloader.reload(),
-            Ok(Message::Status { status }) => {
-                let mut fleet = lock(&self.shared.fleet);
-                if fleet.len() >= MAX_FLEET && !fleet.contains_key(&status.instance_id) {
-                    let ttl = self.heartbeat_ttl;
-                    fleet.retain(|_, (_, heard)| heard.elapsed() < ttl);
-                    if fleet.len() >= MAX_FLEET {
-                        return;
-                    }
-                }
-                fleet.insert(status.instance_id.clone(), (status, Instant::now()));
-            }
-            Ok(Message::Gone { instance_id }) => {
-                lock(&self.shared.fleet).remove(&instance_id);
-            }
+        match Announcement::read(payload, MAX_CARRIED) {
+            Ok(Some(announcement)) => announcement.ring(&self.reloader),
+            // Too large to be one of ours with its snapshot: a doorbell, not worth parsing.
+            Ok(None) => self.reloader.reload(),
             Err(e) => {
-                let shown =
-                    String::from_utf8_lossy(&payload[..payload.len().min(100)]).into_owned();
-                log::warn!(target: TARGET, "ignored a message that is not dynlog's ({e}): {shown:?}");
+                log::warn!(target: TARGET, "ignored a message on {:?} that is not an announcement: {e}", self.exchange);
             }
         }
     }
@@ -636,23 +567,5 @@ mod tests {
                 .to_string();
             assert!(err.starts_with("invalid AMQP exchange"), "{err}");
         }
-    }
-
-    #[test]
-    fn messages_read_as_they_are_written() {
-        let change = Message::Change {
-            revision: 7,
-            origin: "a".into(),
-            at: Utc::now(),
-        };
-        let text = serde_json::to_string(&change).expect("serializes");
-        assert!(
-            text.starts_with(r#"{"type":"change","revision":7"#),
-            "{text}"
-        );
-        assert_eq!(
-            serde_json::from_str::<Message>(&text).expect("reads"),
-            change
-        );
     }
 }

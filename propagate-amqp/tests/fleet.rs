@@ -1,6 +1,6 @@
-//! Fan-out, the broker killed and started again, changes made while it is away, garbage on the
-//! exchange and heartbeats, against real RabbitMQ: the shared one, or a node of the test's own
-//! where the test stops it.
+//! Fan-out, carried snapshots and their fallbacks, the broker killed and started again, changes
+//! made while it is away, garbage on the exchange and the fleet view, against real RabbitMQ: the
+//! shared one, or a node of the test's own where the test stops it.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -8,10 +8,13 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Broker, all_at, process, propagator, shared_broker, unique, wait_until};
-use dynlog_amqp::{AmqpPropagator, OnError};
+use common::{
+    Broker, all_at, counted_process, process, propagator, shared_broker, unique, wait_until,
+};
+use dynlog_amqp::{AmqpPropagator, MAX_CARRIED, OnError};
 use dynlog_core::store::{Store, StoreRead};
-use dynlog_core::{Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger};
+use dynlog_core::testing::CountingStore;
+use dynlog_core::{Controller, Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger};
 
 fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
     NewConfig {
@@ -31,6 +34,103 @@ fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
         end: None,
         is_active: true,
     }
+}
+
+/// A config whose body alone is larger than an announcement may carry.
+fn oversized_config(name: &str) -> NewConfig {
+    let loggers: Vec<String> = (0..400)
+        .map(|i| format!(r#""big::{}{i}": {{"level": "debug"}}"#, "x".repeat(150)))
+        .collect();
+    let body = format!(
+        r#"{{"loggers": {{"a": {{"level": "warn"}}, {}}}}}"#,
+        loggers.join(", ")
+    );
+    assert!(body.len() > MAX_CARRIED, "{} bytes", body.len());
+    NewConfig {
+        name: name.into(),
+        body: LoggingConfig::from_json(&body).unwrap(),
+    }
+}
+
+/// Waits until every controller runs the store's revision.
+fn converged(store: &MemoryStore, fleet: &[&Controller]) {
+    let revision = store.revision().unwrap();
+    wait_until(Duration::from_secs(5), "every revision to match", || {
+        fleet.iter().all(|c| c.status().revision == revision)
+    });
+}
+
+/// Waits until `counted` has read no snapshot for 300 ms (the reloads of a start are over);
+/// returns how many it read.
+fn settled(counted: &CountingStore) -> u64 {
+    let mut last = counted.snapshots();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = counted.snapshots();
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// A writer and a follower, each with its own propagator made by `make`, following a first
+/// change; then the writer changes the config to `change`. Returns how many snapshots the
+/// follower read from the store to apply that change.
+fn follower_reads(make: impl Fn() -> AmqpPropagator, change: NewConfig) -> u64 {
+    let store = Arc::new(MemoryStore::new());
+    let (writer, _) = counted_process(&store, make());
+    let (follower, reads) = counted_process(&store, make());
+    let config = writer
+        .create_config("alice", &level_config("c", "a", "debug"))
+        .unwrap();
+    writer
+        .create_trigger("alice", &always("now", config.id))
+        .unwrap();
+    converged(&store, &[&writer, &follower]);
+    let before = settled(&reads);
+    writer
+        .update_config("alice", config.id, config.version, &change)
+        .unwrap();
+    converged(&store, &[&writer, &follower]);
+    assert_eq!(follower.logger().effective_level("a"), Level::Warn);
+    settled(&reads) - before
+}
+
+#[test]
+fn a_carried_snapshot_is_applied_without_reading_the_store() {
+    let Some(url) = shared_broker() else {
+        return;
+    };
+    let exchange = unique("dynlog-carried");
+    let reads = follower_reads(
+        || propagator(&url, &exchange),
+        level_config("c", "a", "warn"),
+    );
+    assert_eq!(reads, 0, "the follower read the store");
+}
+
+#[test]
+fn a_snapshot_too_large_to_carry_rings_the_doorbell() {
+    let Some(url) = shared_broker() else {
+        return;
+    };
+    let exchange = unique("dynlog-oversized");
+    let reads = follower_reads(|| propagator(&url, &exchange), oversized_config("c"));
+    assert_eq!(reads, 1, "the follower should read the store once");
+}
+
+#[test]
+fn with_carrying_off_every_change_is_read_from_the_store() {
+    let Some(url) = shared_broker() else {
+        return;
+    };
+    let exchange = unique("dynlog-doorbell");
+    let reads = follower_reads(
+        || propagator(&url, &exchange).carry_snapshots(false),
+        level_config("c", "a", "warn"),
+    );
+    assert_eq!(reads, 1, "the follower should read the store once");
 }
 
 #[test]
@@ -68,9 +168,6 @@ fn every_instance_converges_after_the_broker_is_killed_and_comes_back() {
     let fleet: Vec<_> = (0..3)
         .map(|_| process(&store, propagator(&broker.url(), &exchange)))
         .collect();
-    wait_until(Duration::from_secs(5), "three heartbeats", || {
-        fleet[0].fleet().map(|f| f.len() == 3).unwrap_or(false)
-    });
     broker.kill();
     // Three changes while the broker is away: the announcements are lost.
     let config = fleet[0]
@@ -113,9 +210,6 @@ fn every_instance_converges_after_the_broker_is_killed_and_comes_back() {
         "the change after the restart",
         || fleet.iter().all(|c| c.status().revision == revision),
     );
-    wait_until(Duration::from_secs(5), "three heartbeats again", || {
-        fleet[0].fleet().map(|f| f.len() == 3).unwrap_or(false)
-    });
 }
 
 #[test]
@@ -125,8 +219,9 @@ fn garbage_on_the_exchange_is_ignored() {
     };
     let exchange = unique("dynlog-garbage");
     let store = Arc::new(MemoryStore::new());
-    let listener = process(&store, propagator(&url, &exchange));
+    let (listener, reads) = counted_process(&store, propagator(&url, &exchange));
     let generation = listener.logger().generation();
+    let before = settled(&reads);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -143,14 +238,14 @@ fn garbage_on_the_exchange_is_ignored() {
         .await
         .unwrap();
         let channel = connection.open_channel(None).await.unwrap();
-        let big = vec![b'x'; 100 * 1024];
         for garbage in [
             b"not json".to_vec(),
-            br#"{"type": "change", "revision": "x"}"#.to_vec(),
+            br#"{"revision": "x", "origin": "o", "at": "2026-01-01T00:00:00Z"}"#.to_vec(),
             br#"{"type": "status", "status": 3}"#.to_vec(),
             Vec::new(),
             vec![0, 1, 255],
-            big,
+            // Too large to be read: taken as a doorbell, so one reload.
+            vec![b'x'; MAX_CARRIED + 1],
         ] {
             channel
                 .basic_publish(
@@ -163,7 +258,11 @@ fn garbage_on_the_exchange_is_ignored() {
         }
         connection.close().await.unwrap();
     });
-    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        settled(&reads) - before,
+        1,
+        "one reload, for the oversized one"
+    );
     assert_eq!(listener.logger().generation(), generation);
     // Still listening: a real announcement from another process works.
     let writer = process(&store, propagator(&url, &exchange));
@@ -179,69 +278,113 @@ fn garbage_on_the_exchange_is_ignored() {
 }
 
 #[test]
-fn heartbeats_list_the_live_fleet_and_expire() {
-    use dynlog_core::propagate::Propagator;
+fn the_fleet_view_lists_every_instance_from_the_store() {
     let Some(url) = shared_broker() else {
         return;
     };
-    let exchange = unique("dynlog-heartbeats");
+    let exchange = unique("dynlog-fleet-view");
     let store = Arc::new(MemoryStore::new());
-    let controller = process(&store, propagator(&url, &exchange));
-    let started = |id: &str| {
-        let p = propagator(&url, &exchange);
-        let (reloader, _probe) = dynlog_core::testing::propagator::reloader(id);
-        p.start(reloader).unwrap();
-        p
-    };
-    let (a, b) = (started("instance-a"), started("instance-b"));
-    let status = |id: &str| {
-        let mut status = controller.instance_status();
-        status.instance_id = id.into();
-        status
-    };
-    a.report(&status("instance-a")).unwrap();
-    b.report(&status("instance-b")).unwrap();
-    let ids = |p: &AmqpPropagator| -> Vec<String> {
-        p.fleet()
+    let fleet: Vec<_> = (0..3)
+        .map(|_| process(&store, propagator(&url, &exchange)))
+        .collect();
+    let ids = |c: &Controller| -> Vec<String> {
+        let mut ids: Vec<String> = c
+            .fleet()
             .unwrap()
             .into_iter()
             .map(|s| s.instance_id)
-            .collect()
+            .collect();
+        ids.sort();
+        ids
     };
+    let mut everyone: Vec<String> = fleet.iter().map(|c| c.status().instance_id).collect();
+    everyone.sort();
     wait_until(
         Duration::from_secs(2),
-        "the three heartbeats on the exchange",
+        "every instance in every view",
+        || fleet.iter().all(|c| ids(c) == everyone),
+    );
+    // The view shows what each runs: after a change, every instance at the new revision, once
+    // its next heartbeat is in.
+    fleet[0]
+        .create_config("alice", &level_config("c", "a", "debug"))
+        .unwrap();
+    let revision = store.revision().unwrap();
+    wait_until(
+        Duration::from_secs(3),
+        "the heartbeats of the change",
         || {
-            let seen = ids(&a);
-            seen.len() == 3 && seen.contains(&"instance-b".to_string())
+            fleet[2]
+                .fleet()
+                .unwrap()
+                .iter()
+                .all(|s| s.revision == revision)
         },
     );
+    // One that stops leaves the view at once.
+    let gone = fleet[1].status().instance_id;
+    fleet[1].stop();
+    assert!(!ids(&fleet[0]).contains(&gone));
+    assert_eq!(ids(&fleet[2]).len(), 2);
+}
 
-    // A graceful stop says goodbye: gone at once, well before its heartbeat would expire.
-    b.stop();
-    wait_until(Duration::from_millis(500), "the goodbye", || {
-        !ids(&a).contains(&"instance-b".to_string())
+#[test]
+fn nothing_but_announcements_travels_on_the_exchange() {
+    let Some(url) = shared_broker() else {
+        return;
+    };
+    let exchange = unique("dynlog-quiet");
+    let store = Arc::new(MemoryStore::new());
+    let fleet: Vec<_> = (0..3)
+        .map(|_| process(&store, propagator(&url, &exchange)))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A queue of our own on the exchange, for a second: five heartbeat periods of each of the
+    // three, and one change.
+    let heard = runtime.block_on(async {
+        use amqprs::channel::{BasicGetArguments, QueueBindArguments, QueueDeclareArguments};
+        use amqprs::connection::{Connection, OpenConnectionArguments};
+        let connection = Connection::open(&OpenConnectionArguments::new(
+            "127.0.0.1",
+            5672,
+            "guest",
+            "guest",
+        ))
+        .await
+        .unwrap();
+        let channel = connection.open_channel(None).await.unwrap();
+        let (queue, _, _) = channel
+            .queue_declare(QueueDeclareArguments::exclusive_server_named())
+            .await
+            .unwrap()
+            .unwrap();
+        channel
+            .queue_bind(QueueBindArguments::new(&queue, &exchange, ""))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        fleet[0]
+            .create_config("alice", &level_config("c", "a", "debug"))
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let mut heard = Vec::new();
+        while let Some((_, _, body)) = channel
+            .basic_get(BasicGetArguments::new(&queue).no_ack(true).finish())
+            .await
+            .unwrap()
+        {
+            heard.push(String::from_utf8_lossy(&body).into_owned());
+        }
+        connection.close().await.unwrap();
+        heard
     });
-
-    // A process that dies cannot say goodbye: its last heartbeat expires on its own (800 ms
-    // here) while the live ones renew theirs.
-    let crashed = started("crashed-instance");
-    crashed.report(&status("crashed-instance")).unwrap();
-    wait_until(
-        Duration::from_secs(2),
-        "the crashed instance's heartbeat",
-        || ids(&a).contains(&"crashed-instance".to_string()),
-    );
-    for _ in 0..3 {
-        a.report(&status("instance-a")).unwrap();
-        std::thread::sleep(Duration::from_millis(400));
-    }
-    let seen = ids(&a);
-    assert!(!seen.contains(&"crashed-instance".to_string()), "{seen:?}");
-    assert!(seen.contains(&"instance-a".to_string()), "{seen:?}");
-    for p in [a, crashed] {
-        p.stop();
-    }
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    let announcement: dynlog_amqp::Announcement = serde_json::from_str(&heard[0]).unwrap();
+    assert_eq!(announcement.revision, store.revision().unwrap());
+    assert!(announcement.snapshot.is_some(), "carried");
 }
 
 #[test]
@@ -288,7 +431,5 @@ fn broker_down_at_startup_continues_or_fails_as_asked() {
         "catching up once the broker is up",
         || patient.logger().effective_level("a") == Level::Debug,
     );
-    wait_until(Duration::from_secs(3), "its heartbeat", || {
-        patient.fleet().map(|f| f.len() == 1).unwrap_or(false)
-    });
+    assert_eq!(patient.fleet().unwrap().len(), 1);
 }

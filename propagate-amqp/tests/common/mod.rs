@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use dynlog_amqp::AmqpPropagator;
+use dynlog_core::testing::CountingStore;
 use dynlog_core::{Controller, DynamicLogger, Level, MemoryHandler, MemoryStore};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -209,9 +210,28 @@ pub(crate) fn process(store: &Arc<MemoryStore>, propagator: AmqpPropagator) -> C
 }
 
 pub(crate) fn propagator(url: &str, exchange: &str) -> AmqpPropagator {
-    AmqpPropagator::new(url, exchange)
+    AmqpPropagator::new(url, exchange).unwrap()
+}
+
+/// One simulated process whose reads of whole snapshots are counted: a controller on a view of
+/// the shared store of its own.
+pub(crate) fn counted_process(
+    store: &Arc<MemoryStore>,
+    propagator: AmqpPropagator,
+) -> (Controller, Arc<CountingStore>) {
+    let counted = Arc::new(CountingStore::new(store.clone()));
+    let logger = DynamicLogger::builder()
+        .handler("memory", MemoryHandler::new(10))
+        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
         .unwrap()
-        .heartbeat_ttl(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let controller = Controller::builder_arc(logger, counted.clone())
+        .propagator(propagator)
+        .heartbeat(Duration::from_millis(200))
+        .start()
+        .unwrap();
+    (controller, counted)
 }
 
 pub(crate) fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
