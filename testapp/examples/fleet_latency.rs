@@ -3,15 +3,18 @@
 //! database's work per change.
 //!
 //! ```sh
-//! # a fresh database named by DATABASE_URL is made and dropped; Redis from REDIS_URL
+//! # a fresh database named by DATABASE_URL is made and dropped; Redis from REDIS_URL,
+//! # RabbitMQ from AMQP_URL
 //! cargo run --release -p dynlog-testapp --example fleet_latency -- redis 200
 //! cargo run --release -p dynlog-testapp --example fleet_latency -- postgres 200
+//! cargo run --release -p dynlog-testapp --example fleet_latency -- amqp 200
 //! cargo run --release -p dynlog-testapp --example fleet_latency -- polling 50
 //! # the same with doorbells only (every controller reads the store on each change):
 //! cargo run --release -p dynlog-testapp --example fleet_latency -- redis 200 doorbell
 //! ```
 //!
-//! Arguments: the propagator (`redis`, `postgres` for LISTEN/NOTIFY, `polling` every second),
+//! Arguments: the propagator (`redis`, `postgres` for LISTEN/NOTIFY, `amqp`, `polling` every
+//! second),
 //! N (8 by default), and `doorbell` to turn off carrying the snapshot. The writer is one more
 //! controller with a propagator of its own; it makes 100 changes, each once the last has
 //! reached every controller. Reported: p50, p99 and max over every (change, controller) pair;
@@ -20,7 +23,8 @@
 //! Heartbeats and safety polls are set to 10 minutes, so that what is counted is the changes'.
 //!
 //! With `postgres`, the controllers of a process share one LISTEN connection (as
-//! `PgNotifyPropagator` does); with `redis`, each has its own subscription.
+//! `PgNotifyPropagator` does); with `redis`, each has its own subscription; with `amqp`, each
+//! its own connection and queue.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::sync::Arc;
@@ -31,6 +35,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use diesel::sql_types::BigInt;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+use dynlog_amqp::AmqpPropagator;
 use dynlog_core::handler::NullHandler;
 use dynlog_core::model::{ConfigId, TriggerId};
 use dynlog_core::propagate::{InstanceStatus, PollingPropagator, Propagator};
@@ -197,6 +202,8 @@ fn main() {
     let n: usize = args.get(1).map_or(8, |n| n.parse().unwrap());
     let carry = args.get(2).map(String::as_str) != Some("doorbell");
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let amqp =
+        std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/".into());
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let name = format!("dynlog_fleet_bench_{}", std::process::id());
@@ -220,8 +227,14 @@ fn main() {
                     .safety_poll(QUIET)
                     .carry_snapshots(carry),
             ),
+            "amqp" => Arc::new(
+                AmqpPropagator::new(&amqp, &channel)
+                    .unwrap()
+                    .safety_poll(QUIET)
+                    .carry_snapshots(carry),
+            ),
             "polling" => Arc::new(PollingPropagator::new(Duration::from_secs(1))),
-            other => panic!("unknown propagator {other:?}: redis, postgres or polling"),
+            other => panic!("unknown propagator {other:?}: redis, postgres, amqp or polling"),
         }
     };
 
