@@ -108,6 +108,13 @@ impl Store for CountingStore {
     ) -> Result<Written<Trigger>> {
         self.inner.update_trigger(actor, id, version, new)
     }
+    fn update_triggers(
+        &self,
+        actor: &str,
+        updates: &[(TriggerId, i64, NewTrigger)],
+    ) -> Result<Written<Vec<Trigger>>> {
+        self.inner.update_triggers(actor, updates)
+    }
     fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
         self.inner.delete_trigger(actor, id)
     }
