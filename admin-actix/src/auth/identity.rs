@@ -4,6 +4,8 @@
 //! requests the authenticator does not recognise.
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use actix_web::http::header::{AUTHORIZATION, HeaderName};
@@ -103,6 +105,33 @@ pub struct TrustedProxy {
     role_header: Option<HeaderName>,
     default_role: Option<Role>,
     proxies: Vec<IpAddr>,
+    ignored: Arc<Mutex<Ignored>>,
+}
+
+/// How often a [`TrustedProxy`] says it ignored the header from a peer it does not trust.
+const IGNORED_EVERY: Duration = Duration::from_secs(60);
+
+/// Headers ignored since the last warning: a client sending the header on every request makes
+/// one line a minute, not one a request.
+#[derive(Debug, Default)]
+struct Ignored {
+    warned: Option<Instant>,
+    count: u64,
+}
+
+impl Ignored {
+    /// Counts one ignored header at `now`; the count to warn about when a warning is due.
+    fn note(&mut self, now: Instant) -> Option<u64> {
+        self.count = self.count.saturating_add(1);
+        if self
+            .warned
+            .is_some_and(|at| now.saturating_duration_since(at) < IGNORED_EVERY)
+        {
+            return None;
+        }
+        self.warned = Some(now);
+        Some(std::mem::take(&mut self.count))
+    }
 }
 
 impl TrustedProxy {
@@ -118,6 +147,7 @@ impl TrustedProxy {
             role_header: None,
             default_role: Some(Role::Viewer),
             proxies: proxies.into_iter().collect(),
+            ignored: Arc::default(),
         })
     }
 
@@ -150,12 +180,21 @@ impl Authenticator for TrustedProxy {
         };
         let peer = req.peer_addr().map(|a| a.ip());
         if !peer.is_some_and(|ip| self.proxies.contains(&ip)) {
-            log::warn!(
-                target: "dynlog::admin",
-                "ignored {} from {}: not a trusted proxy",
-                self.user_header,
-                peer.map_or_else(|| "an unknown peer".into(), |ip| ip.to_string())
-            );
+            let due = self
+                .ignored
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .note(Instant::now());
+            if let Some(count) = due {
+                log::warn!(
+                    target: "dynlog::admin",
+                    "ignored {} from {}: not a trusted proxy ({count} such request{} since the \
+                     last warning; the next in a minute at the soonest)",
+                    self.user_header,
+                    peer.map_or_else(|| "an unknown peer".into(), |ip| ip.to_string()),
+                    if count == 1 { "" } else { "s" },
+                );
+            }
             return Ok(None);
         }
         let user = user
@@ -329,6 +368,19 @@ impl From<Identity> for Caller {
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+
+    #[test]
+    fn ignored_headers_are_reported_once_a_minute_with_their_count() {
+        let mut ignored = Ignored::default();
+        let start = Instant::now();
+        assert_eq!(ignored.note(start), Some(1));
+        for s in 1..60 {
+            assert_eq!(ignored.note(start + Duration::from_secs(s)), None);
+        }
+        assert_eq!(ignored.note(start + Duration::from_secs(60)), Some(59 + 1));
+        assert_eq!(ignored.note(start + Duration::from_secs(61)), None);
+        assert_eq!(ignored.note(start + Duration::from_secs(200)), Some(2));
+    }
 
     #[test]
     fn a_proxy_header_counts_only_from_the_proxy() {
