@@ -55,8 +55,8 @@ pub(super) struct Shared {
     pub(super) listeners: Mutex<Vec<(String, Listener)>>,
 }
 
-/// Code an adapter runs after each apply.
-pub(super) type Listener = Arc<dyn Fn() + Send + Sync>;
+/// Code an adapter runs after each apply, given the logger.
+pub(super) type Listener = Arc<dyn Fn(&DynamicLogger) + Send + Sync>;
 
 impl DynamicLogger {
     /// Makes this logger the global `log` logger and sets `log`'s max level from its config.
@@ -158,7 +158,7 @@ impl DynamicLogger {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         for (key, listener) in listeners.iter() {
-            let run = std::panic::AssertUnwindSafe(|| listener());
+            let run = std::panic::AssertUnwindSafe(|| listener(self));
             if std::panic::catch_unwind(run).is_err() {
                 log::error!(target: "dynlog", "apply listener {key:?} panicked");
             }

@@ -9,7 +9,8 @@
 //! - `scoped`: scoped configs as layers over the running config, and which decides a record;
 //! - `hot_path`: `log::Log`, what every record goes through;
 //! - `probe`: asking the config in force without a record (verdicts per target and level, per
-//!   handler), and listeners told of every apply, for adapters that cache decisions.
+//!   handler), listeners told of every apply, and what an apply changed, for adapters that
+//!   cache decisions.
 
 mod builder;
 mod cache;
@@ -28,7 +29,7 @@ use crate::model::LoggingConfig;
 
 pub use builder::Builder;
 pub use dynamic::DynamicLogger;
-pub use probe::Verdict;
+pub use probe::{Changed, ConfigSnapshot, Verdict};
 pub use view::{
     HandlerChange, HandlerView, LevelOrigin, LevelSource, LoggerChange, LoggerView, Preview,
     Unmatched,
