@@ -2,7 +2,8 @@
 //! `reload` layer, with a `fmt` layer), in one run: a refused event (by the max level, and by a
 //! callsite's interest), an enabled event written to a discarding writer, and an apply (parsing
 //! the same spec, swapping the filter and rebuilding every callsite's interest) with no callsite
-//! of our own registered and then with 1,000.
+//! of our own registered, then with 1,000: an apply that changes no registered callsite's
+//! interest, and one that changes 100 of them.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
@@ -24,8 +25,13 @@ use tracing_subscriber::{EnvFilter, reload};
 
 /// The root at warn, `app1` at debug, `app2` at info.
 const SPEC: &str = "warn,app1=debug,app2=info";
-/// Two specs an apply alternates between, so every apply is a change.
+/// Two specs an apply alternates between, so every apply is a change: `app2` at info or debug,
+/// where the bench's own callsites are all at info (see [`register_callsites`]), so no
+/// interest changes.
 const SPECS: [&str; 2] = ["warn,app1=debug,app2=info", "warn,app1=debug,app2=debug"];
+/// Two specs where every apply changes the interest of the bench's 100 callsites at `app3`,
+/// all at debug.
+const CHANGING: [&str; 2] = ["warn,app1=debug,app3=info", "warn,app1=debug,app3=debug"];
 
 fn dynlog() -> DynamicLogger {
     DynamicLogger::builder()
@@ -125,7 +131,8 @@ impl Callsite for Site {
     }
 }
 
-/// Registers `n` callsites: targets `appK::modI` over ten crates, levels in turn.
+/// Registers `n` callsites: targets `appK::modI` over ten crates, levels in turn (so every
+/// callsite of one crate has the same level: `app2`'s info, `app3`'s debug).
 fn register_callsites(n: usize) {
     const LEVELS: [Level; 5] = [
         Level::ERROR,
@@ -154,7 +161,7 @@ fn register_callsites(n: usize) {
     }
 }
 
-fn apply(c: &mut Criterion, name: &str) {
+fn apply(c: &mut Criterion, name: &str, specs: [&str; 2]) {
     let mut group = c.benchmark_group(name);
     let logger = dynlog();
     with(dynlog_subscriber(&logger), || {
@@ -162,7 +169,7 @@ fn apply(c: &mut Criterion, name: &str) {
         group.bench_function("dynlog", |b| {
             b.iter(|| {
                 turn += 1;
-                let config = LoggingConfig::from_spec(SPECS[turn % 2]).unwrap();
+                let config = LoggingConfig::from_spec(specs[turn % 2]).unwrap();
                 logger.apply(&config).unwrap();
             })
         })
@@ -173,7 +180,7 @@ fn apply(c: &mut Criterion, name: &str) {
         group.bench_function("envfilter_reload", |b| {
             b.iter(|| {
                 turn += 1;
-                handle.reload(EnvFilter::new(SPECS[turn % 2])).unwrap();
+                handle.reload(EnvFilter::new(specs[turn % 2])).unwrap();
             })
         })
     });
@@ -181,9 +188,10 @@ fn apply(c: &mut Criterion, name: &str) {
 }
 
 fn applies(c: &mut Criterion) {
-    apply(c, "apply_no_callsites");
+    apply(c, "apply_no_callsites", SPECS);
     register_callsites(1000);
-    apply(c, "apply_1000_callsites");
+    apply(c, "apply_1000_callsites", SPECS);
+    apply(c, "apply_1000_callsites_changing", CHANGING);
 }
 
 criterion_group! {

@@ -17,8 +17,10 @@ use crate::tags::TagFields;
 /// `log::Record`, and decides which callsites are enabled from the config in force.
 ///
 /// Making one registers, once per logger, a listener that rebuilds tracing's interest cache after
-/// every apply: a callsite the config refuses is `never` interesting, and costs what it costs
-/// with no subscriber, until an apply (a trigger starting, or a window ending) enables it.
+/// every apply that can change it: a callsite the config refuses is `never` interesting, and
+/// costs what it costs with no subscriber, until an apply (a trigger starting, or a window
+/// ending) enables it. An apply that changes no level a registered callsite has at its target
+/// skips the rebuild, which is most of an apply's cost with many callsites.
 ///
 /// As an unfiltered layer it is the subscriber's global filter: the layers beside it see only
 /// what dynlog enables. Give them [`HandlerFilter`](crate::HandlerFilter)s to choose among that.
@@ -31,7 +33,7 @@ pub struct DynlogLayer {
 impl DynlogLayer {
     /// A bridge to `logger`, with no span field as a tag.
     pub fn new(logger: &DynamicLogger) -> DynlogLayer {
-        crate::rebuild_on_apply(logger);
+        crate::interest::rebuild_on_apply(logger);
         DynlogLayer {
             logger: logger.clone(),
             tags: TagFields::default(),
@@ -62,6 +64,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        crate::interest::note(meta);
         if self.tags.wanted(meta) {
             return Interest::always();
         }

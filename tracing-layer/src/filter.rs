@@ -31,7 +31,7 @@ pub trait TracingExt {
 impl TracingExt for DynamicLogger {
     fn tracing_filter(&self, handler: &str) -> dynlog_core::Result<HandlerFilter> {
         let index = self.handler_index(handler)?;
-        crate::rebuild_on_apply(self);
+        crate::interest::rebuild_on_apply(self);
         Ok(HandlerFilter {
             logger: self.clone(),
             handler: index,
@@ -53,6 +53,7 @@ impl<S> Filter<S> for HandlerFilter {
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
+        crate::interest::note(meta);
         match self.verdict(meta) {
             Verdict::Refused => Interest::never(),
             Verdict::Admitted => Interest::always(),

@@ -5,7 +5,9 @@
 //!   fields as key-values, file and line), so levels, handlers, filters, budgets, scoped configs
 //!   and the live tail work unchanged. Its interest, `enabled` and `max_level_hint` answer from
 //!   the config in force, and every apply rebuilds tracing's interest cache, so a disabled
-//!   callsite costs what it costs with no subscriber.
+//!   callsite costs what it costs with no subscriber. An apply that changes nothing a
+//!   registered callsite can see (a level at a target no callsite has, a level none uses) skips
+//!   the rebuild.
 //! - Span fields as context tags ([`DynlogLayer::span_tags`]): the fields the application names
 //!   (`tenant`, `user`, `request_id`) become `dynlog_core::context` tags while their span is
 //!   entered, so a scoped config for tenant acme catches acme's events inside
@@ -37,6 +39,7 @@
 
 mod bridge;
 mod filter;
+mod interest;
 mod record;
 mod tags;
 
@@ -67,13 +70,4 @@ pub(crate) fn tracing_filter_of(level: log::LevelFilter) -> tracing_core::LevelF
         log::LevelFilter::Debug => tracing_core::LevelFilter::DEBUG,
         log::LevelFilter::Trace => tracing_core::LevelFilter::TRACE,
     }
-}
-
-/// Makes every apply of `logger` rebuild tracing's interest cache (once per logger, however
-/// many layers and filters stand for it).
-pub(crate) fn rebuild_on_apply(logger: &dynlog_core::DynamicLogger) {
-    logger.on_apply(
-        APPLY_LISTENER,
-        tracing_core::callsite::rebuild_interest_cache,
-    );
 }
