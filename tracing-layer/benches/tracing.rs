@@ -25,13 +25,19 @@ use tracing_subscriber::{EnvFilter, reload};
 
 /// The root at warn, `app1` at debug, `app2` at info.
 const SPEC: &str = "warn,app1=debug,app2=info";
-/// Two specs an apply alternates between, so every apply is a change: `app2` at info or debug,
-/// where the bench's own callsites are all at info (see [`register_callsites`]), so no
-/// interest changes.
-const SPECS: [&str; 2] = ["warn,app1=debug,app2=info", "warn,app1=debug,app2=debug"];
+/// Two specs an apply alternates between, so every apply is a change that no registered
+/// callsite can see: `app4` at warn or info, where the bench's own callsites are all at trace
+/// (see [`register_callsites`]), refused either way, and the max level stays at debug.
+const SPECS: [&str; 2] = [
+    "warn,app1=debug,app2=info",
+    "warn,app1=debug,app2=info,app4=info",
+];
 /// Two specs where every apply changes the interest of the bench's 100 callsites at `app3`,
 /// all at debug.
-const CHANGING: [&str; 2] = ["warn,app1=debug,app3=info", "warn,app1=debug,app3=debug"];
+const CHANGING: [&str; 2] = [
+    "warn,app1=debug,app2=info,app3=info",
+    "warn,app1=debug,app2=info,app3=debug",
+];
 
 fn dynlog() -> DynamicLogger {
     DynamicLogger::builder()
@@ -132,7 +138,7 @@ impl Callsite for Site {
 }
 
 /// Registers `n` callsites: targets `appK::modI` over ten crates, levels in turn (so every
-/// callsite of one crate has the same level: `app2`'s info, `app3`'s debug).
+/// callsite of one crate has the same level: `app3`'s debug, `app4`'s trace).
 fn register_callsites(n: usize) {
     const LEVELS: [Level; 5] = [
         Level::ERROR,

@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
+use dynlog_core::handler::NullHandler;
 use dynlog_core::{DynamicLogger, LoggingConfig, MemoryHandler};
 use dynlog_tracing::DynlogLayer;
 use tracing_core::callsite::{Callsite, Identifier};
@@ -91,7 +92,11 @@ fn an_apply_rebuilds_interest_only_when_a_callsite_or_the_max_level_can_see_it()
     let memory = MemoryHandler::new(100);
     let logger = DynamicLogger::builder()
         .handler("memory", memory.clone())
-        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
+        .handler("file", NullHandler)
+        .baseline_json(
+            r#"{"handlers": {"file": {"level": "warn"}},
+                "loggers": {"": {"level": "info", "handlers": ["memory", "file"]}}}"#,
+        )
         .unwrap()
         .build()
         .unwrap();
@@ -175,6 +180,16 @@ fn an_apply_rebuilds_interest_only_when_a_callsite_or_the_max_level_can_see_it()
     );
     assert_eq!(probes()[0], ("never", 7));
 
+    // A handler's level alone (what a `tracing_filter("file")` passes): the file handler now
+    // takes the info callsite at myapp::db, rebuilt.
+    let file_info = LoggingConfig::from_json(
+        r#"{"handlers": {"file": {"level": "info"}},
+            "loggers": {"myapp::late": {"level": "debug"}, "myapp::import": {"level": "warn"}}}"#,
+    )
+    .unwrap();
+    logger.apply(&file_info).unwrap();
+    assert_eq!(probes(), [("never", 8), ("always", 8), ("always", 8)]);
+
     // A scoped config: a callsite's verdict depends on more than its target, always rebuilt.
     let scoped = LoggingConfig::from_json(
         r#"{"scope": {"tenant": ["acme"]}, "loggers": {"myapp::import": {"level": "debug"}}}"#,
@@ -183,5 +198,5 @@ fn an_apply_rebuilds_interest_only_when_a_callsite_or_the_max_level_can_see_it()
     logger
         .apply_scoped(&LoggingConfig::default(), &[scoped])
         .unwrap();
-    assert_eq!(probes(), [("sometimes", 8), ("always", 8), ("always", 8)]);
+    assert_eq!(probes(), [("sometimes", 9), ("always", 9), ("always", 9)]);
 }
