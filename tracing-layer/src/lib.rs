@@ -4,10 +4,10 @@
 //!   [`DynamicLogger`](dynlog_core::DynamicLogger) as a `log::Record` (target, level, message,
 //!   fields as key-values, file and line), so levels, handlers, filters, budgets, scoped configs
 //!   and the live tail work unchanged. Its interest, `enabled` and `max_level_hint` answer from
-//!   the config in force, and every apply rebuilds tracing's interest cache, so a disabled
-//!   callsite costs what it costs with no subscriber. An apply that changes nothing a
-//!   registered callsite can see (a level at a target no callsite has, a level none uses) skips
-//!   the rebuild.
+//!   the config in force, and an apply rebuilds tracing's interest cache whenever it can change
+//!   it, so a disabled callsite costs what it costs with no subscriber. An apply that changes
+//!   nothing a registered callsite can see (a level at a target no callsite has, a level none
+//!   uses there) skips the rebuild.
 //! - Span fields as context tags ([`DynlogLayer::span_tags`]): the fields the application names
 //!   (`tenant`, `user`, `request_id`) become `dynlog_core::context` tags while their span is
 //!   entered, so a scoped config for tenant acme catches acme's events inside
