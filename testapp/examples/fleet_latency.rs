@@ -18,7 +18,7 @@
 //! N (8 by default), and `doorbell` to turn off carrying the snapshot. The writer is one more
 //! controller with a propagator of its own; it makes 100 changes, each once the last has
 //! reached every controller. Reported: p50, p99 and max over every (change, controller) pair;
-//! the store calls per change, counted by a wrapper around the shared store; and the database's
+//! the store calls per change, counted by `dynlog_core::testing::CountingStore` around the shared store; and the database's
 //! transactions per change, from `pg_stat_database` (`xact_commit + xact_rollback`).
 //! Heartbeats and safety polls are set to 10 minutes, so that what is counted is the changes'.
 //!
@@ -28,143 +28,22 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use diesel::sql_types::BigInt;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use dynlog_amqp::AmqpPropagator;
 use dynlog_core::handler::NullHandler;
-use dynlog_core::model::{ConfigId, TriggerId};
-use dynlog_core::propagate::{InstanceStatus, PollingPropagator, Propagator};
-use dynlog_core::store::{AuditEntry, AuditQuery, Snapshot, Store, StoreRead, Written};
-use dynlog_core::{
-    Config, Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger, Result, Trigger,
-};
+use dynlog_core::propagate::{PollingPropagator, Propagator};
+use dynlog_core::store::Store;
+use dynlog_core::testing::CountingStore;
+use dynlog_core::{Controller, DynamicLogger, LoggingConfig, NewConfig, NewTrigger};
 use dynlog_diesel::{DieselStore, PgNotifyPropagator};
 use dynlog_redis::RedisPropagator;
 
 const CHANGES: usize = 100;
 const QUIET: Duration = Duration::from_secs(600);
-
-/// The shared store, counting every call made to it.
-struct Counting {
-    inner: DieselStore,
-    calls: AtomicU64,
-}
-
-impl Counting {
-    fn count(&self) {
-        // Relaxed: a tally read once the run is over.
-        self.calls.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl StoreRead for Counting {
-    fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
-        self.count();
-        self.inner.snapshot(now)
-    }
-    fn revision(&self) -> Result<i64> {
-        self.count();
-        self.inner.revision()
-    }
-    fn configs(&self) -> Result<Vec<Config>> {
-        self.count();
-        self.inner.configs()
-    }
-    fn config(&self, id: ConfigId) -> Result<Config> {
-        self.count();
-        self.inner.config(id)
-    }
-    fn triggers(&self) -> Result<Vec<Trigger>> {
-        self.count();
-        self.inner.triggers()
-    }
-    fn trigger(&self, id: TriggerId) -> Result<Trigger> {
-        self.count();
-        self.inner.trigger(id)
-    }
-    fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
-        self.count();
-        self.inner.audit(query)
-    }
-    fn instances(&self) -> Result<Vec<InstanceStatus>> {
-        self.count();
-        self.inner.instances()
-    }
-}
-
-impl Store for Counting {
-    fn create_config(&self, actor: &str, new: &NewConfig) -> Result<Written<Config>> {
-        self.count();
-        self.inner.create_config(actor, new)
-    }
-    fn update_config(
-        &self,
-        actor: &str,
-        id: ConfigId,
-        version: i64,
-        new: &NewConfig,
-    ) -> Result<Written<Config>> {
-        self.count();
-        self.inner.update_config(actor, id, version, new)
-    }
-    fn delete_config(&self, actor: &str, id: ConfigId) -> Result<Written<()>> {
-        self.count();
-        self.inner.delete_config(actor, id)
-    }
-    fn create_trigger(&self, actor: &str, new: &NewTrigger) -> Result<Written<Trigger>> {
-        self.count();
-        self.inner.create_trigger(actor, new)
-    }
-    fn create_config_with_trigger(
-        &self,
-        actor: &str,
-        config: &NewConfig,
-        trigger: &NewTrigger,
-    ) -> Result<Written<(Config, Trigger)>> {
-        self.count();
-        self.inner
-            .create_config_with_trigger(actor, config, trigger)
-    }
-    fn update_trigger(
-        &self,
-        actor: &str,
-        id: TriggerId,
-        version: i64,
-        new: &NewTrigger,
-    ) -> Result<Written<Trigger>> {
-        self.count();
-        self.inner.update_trigger(actor, id, version, new)
-    }
-    fn update_triggers(
-        &self,
-        actor: &str,
-        updates: &[(TriggerId, i64, NewTrigger)],
-    ) -> Result<Written<Vec<Trigger>>> {
-        self.count();
-        self.inner.update_triggers(actor, updates)
-    }
-    fn delete_trigger(&self, actor: &str, id: TriggerId) -> Result<Written<()>> {
-        self.count();
-        self.inner.delete_trigger(actor, id)
-    }
-    fn prune_triggers(&self, actor: &str, ended_before: DateTime<Utc>) -> Result<Written<usize>> {
-        self.count();
-        self.inner.prune_triggers(actor, ended_before)
-    }
-    fn report_instance(&self, status: &InstanceStatus) -> Result<()> {
-        self.count();
-        self.inner.report_instance(status)
-    }
-    fn remove_instance(&self, instance_id: &str) -> Result<()> {
-        self.count();
-        self.inner.remove_instance(instance_id)
-    }
-}
 
 fn body(n: usize) -> LoggingConfig {
     LoggingConfig::from_json(&format!(
@@ -238,10 +117,9 @@ fn main() {
         }
     };
 
-    let store = Arc::new(Counting {
-        inner: DieselStore::open(&url).unwrap(),
-        calls: AtomicU64::new(0),
-    });
+    let store = Arc::new(CountingStore::new(Arc::new(
+        DieselStore::open(&url).unwrap(),
+    )));
     let config = store
         .create_config(
             "bench",
@@ -305,7 +183,7 @@ fn main() {
     std::thread::sleep(Duration::from_secs(2));
     while rx.try_recv().is_ok() {}
 
-    let calls_before = store.calls.load(Ordering::Relaxed);
+    let calls_before = store.calls();
     let xacts_before = transactions(&server, &name);
     let mut latencies = Vec::with_capacity(CHANGES * n);
     let mut version = writer.store().config(config.value.id).unwrap().version;
@@ -336,7 +214,7 @@ fn main() {
         }
     }
     let took = began.elapsed();
-    let calls = store.calls.load(Ordering::Relaxed) - calls_before;
+    let calls = store.calls() - calls_before;
     let xacts = transactions(&server, &name) - xacts_before;
     latencies.sort_unstable();
     let pick = |q: f64| {
