@@ -8,12 +8,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{
-    Broker, all_at, counted_process, process, propagator, shared_broker, unique, wait_until,
-};
+use common::{Broker, counted_process, propagator, shared_broker, unique};
 use dynlog_amqp::{AmqpPropagator, MAX_CARRIED, OnError};
 use dynlog_core::store::{Store, StoreRead};
 use dynlog_core::testing::CountingStore;
+use dynlog_core::testing::fleet::{all_at, process, wait_until};
 use dynlog_core::{Controller, Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger};
 
 fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
@@ -141,7 +140,7 @@ fn a_change_fans_out_to_every_subscriber() {
     let exchange = unique("dynlog-fanout");
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, propagator(&url, &exchange)))
+        .map(|_| process(store.clone(), propagator(&url, &exchange)))
         .collect();
     let config = fleet[0]
         .create_config("alice", &level_config("debug a", "a", "debug"))
@@ -166,7 +165,7 @@ fn every_instance_converges_after_the_broker_is_killed_and_comes_back() {
     let exchange = unique("dynlog-restart");
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, propagator(&broker.url(), &exchange)))
+        .map(|_| process(store.clone(), propagator(&broker.url(), &exchange)))
         .collect();
     broker.kill();
     // Three changes while the broker is away: the announcements are lost.
@@ -265,7 +264,7 @@ fn garbage_on_the_exchange_is_ignored() {
     );
     assert_eq!(listener.logger().generation(), generation);
     // Still listening: a real announcement from another process works.
-    let writer = process(&store, propagator(&url, &exchange));
+    let writer = process(store.clone(), propagator(&url, &exchange));
     let config = writer
         .create_config("bob", &level_config("c", "a", "warn"))
         .unwrap();
@@ -285,7 +284,7 @@ fn the_fleet_view_lists_every_instance_from_the_store() {
     let exchange = unique("dynlog-fleet-view");
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, propagator(&url, &exchange)))
+        .map(|_| process(store.clone(), propagator(&url, &exchange)))
         .collect();
     let ids = |c: &Controller| -> Vec<String> {
         let mut ids: Vec<String> = c
@@ -336,7 +335,7 @@ fn nothing_but_announcements_travels_on_the_exchange() {
     let exchange = unique("dynlog-quiet");
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, propagator(&url, &exchange)))
+        .map(|_| process(store.clone(), propagator(&url, &exchange)))
         .collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -409,7 +408,7 @@ fn broker_down_at_startup_continues_or_fails_as_asked() {
         "{failing:?}"
     );
 
-    let patient = process(&store, AmqpPropagator::new(&url, &exchange).unwrap());
+    let patient = process(store.clone(), AmqpPropagator::new(&url, &exchange).unwrap());
     let config = store
         .create_config("elsewhere", &level_config("c", "a", "debug"))
         .unwrap();

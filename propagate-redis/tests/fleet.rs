@@ -7,8 +7,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{RedisServer, all_at, process, propagator, wait_until};
+use common::{RedisServer, propagator};
 use dynlog_core::store::{Store, StoreRead};
+use dynlog_core::testing::fleet::{all_at, process, wait_until};
 use dynlog_core::{Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger};
 use dynlog_redis::{OnError, RedisPropagator};
 
@@ -39,7 +40,7 @@ fn a_change_fans_out_to_every_subscriber() {
     };
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, propagator(&server)))
+        .map(|_| process(store.clone(), propagator(&server)))
         .collect();
     std::thread::sleep(Duration::from_millis(200));
     let config = fleet[0]
@@ -64,7 +65,7 @@ fn subscribers_converge_within_a_second_of_redis_coming_back() {
     };
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, propagator(&server)))
+        .map(|_| process(store.clone(), propagator(&server)))
         .collect();
     std::thread::sleep(Duration::from_millis(200));
     server.kill();
@@ -104,7 +105,7 @@ fn a_killed_subscription_resubscribes_and_resyncs() {
         return;
     };
     let store = Arc::new(MemoryStore::new());
-    let listener = process(&store, propagator(&server));
+    let listener = process(store.clone(), propagator(&server));
     std::thread::sleep(Duration::from_millis(200));
     // A change written to the store without an announcement: only a resync can find it.
     let config = store
@@ -126,7 +127,7 @@ fn garbage_on_the_channel_is_ignored() {
         return;
     };
     let store = Arc::new(MemoryStore::new());
-    let listener = process(&store, propagator(&server));
+    let listener = process(store.clone(), propagator(&server));
     std::thread::sleep(Duration::from_millis(200));
     let generation = listener.logger().generation();
     for garbage in ["not json", "{\"revision\": \"x\"}", "", "\u{0}\u{1}"] {
@@ -135,7 +136,7 @@ fn garbage_on_the_channel_is_ignored() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(listener.logger().generation(), generation);
     // Still listening: a real announcement from another process works.
-    let writer = process(&store, propagator(&server));
+    let writer = process(store.clone(), propagator(&server));
     let config = writer
         .create_config("bob", &level_config("c", "a", "warn"))
         .unwrap();
@@ -154,7 +155,7 @@ fn heartbeats_list_the_live_fleet_and_expire() {
     };
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, propagator(&server)))
+        .map(|_| process(store.clone(), propagator(&server)))
         .collect();
     wait_until(Duration::from_secs(2), "three heartbeats", || {
         fleet[0].fleet().unwrap().len() == 3
@@ -227,7 +228,10 @@ fn redis_down_at_startup_continues_or_fails_as_asked() {
         "{failing:?}"
     );
 
-    let patient = process(&store, RedisPropagator::new(&url, "dynlog-test").unwrap());
+    let patient = process(
+        store.clone(),
+        RedisPropagator::new(&url, "dynlog-test").unwrap(),
+    );
     let config = store
         .create_config("elsewhere", &level_config("c", "a", "debug"))
         .unwrap();

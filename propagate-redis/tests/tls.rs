@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{all_at, process, wait_until};
+use dynlog_core::testing::fleet::{all_at, process, wait_until};
 use dynlog_core::{Level, MemoryStore, NewConfig, NewTrigger};
 use dynlog_redis::{OnError, RedisPropagator};
 
@@ -180,7 +180,7 @@ fn a_fleet_converges_over_rediss_with_its_own_ca() {
     };
     let store = Arc::new(MemoryStore::new());
     let fleet: Vec<_> = (0..3)
-        .map(|_| process(&store, trusting(&server, &pki.path("ca.pem"))))
+        .map(|_| process(store.clone(), trusting(&server, &pki.path("ca.pem"))))
         .collect();
     wait_until(Duration::from_secs(5), "three heartbeats over TLS", || {
         fleet[0].fleet().map(|f| f.len() == 3).unwrap_or(false)

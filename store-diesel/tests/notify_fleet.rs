@@ -5,14 +5,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use dynlog_core::store::{Store, StoreRead};
-use dynlog_core::{
-    Controller, DynamicLogger, Level, LoggingConfig, MemoryHandler, NewConfig, NewTrigger,
-};
+use dynlog_core::testing::fleet::{self, all_at, wait_until};
+use dynlog_core::{Controller, Level, LoggingConfig, NewConfig, NewTrigger};
 use dynlog_diesel::{DieselStore, LISTENER_NAME, PgNotifyPropagator};
 
 const CHANNEL: &str = "dynlog_fleet_test";
@@ -39,17 +39,10 @@ fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
 
 /// One simulated process: a logger and a store of its own, on the shared database.
 fn process(url: &str) -> Controller {
-    let logger = DynamicLogger::builder()
-        .handler("memory", MemoryHandler::new(10))
-        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
-        .unwrap()
-        .build()
-        .unwrap();
-    Controller::builder(logger, DieselStore::open(url).unwrap())
-        .propagator(PgNotifyPropagator::new(url, CHANNEL).unwrap())
-        .heartbeat(Duration::from_millis(200))
-        .start()
-        .unwrap()
+    fleet::process(
+        Arc::new(DieselStore::open(url).unwrap()),
+        PgNotifyPropagator::new(url, CHANNEL).unwrap(),
+    )
 }
 
 fn fleet(url: &str, n: usize) -> Vec<Controller> {
@@ -60,24 +53,6 @@ fn fleet(url: &str, n: usize) -> Vec<Controller> {
     // Each listener asks for a reload once listening: let those run before the test writes.
     std::thread::sleep(Duration::from_millis(500));
     fleet
-}
-
-fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < within,
-            "timed out after {within:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    started.elapsed()
-}
-
-fn all_at(controllers: &[Controller], target: &str, level: Level) -> bool {
-    controllers
-        .iter()
-        .all(|c| c.logger().effective_level(target) == level)
 }
 
 #[derive(QueryableByName)]

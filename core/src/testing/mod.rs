@@ -3,7 +3,8 @@
 //! The [`Propagator`](crate::propagate::Propagator) contract is written here too
 //! ([`propagator_contract_tests!`](crate::propagator_contract_tests)), with [`reloader`], a
 //! [`Reloader`](crate::propagate::Reloader) whose requests a test can watch without a controller,
-//! and [`CountingStore`], which counts the snapshots a process reads.
+//! [`CountingStore`], which counts the calls and snapshot reads a process makes, and [`fleet`],
+//! a fleet of controllers simulated in one test process.
 //!
 //! The [`Store`](crate::store::Store) contract is written once here; a store's tests run all of it
 //! with one macro call, each case on a fresh store:
@@ -18,6 +19,7 @@
 pub mod clock;
 pub mod contract;
 mod counting;
+pub mod fleet;
 pub mod propagator;
 
 pub use clock::ManualClock;

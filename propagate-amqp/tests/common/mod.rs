@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use dynlog_amqp::AmqpPropagator;
 use dynlog_core::testing::CountingStore;
-use dynlog_core::{Controller, DynamicLogger, Level, MemoryHandler, MemoryStore};
+use dynlog_core::{Controller, MemoryStore};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -194,20 +194,7 @@ impl Drop for Broker {
     }
 }
 
-/// One simulated process: a logger of its own and a controller on the shared store.
-pub(crate) fn process(store: &Arc<MemoryStore>, propagator: AmqpPropagator) -> Controller {
-    let logger = DynamicLogger::builder()
-        .handler("memory", MemoryHandler::new(10))
-        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
-        .unwrap()
-        .build()
-        .unwrap();
-    Controller::builder_arc(logger, store.clone())
-        .propagator(propagator)
-        .heartbeat(Duration::from_millis(200))
-        .start()
-        .unwrap()
-}
+use dynlog_core::testing::fleet::process;
 
 pub(crate) fn propagator(url: &str, exchange: &str) -> AmqpPropagator {
     AmqpPropagator::new(url, exchange).unwrap()
@@ -220,34 +207,5 @@ pub(crate) fn counted_process(
     propagator: AmqpPropagator,
 ) -> (Controller, Arc<CountingStore>) {
     let counted = Arc::new(CountingStore::new(store.clone()));
-    let logger = DynamicLogger::builder()
-        .handler("memory", MemoryHandler::new(10))
-        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
-        .unwrap()
-        .build()
-        .unwrap();
-    let controller = Controller::builder_arc(logger, counted.clone())
-        .propagator(propagator)
-        .heartbeat(Duration::from_millis(200))
-        .start()
-        .unwrap();
-    (controller, counted)
-}
-
-pub(crate) fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < within,
-            "timed out after {within:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    started.elapsed()
-}
-
-pub(crate) fn all_at(controllers: &[Controller], target: &str, level: Level) -> bool {
-    controllers
-        .iter()
-        .all(|c| c.logger().effective_level(target) == level)
+    (process(counted.clone(), propagator), counted)
 }

@@ -4,10 +4,8 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dynlog_core::{Controller, DynamicLogger, Level, MemoryHandler, MemoryStore};
 use dynlog_redis::RedisPropagator;
 
 pub(crate) struct RedisServer {
@@ -104,41 +102,8 @@ impl Drop for RedisServer {
     }
 }
 
-/// One simulated process: a logger of its own and a controller on the shared store.
-pub(crate) fn process(store: &Arc<MemoryStore>, propagator: RedisPropagator) -> Controller {
-    let logger = DynamicLogger::builder()
-        .handler("memory", MemoryHandler::new(10))
-        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
-        .unwrap()
-        .build()
-        .unwrap();
-    Controller::builder_arc(logger, store.clone())
-        .propagator(propagator)
-        .heartbeat(Duration::from_millis(200))
-        .start()
-        .unwrap()
-}
-
 pub(crate) fn propagator(server: &RedisServer) -> RedisPropagator {
     RedisPropagator::new(&server.url(), "dynlog-test")
         .unwrap()
         .heartbeat_ttl(Duration::from_millis(800))
-}
-
-pub(crate) fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < within,
-            "timed out after {within:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    started.elapsed()
-}
-
-pub(crate) fn all_at(controllers: &[Controller], target: &str, level: Level) -> bool {
-    controllers
-        .iter()
-        .all(|c| c.logger().effective_level(target) == level)
 }

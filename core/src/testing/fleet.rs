@@ -1,0 +1,48 @@
+//! A fleet simulated in one test process: each "process" a logger and a controller of its own on
+//! a shared store, and the waits the fleet tests of every propagator make.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::controller::Controller;
+use crate::handler::MemoryHandler;
+use crate::level::Level;
+use crate::logger::DynamicLogger;
+use crate::propagate::Propagator;
+use crate::store::Store;
+
+/// One simulated process: a logger whose root is at info on a memory handler, and a controller
+/// on `store` with `propagator`, reporting a heartbeat every 200 ms. Panics if it cannot start.
+pub fn process(store: Arc<dyn Store>, propagator: impl Propagator) -> Controller {
+    let logger = DynamicLogger::builder()
+        .handler("memory", MemoryHandler::new(10))
+        .baseline_json(r#"{"loggers": {"": {"level": "info", "handlers": ["memory"]}}}"#)
+        .and_then(|b| b.build())
+        .expect("a simulated process's logger");
+    Controller::builder_arc(logger, store)
+        .propagator(propagator)
+        .heartbeat(Duration::from_millis(200))
+        .start()
+        .expect("a simulated process's controller")
+}
+
+/// Waits until `done`, looking every 5 ms; panics naming `what` after `within`. Returns how long
+/// it took.
+pub fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < within,
+            "timed out after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    started.elapsed()
+}
+
+/// Whether every controller's logger has `target` at `level`.
+pub fn all_at(controllers: &[Controller], target: &str, level: Level) -> bool {
+    controllers
+        .iter()
+        .all(|c| c.logger().effective_level(target) == level)
+}
