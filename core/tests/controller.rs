@@ -9,6 +9,7 @@ use chrono::{TimeZone, Utc};
 use dynlog_core::propagate::{NoopPropagator, PollingPropagator};
 use dynlog_core::store::{Store, StoreRead};
 use dynlog_core::testing::ManualClock;
+use dynlog_core::testing::fleet::always;
 use dynlog_core::{
     Controller, DynamicLogger, Level, LoggingConfig, MemoryHandler, MemoryStore, NewConfig,
     NewTrigger,
@@ -40,17 +41,6 @@ fn debug_import() -> NewConfig {
         name: "debug import".into(),
         body: LoggingConfig::from_json(r#"{"loggers": {"myapp::import": {"level": "debug"}}}"#)
             .unwrap(),
-    }
-}
-
-/// A trigger whose window is always open.
-fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
-    NewTrigger {
-        name: name.into(),
-        config_id,
-        start: None,
-        end: None,
-        is_active: true,
     }
 }
 

@@ -12,28 +12,8 @@ use common::{Broker, counted_process, propagator, shared_broker, unique};
 use dynlog_amqp::{AmqpPropagator, MAX_CARRIED, OnError};
 use dynlog_core::store::{Store, StoreRead};
 use dynlog_core::testing::CountingStore;
-use dynlog_core::testing::fleet::{all_at, process, wait_until};
-use dynlog_core::{Controller, Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger};
-
-fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
-    NewConfig {
-        name: name.into(),
-        body: LoggingConfig::from_json(&format!(
-            r#"{{"loggers": {{"{target}": {{"level": "{level}"}}}}}}"#
-        ))
-        .unwrap(),
-    }
-}
-
-fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
-    NewTrigger {
-        name: name.into(),
-        config_id,
-        start: None,
-        end: None,
-        is_active: true,
-    }
-}
+use dynlog_core::testing::fleet::{all_at, always, level_config, process, wait_until};
+use dynlog_core::{Controller, Level, LoggingConfig, MemoryStore, NewConfig};
 
 /// A config whose body alone is larger than an announcement may carry.
 fn oversized_config(name: &str) -> NewConfig {

@@ -9,29 +9,9 @@ use std::time::Duration;
 
 use common::{RedisServer, propagator};
 use dynlog_core::store::{Store, StoreRead};
-use dynlog_core::testing::fleet::{all_at, process, wait_until};
-use dynlog_core::{Level, LoggingConfig, MemoryStore, NewConfig, NewTrigger};
+use dynlog_core::testing::fleet::{all_at, always, level_config, process, wait_until};
+use dynlog_core::{Level, MemoryStore};
 use dynlog_redis::{OnError, RedisPropagator};
-
-fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
-    NewConfig {
-        name: name.into(),
-        body: LoggingConfig::from_json(&format!(
-            r#"{{"loggers": {{"{target}": {{"level": "{level}"}}}}}}"#
-        ))
-        .unwrap(),
-    }
-}
-
-fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
-    NewTrigger {
-        name: name.into(),
-        config_id,
-        start: None,
-        end: None,
-        is_active: true,
-    }
-}
 
 #[test]
 fn a_change_fans_out_to_every_subscriber() {

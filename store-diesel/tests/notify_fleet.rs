@@ -11,31 +11,11 @@ use std::time::Duration;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use dynlog_core::store::{Store, StoreRead};
-use dynlog_core::testing::fleet::{self, all_at, wait_until};
-use dynlog_core::{Controller, Level, LoggingConfig, NewConfig, NewTrigger};
+use dynlog_core::testing::fleet::{self, all_at, always, level_config, wait_until};
+use dynlog_core::{Controller, Level};
 use dynlog_diesel::{DieselStore, LISTENER_NAME, PgNotifyPropagator};
 
 const CHANNEL: &str = "dynlog_fleet_test";
-
-fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
-    NewConfig {
-        name: name.into(),
-        body: LoggingConfig::from_json(&format!(
-            r#"{{"loggers": {{"{target}": {{"level": "{level}"}}}}}}"#
-        ))
-        .unwrap(),
-    }
-}
-
-fn always(name: &str, config_id: dynlog_core::model::ConfigId) -> NewTrigger {
-    NewTrigger {
-        name: name.into(),
-        config_id,
-        start: None,
-        end: None,
-        is_active: true,
-    }
-}
 
 /// One simulated process: a logger and a store of its own, on the shared database.
 fn process(url: &str) -> Controller {

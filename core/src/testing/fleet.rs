@@ -1,5 +1,6 @@
 //! A fleet simulated in one test process: each "process" a logger and a controller of its own on
-//! a shared store, and the waits the fleet tests of every propagator make.
+//! a shared store, the configs and triggers the fleet tests of every propagator write, and the
+//! waits they make.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use crate::controller::Controller;
 use crate::handler::MemoryHandler;
 use crate::level::Level;
 use crate::logger::DynamicLogger;
+use crate::model::{ConfigId, LoggingConfig, NewConfig, NewTrigger};
 use crate::propagate::Propagator;
 use crate::store::Store;
 
@@ -45,4 +47,26 @@ pub fn all_at(controllers: &[Controller], target: &str, level: Level) -> bool {
     controllers
         .iter()
         .all(|c| c.logger().effective_level(target) == level)
+}
+
+/// A config named `name` that sets `target` at `level` (`"debug"`, `"warn"`...).
+pub fn level_config(name: &str, target: &str, level: &str) -> NewConfig {
+    NewConfig {
+        name: name.into(),
+        body: LoggingConfig::from_json(&format!(
+            r#"{{"loggers": {{"{target}": {{"level": "{level}"}}}}}}"#
+        ))
+        .expect("a target and a level make a valid config"),
+    }
+}
+
+/// A trigger named `name` whose window is always open.
+pub fn always(name: &str, config_id: ConfigId) -> NewTrigger {
+    NewTrigger {
+        name: name.into(),
+        config_id,
+        start: None,
+        end: None,
+        is_active: true,
+    }
 }
