@@ -6,6 +6,7 @@
 mod common;
 
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,39 +104,78 @@ fn runs(instance: &Instance, revision: i64, config: &str) -> bool {
     s["status"]["revision"] == revision && s["status"]["current"]["config"]["name"] == config
 }
 
+/// What a fleet test runs on: a database of its own on the PostgreSQL server (`DATABASE_URL`, or
+/// the local one), a redis-server of its own, and a directory for the instances' files; all
+/// removed when it is dropped.
+struct Stage {
+    admin: PgConnection,
+    redis: Redis,
+    name: String,
+    database: String,
+    dir: PathBuf,
+}
+
+impl Stage {
+    /// `None` (skip) when PostgreSQL or redis-server is missing, unless they are required.
+    fn new(label: &str) -> Option<Stage> {
+        let server = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut admin = match PgConnection::establish(&server) {
+            Ok(admin) => admin,
+            Err(e) => {
+                required("PostgreSQL", e);
+                return None;
+            }
+        };
+        let redis = match Redis::start(free_port()) {
+            Ok(redis) => redis,
+            Err(e) => {
+                required("redis-server", e);
+                return None;
+            }
+        };
+        let name = format!("{label}_{}", std::process::id());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        let database = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        Some(Stage {
+            admin,
+            redis,
+            name,
+            database,
+            dir,
+        })
+    }
+}
+
+impl Drop for Stage {
+    fn drop(&mut self) {
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut self.admin);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[test]
 fn three_instances_converge_and_a_late_one_catches_up() {
-    let server = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut admin = match PgConnection::establish(&server) {
-        Ok(admin) => admin,
-        Err(e) => {
-            required("PostgreSQL", e);
-            return;
-        }
+    let Some(mut stage) = Stage::new("dynlog_fleet") else {
+        return;
     };
-    let mut redis = match Redis::start(free_port()) {
-        Ok(redis) => redis,
-        Err(e) => {
-            required("redis-server", e);
-            return;
-        }
-    };
-    let name = format!("dynlog_fleet_{}", std::process::id());
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let database = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
-    let dir = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (dir, database) = (stage.dir.clone(), stage.database.clone());
 
     // The database is migrated, then the three start together, as scripts/fleet does on its
     // second run: they race to register the token and the account.
     let store = Arc::new(DieselStore::open(&database).unwrap());
     let mut fleet: Vec<Instance> = (1..=3)
-        .map(|n| spawn(&dir, &database, &redis.url(), n))
+        .map(|n| spawn(&dir, &database, &stage.redis.url(), n))
         .collect();
     for instance in &mut fleet {
         instance.wait_listening();
@@ -202,8 +242,8 @@ fn three_instances_converge_and_a_late_one_catches_up() {
 
     // Redis goes down; a fourth instance starts anyway and catches up: by checking the store while
     // Redis is away, and by resyncing when it returns.
-    let port = redis.port;
-    redis.kill();
+    let port = stage.redis.port;
+    stage.redis.kill();
     let mut late = spawn(&dir, &database, &format!("redis://127.0.0.1:{port}/"), 4);
     late.wait_listening();
     let config2 = store
@@ -227,55 +267,29 @@ fn three_instances_converge_and_a_late_one_catches_up() {
             },
         )
         .unwrap();
-    let redis = Redis::start(port).unwrap();
+    stage.redis = Redis::start(port).unwrap();
     let revision = store.revision().unwrap();
     wait_for(
         Duration::from_secs(10),
         "the late instance to catch up",
         || runs(&late, revision, "quiet"),
     );
-    drop(redis);
     drop(fleet);
     drop(late);
     drop(store);
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A scoped window made through one instance's API reaches the other through PostgreSQL and
 /// Redis unchanged (the scope is part of the body), and there debugs acme's requests only.
 #[test]
 fn a_scoped_window_reaches_the_fleet() {
-    let server = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut admin = match PgConnection::establish(&server) {
-        Ok(admin) => admin,
-        Err(e) => {
-            required("PostgreSQL", e);
-            return;
-        }
+    let Some(stage) = Stage::new("dynlog_fleet_scoped") else {
+        return;
     };
-    let redis = match Redis::start(free_port()) {
-        Ok(redis) => redis,
-        Err(e) => {
-            required("redis-server", e);
-            return;
-        }
-    };
-    let name = format!("dynlog_fleet_scoped_{}", std::process::id());
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let database = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
-    let dir = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (dir, database) = (stage.dir.clone(), stage.database.clone());
     DieselStore::open(&database).unwrap();
     let mut fleet: Vec<Instance> = (1..=2)
-        .map(|n| spawn(&dir, &database, &redis.url(), n))
+        .map(|n| spawn(&dir, &database, &stage.redis.url(), n))
         .collect();
     for instance in &mut fleet {
         instance.wait_listening();
@@ -332,9 +346,4 @@ fn a_scoped_window_reaches_the_fleet() {
     });
     assert_eq!(lines("orders of globex"), 0, "globex's debug records");
     drop(fleet);
-    drop(redis);
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
