@@ -79,8 +79,6 @@ struct Inner {
     flush_at: Level,
     capacity: usize,
     sink: Mutex<Sink>,
-    /// Set by the flusher when a background write failed, for the next record to return.
-    failed: Mutex<Option<io::Error>>,
     /// Set at shutdown: from then on each record is written at once.
     closed: AtomicBool,
     stop: (Mutex<bool>, Condvar),
@@ -90,6 +88,8 @@ struct Inner {
 struct Sink {
     buffer: Vec<u8>,
     out: Out,
+    /// Set by the flusher when a background write failed, for the next record to return.
+    failed: Option<io::Error>,
 }
 
 enum Out {
@@ -254,8 +254,8 @@ impl FileBuilder {
             sink: Mutex::new(Sink {
                 buffer: Vec::with_capacity(self.capacity.min(1024 * 1024)),
                 out,
+                failed: None,
             }),
-            failed: Mutex::new(None),
             closed: AtomicBool::new(false),
             stop: (Mutex::new(false), Condvar::new()),
         });
@@ -290,9 +290,9 @@ fn flush_loop(weak: &Weak<Inner>, every: Duration) {
         if stopped {
             return;
         }
-        let written = lock(&inner.sink).write_out(&inner.path);
-        if let Err(error) = written {
-            *lock(&inner.failed) = Some(error);
+        let mut sink = lock(&inner.sink);
+        if let Err(error) = sink.write_out(&inner.path) {
+            sink.failed = Some(error);
         }
     }
 }
@@ -353,12 +353,9 @@ impl Handler for FileHandler {
             {
                 sink.write_out(&inner.path)?;
             }
-            drop(sink);
             rotated?;
-            match lock(&inner.failed).take() {
-                Some(error) => Err(error),
-                None => Ok(()),
-            }
+            // One lock a record: a background write's error is kept beside the buffer.
+            sink.failed.take().map_or(Ok(()), Err)
         })
     }
 

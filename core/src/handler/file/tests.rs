@@ -67,6 +67,33 @@ fn file_handler_reports_unwritable_path() {
 }
 
 #[test]
+fn a_background_write_that_failed_is_returned_by_the_next_record() {
+    let handler = FileHandler::builder("/nonexistent-dir-dynlog/app.log")
+        .flush_every(Duration::from_millis(20))
+        .build();
+    // Below error a record is only buffered: it succeeds, and the flusher's write fails.
+    record_at(log::Level::Info, "a", "buffered", |r| {
+        handler.handle(r).unwrap()
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut result = Ok(());
+        record_at(log::Level::Info, "a", "next", |r| {
+            result = handler.handle(r)
+        });
+        if let Err(error) = result {
+            assert_eq!(error.kind(), std::io::ErrorKind::NotFound, "{error}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the flusher's error was never returned"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
 fn records_wait_in_the_buffer_until_a_flush_an_error_or_the_flusher() {
     let dir = TempDir::new("buffer");
     let path = dir.0.join("app.log");
