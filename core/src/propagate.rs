@@ -182,6 +182,17 @@ impl Reloader {
     }
 }
 
+/// What a propagator with a broker does when the broker cannot be reached at startup (the
+/// seed's `raise | pass`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Start anyway: check the store until the broker is back.
+    #[default]
+    Continue,
+    /// Fail the start with the connection error.
+    Fail,
+}
+
 /// The message a fan-out propagator sends when the store moved: the revision, the instance that
 /// made the change, when, and the snapshot the writer read after it when it is carried.
 ///

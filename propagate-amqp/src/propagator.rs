@@ -23,15 +23,7 @@ use crate::url::AmqpUrl;
 /// The log target of this crate's own records.
 const TARGET: &str = "dynlog::amqp";
 
-/// What to do when the broker cannot be reached at startup (the seed's `raise | pass`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OnError {
-    /// Start anyway: check the store until the broker is back.
-    #[default]
-    Continue,
-    /// Fail the start with the connection error.
-    Fail,
-}
+pub use dynlog_core::propagate::OnError;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long `announce` waits for the listener to hand their message to the broker.

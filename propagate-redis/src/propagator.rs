@@ -12,15 +12,7 @@ use dynlog_core::{Error, Result};
 /// The log target of this crate's own records.
 const TARGET: &str = "dynlog::redis";
 
-/// What to do when Redis cannot be reached at startup (the seed's `raise | pass`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OnError {
-    /// Start anyway: poll the store until Redis is back.
-    #[default]
-    Continue,
-    /// Fail the start with the connection error.
-    Fail,
-}
+pub use dynlog_core::propagate::OnError;
 
 /// The largest announcement that carries its snapshot; a larger snapshot stays behind and the
 /// others read the store. Messages received above it are taken as a doorbell, unparsed.
