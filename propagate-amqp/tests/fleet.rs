@@ -12,7 +12,9 @@ use common::{Broker, counted_process, propagator, shared_broker, unique};
 use dynlog_amqp::{AmqpPropagator, MAX_CARRIED, OnError};
 use dynlog_core::store::{Store, StoreRead};
 use dynlog_core::testing::CountingStore;
-use dynlog_core::testing::fleet::{all_at, always, level_config, process, wait_until};
+use dynlog_core::testing::fleet::{
+    a_change_reaches_every_process, all_at, always, level_config, process, wait_until,
+};
 use dynlog_core::{Controller, Level, LoggingConfig, MemoryStore, NewConfig};
 
 /// A config whose body alone is larger than an announcement may carry.
@@ -122,19 +124,7 @@ fn a_change_fans_out_to_every_subscriber() {
     let fleet: Vec<_> = (0..3)
         .map(|_| process(store.clone(), propagator(&url, &exchange)))
         .collect();
-    let config = fleet[0]
-        .create_config("alice", &level_config("debug a", "a", "debug"))
-        .unwrap();
-    fleet[0]
-        .create_trigger("alice", &always("now", config.id))
-        .unwrap();
-    let took = wait_until(Duration::from_secs(2), "all three to apply", || {
-        all_at(&fleet, "a", Level::Debug)
-    });
-    assert!(took < Duration::from_secs(1), "took {took:?}");
-    for controller in &fleet {
-        assert_eq!(controller.status().current.unwrap().config.name, "debug a");
-    }
+    a_change_reaches_every_process(&fleet);
 }
 
 #[test]

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use common::{RedisServer, propagator};
 use dynlog_core::store::{Store, StoreRead};
-use dynlog_core::testing::fleet::{all_at, always, level_config, process, wait_until};
+use dynlog_core::testing::fleet::{
+    a_change_reaches_every_process, all_at, always, level_config, process, wait_until,
+};
 use dynlog_core::{Level, MemoryStore};
 use dynlog_redis::{OnError, RedisPropagator};
 
@@ -23,19 +25,7 @@ fn a_change_fans_out_to_every_subscriber() {
         .map(|_| process(store.clone(), propagator(&server)))
         .collect();
     std::thread::sleep(Duration::from_millis(200));
-    let config = fleet[0]
-        .create_config("alice", &level_config("debug a", "a", "debug"))
-        .unwrap();
-    fleet[0]
-        .create_trigger("alice", &always("now", config.id))
-        .unwrap();
-    let took = wait_until(Duration::from_secs(2), "all three to apply", || {
-        all_at(&fleet, "a", Level::Debug)
-    });
-    assert!(took < Duration::from_secs(1), "took {took:?}");
-    for controller in &fleet {
-        assert_eq!(controller.status().current.unwrap().config.name, "debug a");
-    }
+    a_change_reaches_every_process(&fleet);
 }
 
 #[test]

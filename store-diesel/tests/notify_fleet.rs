@@ -11,7 +11,9 @@ use std::time::Duration;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use dynlog_core::store::{Store, StoreRead};
-use dynlog_core::testing::fleet::{self, all_at, always, level_config, wait_until};
+use dynlog_core::testing::fleet::{
+    self, a_change_reaches_every_process, all_at, always, level_config, wait_until,
+};
 use dynlog_core::{Controller, Level};
 use dynlog_diesel::{DieselStore, LISTENER_NAME, PgNotifyPropagator};
 
@@ -71,16 +73,7 @@ fn terminate_listeners(url: &str) -> i64 {
 fn a_change_fans_out_to_every_listener() {
     let Some(db) = common::postgres() else { return };
     let fleet = fleet(db.url(), 3);
-    let config = fleet[0]
-        .create_config("alice", &level_config("debug a", "a", "debug"))
-        .unwrap();
-    fleet[0]
-        .create_trigger("alice", &always("now", config.id))
-        .unwrap();
-    let took = wait_until(Duration::from_secs(2), "all three to apply", || {
-        all_at(&fleet, "a", Level::Debug)
-    });
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    a_change_reaches_every_process(&fleet);
     for c in &fleet {
         c.stop();
     }

@@ -70,3 +70,24 @@ pub fn always(name: &str, config_id: ConfigId) -> NewTrigger {
         is_active: true,
     }
 }
+
+/// The first process of `fleet` puts `a` at debug with a window open from now; every process
+/// applies it within a second (checked until 2 s, so a slow one says how slow) and runs that
+/// config.
+pub fn a_change_reaches_every_process(fleet: &[Controller]) {
+    let writer = &fleet[0];
+    let config = writer
+        .create_config("alice", &level_config("debug a", "a", "debug"))
+        .expect("the config is written");
+    writer
+        .create_trigger("alice", &always("now", config.id))
+        .expect("the trigger is written");
+    let took = wait_until(Duration::from_secs(2), "every process to apply", || {
+        all_at(fleet, "a", Level::Debug)
+    });
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    for controller in fleet {
+        let current = controller.status().current.map(|c| c.config.name);
+        assert_eq!(current.as_deref(), Some("debug a"));
+    }
+}
