@@ -46,6 +46,11 @@ struct AccountPage {
     error: Option<FormError>,
 }
 
+/// The account page again with `message` above its forms, answered with `status`.
+async fn refused(ctx: &Ctx, status: StatusCode, message: String) -> Page {
+    account_page(ctx, status, Some(FormError::general(message)), None, None).await
+}
+
 /// The account page, with an error or a token just made.
 async fn account_page(
     ctx: &Ctx,
@@ -151,14 +156,7 @@ pub(crate) async fn change_password(
             "Too many wrong passwords: wait {} s before trying again.",
             wait.as_secs().max(1)
         );
-        return account_page(
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(FormError::general(message)),
-            None,
-            None,
-        )
-        .await;
+        return refused(&ctx, StatusCode::TOO_MANY_REQUESTS, message).await;
     }
     let who = username.clone();
     let accounts = state.accounts.clone();
@@ -264,16 +262,7 @@ pub(crate) async fn new_account(
             "/account",
             &format!("Created account {shown} with the {} role.", account.role),
         )),
-        Err(e) => {
-            account_page(
-                &ctx,
-                e.status(),
-                Some(FormError::general(e.to_string())),
-                None,
-                None,
-            )
-            .await
-        }
+        Err(e) => refused(&ctx, e.status(), e.to_string()).await,
     }
 }
 
@@ -283,14 +272,7 @@ pub(crate) async fn set_role(req: HttpRequest, state: web::Data<AdminState>, bod
     let (username, role) = (form.text("username"), form.text("role"));
     if username == ctx.session.username && !ctx.session.from_app {
         let message = "You cannot change your own role: ask another admin.".to_string();
-        return account_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(FormError::general(message)),
-            None,
-            None,
-        )
-        .await;
+        return refused(&ctx, StatusCode::UNPROCESSABLE_ENTITY, message).await;
     }
     let actor = ctx.actor();
     let accounts = state.accounts.clone();
@@ -309,15 +291,6 @@ pub(crate) async fn set_role(req: HttpRequest, state: web::Data<AdminState>, bod
                 account.role
             ),
         )),
-        Err(e) => {
-            account_page(
-                &ctx,
-                e.status(),
-                Some(FormError::general(e.to_string())),
-                None,
-                None,
-            )
-            .await
-        }
+        Err(e) => refused(&ctx, e.status(), e.to_string()).await,
     }
 }
