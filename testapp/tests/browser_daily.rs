@@ -111,9 +111,8 @@ fn an_operator_saves_debugs_stops_and_finds_it_in_the_audit() {
     );
     b.click(&b.find("#stop-it"));
     wait_for(WAIT, "the stop message", || {
-        b.find_all("p.notice")
-            .first()
-            .is_some_and(|n| b.text(n).starts_with("Stopped trigger"))
+        b.text_of("p.notice")
+            .is_some_and(|n| n.starts_with("Stopped trigger"))
     });
     assert!(b.title().starts_with("Loggers"));
     assert_eq!(

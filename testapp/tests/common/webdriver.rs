@@ -223,6 +223,22 @@ impl Browser {
             .to_string()
     }
 
+    /// The rendered text of the first element `css` selects, `None` while there is none: one
+    /// script, so a page replaced between finding and reading (a form's answer arriving) is not a
+    /// stale element but simply the next page's answer. For polling with `wait_for`.
+    pub(crate) fn text_of(&self, css: &str) -> Option<String> {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;",
+                "args": [css],
+            })),
+        )
+        .as_str()
+        .map(str::to_string)
+    }
+
     pub(crate) fn property(&self, element: &Element, name: &str) -> Value {
         self.session_call(
             "GET",
