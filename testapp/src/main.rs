@@ -67,7 +67,7 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         PropagatorKind::Polling => Arc::new(PollingPropagator::new(settings.poll)),
         PropagatorKind::Redis => {
             let url = settings.redis_url.as_deref().unwrap_or_default();
-            let mut redis = dynlog_redis::RedisPropagator::new(url, "dynlog")?;
+            let mut redis = dynlog_redis::RedisPropagator::new(url, &settings.channel)?;
             if let Some(ca) = &settings.redis_ca_file {
                 redis = redis.ca_file(ca)?;
             }
@@ -75,11 +75,11 @@ fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         }
         PropagatorKind::Amqp => {
             let url = settings.amqp_url.as_deref().unwrap_or_default();
-            Arc::new(dynlog_amqp::AmqpPropagator::new(url, "dynlog")?)
+            Arc::new(dynlog_amqp::AmqpPropagator::new(url, &settings.channel)?)
         }
         PropagatorKind::Postgres => Arc::new(dynlog_diesel::PgNotifyPropagator::new(
             &settings.database_url,
-            "dynlog",
+            &settings.channel,
         )?),
     };
     // One store for configs and for the admin's accounts; clones share its pool.

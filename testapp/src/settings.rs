@@ -16,6 +16,9 @@ pub(crate) struct SettingError {
     reason: String,
 }
 
+/// The longest `DYNLOG_CHANNEL`: PostgreSQL's identifier limit, the tightest of the three.
+const MAX_CHANNEL: usize = 63;
+
 /// How changes reach the other processes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PropagatorKind {
@@ -29,8 +32,8 @@ pub(crate) enum PropagatorKind {
     Amqp,
 }
 
-/// Everything the testapp reads from its environment.
-#[derive(Clone, Debug)]
+/// Everything the testapp reads from its environment. Its `Debug` leaves out the secrets.
+#[derive(Clone)]
 pub(crate) struct Settings {
     /// `DATABASE_URL`: a SQLite path or a `postgres://` URL.
     pub(crate) database_url: String,
@@ -43,6 +46,10 @@ pub(crate) struct Settings {
     pub(crate) amqp_url: Option<String>,
     /// `DYNLOG_PROPAGATOR`.
     pub(crate) propagator: PropagatorKind,
+    /// `DYNLOG_CHANNEL`: the Redis channel, AMQP exchange or LISTEN/NOTIFY channel the
+    /// propagator announces changes on (`dynlog` by default): one per environment sharing a
+    /// broker or a database server.
+    pub(crate) channel: String,
     /// `DYNLOG_POLL_SECONDS`, for the polling propagator.
     pub(crate) poll: Duration,
     /// `DYNLOG_BIND`.
@@ -73,6 +80,33 @@ pub(crate) struct Settings {
     /// `DYNLOG_STORE_REQUIRED`: refuse to start while the database is down (off: start on the
     /// baseline and connect in the background).
     pub(crate) store_required: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |secret: bool| if secret { "(set)" } else { "(none)" };
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_ca_file", &self.redis_ca_file)
+            .field("amqp_url", &self.amqp_url.as_deref().map(redact_url))
+            .field("propagator", &self.propagator)
+            .field("channel", &self.channel)
+            .field("poll", &self.poll)
+            .field("bind", &self.bind)
+            .field("baseline", &self.baseline)
+            .field("log_file", &self.log_file)
+            .field("log_format", &self.log_format)
+            .field("log_rotate", &self.log_rotate)
+            .field("api_token", &set(self.api_token.is_some()))
+            .field("job_every", &self.job_every)
+            .field("app_name", &self.app_name)
+            .field("admin", &self.admin.as_ref().map(|(user, _)| user))
+            .field("session_secret", &set(self.session_secret.is_some()))
+            .field("secure_cookies", &self.secure_cookies)
+            .field("store_required", &self.store_required)
+            .finish()
+    }
 }
 
 impl Settings {
@@ -129,10 +163,23 @@ impl Settings {
                 return Err(bad("REDIS_CA_FILE", path, "is not a readable file"));
             }
         }
+        let channel = get("DYNLOG_CHANNEL").unwrap_or_else(|| "dynlog".into());
+        let channel_ok = channel.len() <= MAX_CHANNEL
+            && !channel.starts_with(|c: char| c.is_ascii_digit())
+            && channel
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !channel_ok {
+            return Err(bad(
+                "DYNLOG_CHANNEL",
+                &channel.chars().take(100).collect::<String>(),
+                "expected 1 to 63 lowercase letters, digits and _, not starting with a digit",
+            ));
+        }
         let amqp_url = get("AMQP_URL");
         if let Some(url) = &amqp_url {
             // Read now, so a bad URL stops the start; named without its password.
-            dynlog_amqp::AmqpPropagator::new(url, "dynlog")
+            dynlog_amqp::AmqpPropagator::new(url, &channel)
                 .map_err(|e| bad("AMQP_URL", &redact_url(url), &e.to_string()))?;
         }
         let propagator = match get("DYNLOG_PROPAGATOR") {
@@ -284,6 +331,7 @@ impl Settings {
             redis_ca_file,
             amqp_url,
             propagator,
+            channel,
             poll: seconds("DYNLOG_POLL_SECONDS", 2.0)?,
             bind,
             baseline,
@@ -508,5 +556,41 @@ mod tests {
             assert!(err.contains(want), "{err} should contain {want}");
             assert!(!err.contains("s3cret"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_channel_is_read_or_refused_by_name() {
+        assert_eq!(read(&[]).unwrap().channel, "dynlog");
+        assert_eq!(
+            read(&[("DYNLOG_CHANNEL", "dynlog_staging")])
+                .unwrap()
+                .channel,
+            "dynlog_staging"
+        );
+        let long = "a".repeat(64);
+        for value in ["Dynlog", "dyn-log", "1dynlog", "dyn log", long.as_str()] {
+            let err = read(&[("DYNLOG_CHANNEL", value)]).unwrap_err().to_string();
+            assert!(err.starts_with("DYNLOG_CHANNEL="), "{err}");
+            assert!(err.contains("lowercase letters"), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_printing_the_settings_shows_no_secret() {
+        let s = read(&[
+            ("DATABASE_URL", "postgres://app:pg-s3cret@db/app"),
+            ("REDIS_URL", "redis://:redis-s3cret@127.0.0.1:6379/"),
+            ("DYNLOG_API_TOKEN", "token-s3cret"),
+            ("DYNLOG_ADMIN_USER", "ops"),
+            ("DYNLOG_ADMIN_PASSWORD", "password-s3cret"),
+            ("DYNLOG_SESSION_SECRET", &"secret-s3cret".repeat(4)),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("ops") && shown.contains("api_token: \"(set)\""),
+            "{shown}"
+        );
     }
 }
