@@ -16,6 +16,7 @@ pub use password::{
 };
 pub(crate) use password::{authenticate, check_password, new_account, set_password};
 pub(crate) use session::{
-    Cookies, LOGIN_COOKIE, SESSION_COOKIE, Session, app_csrf, hex, random_token, same,
+    Cookies, LOGIN_COOKIE, SESSION_COOKIE, Session, app_csrf, app_csrf_accepts, hex, random_token,
+    same,
 };
 pub(crate) use throttle::{MAX_USERNAME, Throttle, capped};

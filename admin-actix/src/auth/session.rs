@@ -54,10 +54,25 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How long a CSRF token of [`app_csrf`] lasts: it names its period, and a form posted in the
+/// same period or the next is accepted (so a page shown a moment before a period ends still
+/// works), never later.
+const APP_CSRF_PERIOD_SECS: i64 = 12 * 3600;
+
 /// The CSRF token of forms shown to a person the application vouched for (who has no session
-/// cookie to carry one): an HMAC of their name and role under the admin's key, the same on
-/// every instance that shares the session secret.
-pub(crate) fn app_csrf(key: &Key, name: &str, role: Role) -> String {
+/// cookie to carry one): an HMAC of their name, their role and the current 12-hour period under
+/// the admin's key, followed by the period, the same on every instance that shares the session
+/// secret. [`app_csrf_accepts`] checks one.
+pub(crate) fn app_csrf(key: &Key, name: &str, role: Role, now: DateTime<Utc>) -> String {
+    app_csrf_in(
+        key,
+        name,
+        role,
+        now.timestamp().div_euclid(APP_CSRF_PERIOD_SECS),
+    )
+}
+
+fn app_csrf_in(key: &Key, name: &str, role: Role, period: i64) -> String {
     use hmac::{Hmac, Mac};
     #[allow(clippy::expect_used)]
     let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.signing())
@@ -66,7 +81,29 @@ pub(crate) fn app_csrf(key: &Key, name: &str, role: Role) -> String {
     mac.update(name.as_bytes());
     mac.update(b"\0");
     mac.update(role.as_str().as_bytes());
-    hex(&mac.finalize().into_bytes())
+    mac.update(b"\0");
+    mac.update(&period.to_be_bytes());
+    format!("{}.{period}", hex(&mac.finalize().into_bytes()))
+}
+
+/// Whether `token`, posted with a form, is [`app_csrf`]'s for this person in the current period
+/// or the one before. The period the client sent is only compared, never computed with.
+pub(crate) fn app_csrf_accepts(
+    key: &Key,
+    name: &str,
+    role: Role,
+    token: &str,
+    now: DateTime<Utc>,
+) -> bool {
+    let current = now.timestamp().div_euclid(APP_CSRF_PERIOD_SECS);
+    let Some(period) = token
+        .rsplit_once('.')
+        .and_then(|(_, period)| period.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    let recent = period == current || Some(period) == current.checked_sub(1);
+    recent && same(token, &app_csrf_in(key, name, role, period))
 }
 
 /// Compares in time independent of where the strings differ.
@@ -172,6 +209,7 @@ impl Cookies {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn tokens_compare_whole() {
@@ -180,5 +218,42 @@ mod tests {
         assert!(!same("abc", "ab"));
         assert_eq!(random_token().len(), 64);
         assert_ne!(random_token(), random_token());
+    }
+
+    #[test]
+    fn an_applications_csrf_token_lasts_its_period_and_the_next() {
+        let key = Key::generate();
+        let at = |h: i64| Utc.timestamp_opt(1_800_000_000 + h * 3600, 0).unwrap();
+        let accepts =
+            |token: &str, h| app_csrf_accepts(&key, "alice", Role::Operator, token, at(h));
+        let token = app_csrf(&key, "alice", Role::Operator, at(0));
+        // 1_800_000_000 s is 8 h into its 12-hour period: good until the end of the next one.
+        for h in [0, 3, 4, 15] {
+            assert!(accepts(&token, h), "{h} h later");
+        }
+        assert!(!accepts(&token, 16), "two periods on");
+        assert!(!accepts(&token, -9), "a period before it was made");
+        let others = [
+            app_csrf(&key, "bob", Role::Operator, at(0)),
+            app_csrf(&key, "alice", Role::Admin, at(0)),
+            app_csrf(&Key::generate(), "alice", Role::Operator, at(0)),
+        ];
+        for other in &others {
+            assert!(!accepts(other, 0), "{other}");
+        }
+        // Its period changed by the client: the MAC no longer matches.
+        let (mac, period) = token.rsplit_once('.').unwrap();
+        let next: i64 = period.parse::<i64>().unwrap() + 1;
+        for forged in [
+            format!("{mac}.{next}"),
+            format!("{mac}.{}", i64::MAX),
+            format!("{mac}.{}", i64::MIN),
+            format!("{mac}.99999999999999999999999"),
+            format!("{mac}."),
+            mac.to_string(),
+            String::new(),
+        ] {
+            assert!(!accepts(&forged, 12), "{forged}");
+        }
     }
 }

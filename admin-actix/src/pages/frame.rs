@@ -290,8 +290,23 @@ impl Ctx {
     ) -> Result<(Ctx, Form), PageError> {
         let ctx = Ctx::new(req, state).await?;
         let form = Form::parse(body);
+        let session = &ctx.session;
+        let accepted = |token: &str| {
+            if session.from_app {
+                // Derived, with a lifetime of its own: the page may be from the period before.
+                auth::app_csrf_accepts(
+                    &state.key,
+                    &session.username,
+                    session.role,
+                    token,
+                    Utc::now(),
+                )
+            } else {
+                auth::same(token, &session.csrf)
+            }
+        };
         match form.get("csrf") {
-            Some(token) if auth::same(token, &ctx.session.csrf) => Ok((ctx, form)),
+            Some(token) if accepted(token) => Ok((ctx, form)),
             _ => Err(PageError::Csrf {
                 base: state.base.clone(),
                 user: ctx.session.username.clone(),
@@ -417,7 +432,7 @@ fn from_application(
     };
     let caller = crate::api::from_application(req, state).map_err(|e| refused(e.to_string()))?;
     Ok(caller.map(|caller| Session {
-        csrf: auth::app_csrf(&state.key, &caller.name, caller.role),
+        csrf: auth::app_csrf(&state.key, &caller.name, caller.role, Utc::now()),
         username: caller.name,
         expires: Utc::now() + chrono::Duration::hours(1),
         epoch: 0,
