@@ -24,13 +24,25 @@ impl LoggingConfig {
     /// checked against the application's [`Registry`](super::Registry) by
     /// [`LoggingConfig::validate`].
     pub fn from_json(text: &str) -> Result<LoggingConfig> {
-        LoggingConfig::from_value(&parse_body(text)?)
+        // A body serde takes is read in one pass (a config is read on every apply of every
+        // process); one it refuses is read again as a value, for an error naming the field and
+        // the value found there.
+        let body = check_size(text)?;
+        match serde_json::from_str::<Object<RawConfig>>(body) {
+            Ok(Object(raw)) => LoggingConfig::from_raw(raw),
+            Err(_) => LoggingConfig::from_value(&parse_body(text)?),
+        }
     }
 
     /// Reads a config from a JSON value, with the checks of [`LoggingConfig::from_json`] but the size.
     pub fn from_value(value: &Value) -> Result<LoggingConfig> {
         let Object(raw) = serde_path_to_error::deserialize::<_, Object<RawConfig>>(value)
             .map_err(|e| error_at(e.path(), value))?;
+        LoggingConfig::from_raw(raw)
+    }
+
+    /// The model of a config serde has read: levels parsed, logger names checked.
+    fn from_raw(raw: RawConfig) -> Result<LoggingConfig> {
         let mut config = LoggingConfig {
             scope: Scope::new(raw.scope.into_iter().flatten())?,
             ..LoggingConfig::default()
@@ -93,6 +105,15 @@ impl std::str::FromStr for LoggingConfig {
 
 /// A config body's JSON, refused when over [`MAX_BODY`] or malformed (with line and column).
 pub(crate) fn parse_body(text: &str) -> Result<Value> {
+    serde_json::from_str(check_size(text)?).map_err(|e| Error::MalformedJson {
+        message: strip_position(&e.to_string()),
+        line: e.line(),
+        column: e.column(),
+    })
+}
+
+/// A config body, refused when over [`MAX_BODY`].
+fn check_size(text: &str) -> Result<&str> {
     if text.len() > MAX_BODY {
         return Err(Error::TooLarge {
             field: "config body",
@@ -100,11 +121,7 @@ pub(crate) fn parse_body(text: &str) -> Result<Value> {
             max: MAX_BODY,
         });
     }
-    serde_json::from_str(text).map_err(|e| Error::MalformedJson {
-        message: strip_position(&e.to_string()),
-        line: e.line(),
-        column: e.column(),
-    })
+    Ok(text)
 }
 
 /// serde_json appends " at line L column C"; the error carries those as fields.
@@ -280,6 +297,37 @@ pub(crate) fn short_json(value: &Value) -> String {
 mod tests {
     use super::*;
     use crate::model::Registry;
+
+    /// `from_json` reads a body in one pass and falls back to the value for errors: both ways
+    /// give the same config, or the same error, for every body.
+    #[test]
+    fn one_pass_and_value_read_alike() {
+        let bodies = [
+            r#"{}"#,
+            r#"{"loggers": {"": {"level": "info", "handlers": ["console"]}}}"#,
+            r#"{"loggers": {"a::b": {"level": "DEBUG", "handlers": ["file", "file"], "filters": ["polite"], "propagate": false}},
+                "handlers": {"file": {"level": "warn", "max_per_second": 100}}, "scope": {"tenant": ["acme"]}}"#,
+            r#"{"loggers": null, "handlers": null, "scope": null}"#,
+            r#"{"loggers": {"a": {"level": null, "handlers": null}}}"#,
+            r#"{"loggers": {"a": {"level": "loud"}}}"#,
+            r#"{"loggers": {"a b": {"level": "info"}}}"#,
+            r#"{"loggers": {"a": {"levels": "info"}}}"#,
+            r#"{"loggers": {"a": ["debug"]}}"#,
+            r#"{"loggers": {"a": {"propagate": "yes"}}}"#,
+            r#"{"handlers": {"file": {"max_per_second": 0}}}"#,
+            r#"{"handlers": {"file": {"max_per_second": "ten"}}}"#,
+            r#"{"scope": {"tenant": []}}"#,
+            r#"{"loggers": {"a": {"level": "info"}}, "loggers": {"b": {"level": "warn"}}}"#,
+            r#"[]"#,
+            r#"{"unknown": 1}"#,
+        ];
+        for body in bodies {
+            let value = serde_json::from_str::<Value>(body).unwrap();
+            let by_value = LoggingConfig::from_value(&value).map_err(|e| e.to_string());
+            let one_pass = LoggingConfig::from_json(body).map_err(|e| e.to_string());
+            assert_eq!(one_pass, by_value, "{body}");
+        }
+    }
 
     fn registry() -> Registry {
         Registry::new(
