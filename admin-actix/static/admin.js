@@ -151,7 +151,9 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const r of records) {
         const row = document.createElement("tr");
         row.className = `level-${r.level}`;
-        for (const value of [r.seq, r.at, r.level, r.target, r.message]) {
+        // The message, then its key-values as the text format writes them: `paid user=42`.
+        const text = (r.kv || []).reduce((line, [key, value]) => `${line} ${key}=${value}`, r.message);
+        for (const value of [r.seq, r.at, r.level, r.target, text]) {
           const cell = document.createElement("td");
           cell.textContent = value;
           row.appendChild(cell);

@@ -1,7 +1,7 @@
 //! The live tail follows (issue 18, point 5), in a real browser (Debian's headless Chromium
 //! through chromedriver): the page opens scrolled to the newest record; a record logged while
 //! following appears at the bottom; after Pause a new record is counted ("paused: 1 new"), not
-//! shown; Resume shows it. Screenshots go to `target/tmp/screenshots/tail-*.png` for review.
+//! shown; Resume shows it; a record's key-values follow its message. Screenshots go to `target/tmp/screenshots/tail-*.png` for review.
 //! Without chromedriver the test says so and passes, unless DYNLOG_REQUIRE_SERVICES is set (as
 //! `scripts/test` does under CI, after installing it).
 #![allow(clippy::unwrap_used)]
@@ -156,6 +156,28 @@ fn the_tail_opens_at_the_newest_record_follows_and_pauses() {
         b.property(&b.find("#tail-empty"), "hidden").as_bool(),
         Some(true)
     );
+
+    // A record with key-values, arriving live: written after its message, as on the page's
+    // own rows and in the text format.
+    b.go(&format!("{base}/tail?target=dynlog_testapp::orders"));
+    wait_for(Duration::from_secs(10), "the tail to connect", || {
+        b.text(&b.find("#tail-state")) == "live"
+    });
+    let (status, body) = app.get("/testapp/orders/acme");
+    assert_eq!(status, 200, "{body}");
+    let last_message = || {
+        b.run(
+            "const rows = document.querySelectorAll('#tail tbody tr');
+             return rows.length ? rows[rows.length - 1].children[4].textContent : '';",
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    };
+    wait_for(Duration::from_secs(10), "the order's record", || {
+        last_message().starts_with("orders listed for acme")
+    });
+    assert_eq!(last_message(), "orders listed for acme tenant=acme");
 
     let errors: Vec<String> = b
         .console_errors()

@@ -397,7 +397,8 @@ pub(crate) async fn tail_events(
                     "at": r.at.format("%H:%M:%S%.3f").to_string(),
                     "level": r.level.as_str(),
                     "target": r.target,
-                    "message": r.message_and_kv(),
+                    // The page writes the key-values after the message, as its rows do.
+                    "message": r.message,
                     "kv": r.kv,
                 });
                 out.push_str(&format!("id: {}\ndata: {data}\n\n", r.seq));
