@@ -376,3 +376,59 @@ fn extending_a_trigger_moves_its_end_later() {
         "{err}"
     );
 }
+
+/// A logger's own level wins over its parent's: debugging a target (or the root, as "Debug my
+/// requests" does) raises the loggers configured below it at a quieter level too, lowers the
+/// handlers they reach, and leaves alone a logger turned off, loggers elsewhere, and the
+/// Spring-style level window, which sets its logger alone.
+#[test]
+fn debugging_a_target_raises_the_loggers_configured_below_it() {
+    let store = Arc::new(MemoryStore::new());
+    let logger = DynamicLogger::builder()
+        .handler("console", MemoryHandler::new(10))
+        .handler("file", MemoryHandler::new(10))
+        .baseline_json(
+            r#"{"loggers": {"": {"level": "info", "handlers": ["console"]},
+                            "myapp::db": {"level": "warn", "handlers": ["file"]},
+                            "myapp::db::pool": {"level": "off"},
+                            "myappx": {"level": "warn"},
+                            "other": {"level": "error"}},
+                "handlers": {"file": {"level": "warn"}}}"#,
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let c = Controller::builder(logger, Arc::clone(&store))
+        .without_thread()
+        .start()
+        .unwrap();
+    let (config, _) = c
+        .debug_target("alice", "myapp", Duration::hours(1))
+        .unwrap();
+    let mut raised: Vec<&str> = config.body.loggers.keys().map(String::as_str).collect();
+    raised.sort_unstable();
+    assert_eq!(raised, ["myapp", "myapp::db"], "not myappx, not an off one");
+    assert_eq!(config.body.handlers["file"].level, Some(Level::Debug));
+    for (target, level) in [
+        ("myapp::x", Level::Debug),
+        ("myapp::db", Level::Debug),
+        ("myapp::db::query", Level::Debug),
+        ("myapp::db::pool", Level::Off),
+        ("myappx", Level::Warn),
+        ("other", Level::Error),
+    ] {
+        assert_eq!(c.logger().effective_level(target), level, "{target}");
+    }
+
+    // The root: every logger configured quieter, wherever it is.
+    let (root, _) = c.debug_target("alice", "", Duration::hours(1)).unwrap();
+    let mut raised: Vec<&str> = root.body.loggers.keys().map(String::as_str).collect();
+    raised.sort_unstable();
+    assert_eq!(raised, ["", "myapp::db", "myappx", "other"]);
+
+    // The loggers endpoint's window sets its logger alone, as Spring's does.
+    let (window, _) = c
+        .set_level_window("alice", "myapp", Level::Debug, Some(Duration::hours(1)))
+        .unwrap();
+    assert_eq!(window.body.loggers.keys().collect::<Vec<_>>(), ["myapp"]);
+}

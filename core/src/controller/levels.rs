@@ -41,7 +41,12 @@ impl Controller {
         }
         let shown = if target.is_empty() { "root" } else { target };
         let brief = format!("{} {shown}", level.as_str());
-        self.named_window(actor, &brief, &self.debug_body(target, level), window)
+        self.named_window(
+            actor,
+            &brief,
+            &self.debug_body(target, level, false),
+            window,
+        )
     }
 
     /// Ends the level windows of `target` alone (those [`Controller::set_level_window`] and

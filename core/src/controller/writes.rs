@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::Controller;
 use crate::context::DEBUG_TOKEN_KEY;
 use crate::error::{Error, Result};
-use crate::level::Level;
+use crate::level::{Level, LoggerLevel};
 use crate::model::{
     Config, ConfigId, HandlerOverride, LoggerSpec, LoggingConfig, NewConfig, NewTrigger, Scope,
     Trigger, TriggerId, validate_logger_name,
@@ -111,8 +111,9 @@ impl Controller {
     }
 
     /// "Debug this target for a while, at this level": a config putting `target` (`""` is the
-    /// root) at `level` (debug or trace), and each handler its records reach that is set above
-    /// `level` lowered to it, run by a trigger from now for `duration` (at most
+    /// root) at `level` (debug or trace), and with it every logger configured below it at a
+    /// quieter level (not one turned off), and each handler their records reach that is set
+    /// above `level` lowered to it, run by a trigger from now for `duration` (at most
     /// [`MAX_DEBUG_WINDOW`]). The config and the trigger are written in one transaction: both or
     /// neither.
     ///
@@ -170,7 +171,7 @@ impl Controller {
             }
             brief.push_str(&format!(" for {described}"));
         }
-        let mut body = self.debug_body(target, level);
+        let mut body = self.debug_body(target, level, true);
         body.scope = scope.clone();
         self.named_window(actor, &brief, &body, Some(duration))
     }
@@ -283,30 +284,55 @@ impl Controller {
         Ok(self.changed(written))
     }
 
-    /// The body of "debug this target": the target at `level`, and each handler it reaches
-    /// that is set above `level` lowered to it (other loggers still emit no more records, so
-    /// they are unchanged).
-    pub(super) fn debug_body(&self, target: &str, level: Level) -> LoggingConfig {
+    /// The body of "debug this target": the target at `level`, with (when `below`) every logger
+    /// the baseline (what a window is laid over) configures below it at a quieter level (a
+    /// logger's own level wins over its parent's, so without them "debug `myapp`" would leave
+    /// `myapp::db` at warn, and "debug the root" would leave every configured logger as it
+    /// was); and each handler those loggers reach that the baseline sets above `level` lowered
+    /// to it. A logger turned off stays off: that was said on purpose.
+    pub(super) fn debug_body(&self, target: &str, level: Level, below: bool) -> LoggingConfig {
         let logger = &self.inner.logger;
-        let current = logger.current_config();
-        let mut body = LoggingConfig::default();
-        body.loggers.insert(
-            target.to_string(),
-            LoggerSpec {
-                level: Some(level.into()),
-                ..LoggerSpec::default()
-            },
+        // What the window is laid over when it runs: the baseline, not the config running now.
+        let baseline = logger.baseline();
+        let under_target = |name: &str| {
+            below
+                && !name.is_empty()
+                && (target.is_empty()
+                    || name
+                        .strip_prefix(target)
+                        .is_some_and(|rest| rest.starts_with("::")))
+        };
+        let mut raised = vec![target.to_string()];
+        raised.extend(
+            baseline
+                .loggers
+                .iter()
+                .filter(|(name, spec)| {
+                    under_target(name)
+                        && matches!(spec.level, Some(LoggerLevel::Set(set)) if set < level && set != Level::Off)
+                })
+                .map(|(name, _)| name.clone()),
         );
-        for handler in logger.logger_view(target).handlers {
-            let set = current.handlers.get(&handler).and_then(|h| h.level);
-            if set.is_some_and(|l| l < level) {
-                body.handlers.insert(
-                    handler,
-                    HandlerOverride {
-                        level: Some(level),
-                        ..HandlerOverride::default()
-                    },
-                );
+        let mut body = LoggingConfig::default();
+        for name in &raised {
+            body.loggers.insert(
+                name.clone(),
+                LoggerSpec {
+                    level: Some(level.into()),
+                    ..LoggerSpec::default()
+                },
+            );
+            for handler in logger.logger_view(name).handlers {
+                let set = baseline.handlers.get(&handler).and_then(|h| h.level);
+                if set.is_some_and(|l| l < level) {
+                    body.handlers.insert(
+                        handler,
+                        HandlerOverride {
+                            level: Some(level),
+                            ..HandlerOverride::default()
+                        },
+                    );
+                }
             }
         }
         body
