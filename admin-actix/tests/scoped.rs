@@ -96,6 +96,31 @@ async fn scopes_in_the_editor_the_loggers_page_and_the_dashboard() {
     assert_eq!(reply.status, 303, "{}", reply.body);
     let page = client.get(&reply.location).await;
     assert!(page.body.contains("only for tenant=acme"), "{}", page.body);
+    // A tenant typed with "everyone", or "a tenant" with none typed: said, nothing made.
+    let revision = c.store().revision().unwrap();
+    for (only_for, value, said) in [
+        (
+            "",
+            "globex",
+            "“globex” was typed under “Tenant or user” but “Only for” is everyone",
+        ),
+        ("tenant", " ", "“Only for” is a tenant: type the tenant"),
+    ] {
+        let reply = client
+            .post(
+                "/admin/loggers/debug",
+                &[
+                    ("csrf", &csrf),
+                    ("target", "myapp::db"),
+                    ("only_for", only_for),
+                    ("only_value", value),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, 422, "{}", reply.body);
+        assert!(reply.body.contains(said), "{}", reply.body);
+    }
+    assert_eq!(c.store().revision().unwrap(), revision, "nothing written");
     // "Debug my requests": a token shown once, its hash in the scope.
     let reply = client
         .post(

@@ -153,7 +153,24 @@ pub(crate) async fn debug_for_a_while(
     let value = form.text("only_value");
     let mut token = None;
     let scope = match form.get("only_for").unwrap_or("") {
+        // A value typed for nobody: saying so rather than debugging everyone without it.
+        "" if !value.trim().is_empty() => {
+            return Err(ctx.error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "{} was typed under “Tenant or user” but “Only for” is everyone: \
+                     choose a tenant or a user, or clear it to debug everyone",
+                    quoted(&value)
+                ),
+            ));
+        }
         "" => Vec::new(),
+        key @ ("tenant" | "user") if value.trim().is_empty() => {
+            return Err(ctx.error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("“Only for” is a {key}: type the {key} under “Tenant or user”"),
+            ));
+        }
         key @ ("tenant" | "user") => vec![(key.to_string(), vec![value])],
         "token" => {
             let new = crate::tags::new_debug_token();
