@@ -10,7 +10,7 @@
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use dynlog_core::Controller;
-use dynlog_core::controller::TransitionApplied;
+use dynlog_core::controller::{TransitionApplied, TransitionKind};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -50,6 +50,11 @@ impl Metrics {
     pub(crate) fn new(controller: &Controller) -> Metrics {
         let mut registry = Registry::with_prefix("dynlog");
         let lateness: Lateness = Family::new_with_constructor(|| Histogram::new(LATE_BUCKETS));
+        // Both series from the first scrape, at zero: a histogram that appears only once a
+        // window has started or ended on schedule reads as missing.
+        for kind in [TransitionKind::Start, TransitionKind::End] {
+            lateness.get_or_create(&[("kind", kind.as_str())]);
+        }
         registry.register(
             "transition_lateness_seconds",
             "How late scheduled window starts and ends were applied, in seconds",

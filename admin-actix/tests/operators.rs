@@ -217,8 +217,8 @@ struct Lateness {
     sum: f64,
 }
 
-/// The lateness histogram of `kind` (`start` or `end`) in `scrape`; `None` before any was
-/// observed.
+/// The lateness histogram of `kind` (`start` or `end`) in `scrape`; `None` if the scrape has
+/// no such series.
 fn lateness(scrape: &prometheus_parse::Scrape, kind: &str) -> Option<Lateness> {
     let of = |name: &str| {
         scrape
@@ -268,7 +268,12 @@ async fn the_lateness_of_applied_starts_and_ends_is_scraped() {
     // takes the controller's one observer over instead of adding one.
     let first = dynlog_actix::Admin::new(c.clone(), store.clone());
     let admin = dynlog_actix::Admin::new(c.clone(), store.clone());
-    assert!(lateness(&scrape(&admin, token).await, "start").is_none());
+    // Both series are there from the first scrape, at zero.
+    let scraped = scrape(&admin, token).await;
+    for kind in ["start", "end"] {
+        let none_yet = lateness(&scraped, kind).expect("the series, before any transition");
+        assert_eq!((none_yet.count, none_yet.sum), (0.0, 0.0), "{kind}");
+    }
 
     let config = c
         .create_config(
@@ -300,7 +305,7 @@ async fn the_lateness_of_applied_starts_and_ends_is_scraped() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let scraped = loop {
         let scraped = scrape(&admin, token).await;
-        if lateness(&scraped, "end").is_some() {
+        if lateness(&scraped, "end").is_some_and(|end| end.count > 0.0) {
             break scraped;
         }
         assert!(
@@ -331,8 +336,9 @@ async fn the_lateness_of_applied_starts_and_ends_is_scraped() {
             "{kind}: {sum} in {buckets:?}"
         );
     }
-    assert!(
-        lateness(&scrape(&first, token).await, "start").is_none(),
+    assert_eq!(
+        lateness(&scrape(&first, token).await, "start").map(|l| l.count),
+        Some(0.0),
         "the first admin's observer was replaced, not kept beside the second's"
     );
     c.stop();
