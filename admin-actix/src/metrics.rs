@@ -53,7 +53,7 @@ impl Metrics {
         // Both series from the first scrape, at zero: a histogram that appears only once a
         // window has started or ended on schedule reads as missing.
         for kind in [TransitionKind::Start, TransitionKind::End] {
-            lateness.get_or_create(&[("kind", kind.as_str())]);
+            let _ = lateness.get_or_create(&[("kind", kind.as_str())]);
         }
         registry.register(
             "transition_lateness_seconds",

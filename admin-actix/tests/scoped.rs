@@ -152,6 +152,36 @@ async fn scopes_in_the_editor_the_loggers_page_and_the_dashboard() {
     assert!(scoped[0].config.name.contains("for a debug token"));
     let again = client.get("/admin/loggers").await;
     assert!(!again.body.contains(token), "the token is shown once");
+    // The Loggers page shows each scoped window on the rows it sets, with its Stop now; a
+    // debug token's window as such, without its hash.
+    let acme = scoped
+        .iter()
+        .find(|r| r.trigger.name.contains("acme"))
+        .unwrap();
+    assert!(
+        again
+            .body
+            .contains("also debug only for tenant=acme, until "),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body.contains(&format!(
+            r#"action="/admin/triggers/{}/stop""#,
+            acme.trigger.id.0
+        )),
+        "{}",
+        again.body
+    );
+    assert!(
+        again
+            .body
+            .contains("also debug only for a debug token, until ")
+    );
+    assert!(
+        !again.body.contains(&dynlog_actix::debug_token_tag(token)),
+        "no hash on the page"
+    );
 
     // The dashboard lists them beside the running config; the timeline gives them rows.
     let page = client.get("/admin/").await;

@@ -38,6 +38,9 @@ struct TargetRow {
     handlers: String,
     /// The running trigger, when its config sets this logger.
     running: Option<RunningTrigger>,
+    /// The scoped windows open on this logger: what each says, and its "stop now" and
+    /// "extend 1 h".
+    scoped: Vec<(String, RunningTrigger)>,
 }
 
 #[derive(Template)]
@@ -75,7 +78,17 @@ pub(crate) async fn loggers(
         trigger_version: r.trigger.version,
         has_end: r.trigger.end.is_some(),
     });
-    let targets = logger.known_targets();
+    // Scoped windows run beside the winner, each for the records its scope matches.
+    let scoped = state.controller.status().scoped;
+    // The loggers scoped windows set are shown too, seen yet or not.
+    let mut targets = logger.known_targets();
+    targets.extend(
+        scoped
+            .iter()
+            .flat_map(|r| r.config.body.loggers.keys().cloned()),
+    );
+    targets.sort_unstable();
+    targets.dedup();
     let rows = targets
         .iter()
         .filter(|target| needle.is_empty() || target.to_lowercase().contains(&needle))
@@ -94,6 +107,35 @@ pub(crate) async fn loggers(
                 decided_by: decided_by(&view.source, running_name.as_deref()),
                 handlers: view.handlers.join(", "),
                 running: running.clone().filter(|_| runs_for),
+                scoped: scoped
+                    .iter()
+                    .filter_map(|r| {
+                        let spec = r.config.body.loggers.get(target.as_str())?;
+                        let level = match spec.level {
+                            Some(dynlog_core::model::LoggerLevel::Set(level)) => level.as_str(),
+                            _ => "as the baseline",
+                        };
+                        let until = r
+                            .trigger
+                            .end
+                            .map(|end| format!(", until {}", when(end)))
+                            .unwrap_or_default();
+                        let said = format!(
+                            "{level} only for {}{until}: trigger {}",
+                            scope_shown(&r.config.body.scope),
+                            quoted(&r.trigger.name)
+                        );
+                        Some((
+                            said,
+                            RunningTrigger {
+                                trigger_id: r.trigger.id.0,
+                                trigger: r.trigger.name.clone(),
+                                trigger_version: r.trigger.version,
+                                has_end: r.trigger.end.is_some(),
+                            },
+                        ))
+                    })
+                    .collect(),
                 target: target.clone(),
             }
         })
@@ -110,6 +152,22 @@ pub(crate) async fn loggers(
             back: "loggers",
         },
     ))
+}
+
+/// A scope as the page says it: `tenant=acme, user=42`, a debug token as such (its hash is
+/// nobody's business).
+fn scope_shown(scope: &dynlog_core::model::Scope) -> String {
+    scope
+        .iter()
+        .map(|(key, values)| {
+            if key == crate::tags::DEBUG_TOKEN_KEY {
+                "a debug token".to_string()
+            } else {
+                format!("{key}={}", values.join("|"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// "Debug": a config putting the target at the level picked (debug or trace), and each
