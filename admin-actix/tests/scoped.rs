@@ -135,6 +135,15 @@ async fn scopes_in_the_editor_the_loggers_page_and_the_dashboard() {
         .await;
     assert_eq!(reply.status, 303, "{}", reply.body);
     let page = client.get(&reply.location).await;
+    assert!(
+        page.body
+            .contains("Debugging everything at debug for 1 h, until ")
+            && page.body.contains(
+                ", in the requests that send this header (shown this once): X-Dynlog-Debug: "
+            ),
+        "{}",
+        page.body
+    );
     let at = page
         .body
         .find("X-Dynlog-Debug: ")

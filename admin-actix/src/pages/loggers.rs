@@ -252,34 +252,39 @@ pub(crate) async fn debug_for_a_while(
     };
     let actor = ctx.actor();
     let message_target = target.clone();
-    let for_whom = match &token {
-        Some(_) => " for the requests that send the token".to_string(),
-        None if scope.is_empty() => String::new(),
-        None => format!(" only for {}", scope.describe()),
+    let for_whom = if scope.is_empty() {
+        String::new()
+    } else {
+        format!(" only for {}", scope.describe())
     };
     let (config, trigger) = ctx
         .block(move |c| {
             c.debug_scoped_at(&actor, &target, level, Duration::minutes(minutes), &scope)
         })
         .await?;
-    let mut message = format!(
-        "Debugging {} at {level}{for_whom} for {length}, until {}: config {} and trigger {}",
-        quoted(if message_target.is_empty() {
-            "root"
-        } else {
-            form_name(&message_target)
-        }),
-        trigger.end.map(when).unwrap_or_default(),
+    // The root is everything the application logs.
+    let what = if message_target.is_empty() {
+        "everything".to_string()
+    } else {
+        quoted(form_name(&message_target))
+    };
+    let until = trigger.end.map(when).unwrap_or_default();
+    let made = format!(
+        "config {} and trigger {}",
         quoted(&config.name),
         quoted(&trigger.name)
     );
-    if let Some(token) = token {
+    let message = match token {
         // Shown this once: the config keeps only its hash.
-        message.push_str(&format!(
-            ". Send this header with your requests (shown this once): {}: {token}",
+        Some(token) => format!(
+            "Debugging {what} at {level} for {length}, until {until}, in the requests that \
+             send this header (shown this once): {}: {token} (made {made})",
             crate::tags::DEBUG_HEADER
-        ));
-    }
+        ),
+        None => {
+            format!("Debugging {what} at {level}{for_whom} for {length}, until {until}: {made}")
+        }
+    };
     let back = match form.text("q") {
         q if q.is_empty() => "/loggers".to_string(),
         q => format!("/loggers?q={}", encode(&q)),
