@@ -20,6 +20,25 @@ use crate::error::Error as AdminError;
 use crate::input::typed_time;
 use crate::svg;
 
+/// What runs now, as a notice says it: the running config or the baseline, and how many scoped
+/// windows are open beside it.
+fn runs_now(c: &dynlog_core::Controller) -> String {
+    scoped_open(c, "")
+}
+
+/// [`runs_now`] after a window was closed or removed: the scoped windows open are "still" open.
+fn still_runs(c: &dynlog_core::Controller) -> String {
+    scoped_open(c, "still ")
+}
+
+fn scoped_open(c: &dynlog_core::Controller, still: &str) -> String {
+    match c.status().scoped.len() {
+        0 => running_now(c),
+        1 => format!("{}; 1 scoped window is {still}open", running_now(c)),
+        n => format!("{}; {n} scoped windows are {still}open", running_now(c)),
+    }
+}
+
 pub(super) struct Opt {
     value: i64,
     label: String,
@@ -102,7 +121,26 @@ pub(crate) async fn triggers(
         .block(|c| Ok((c.store().triggers()?, c.store().configs()?)))
         .await?;
     let now = ctx.controller().now();
-    let winner = dynlog_core::schedule::winner_at(&triggers, now).map(|t| t.id);
+    // A scoped config's triggers never compete with the others: every one covering now runs,
+    // beside the winner, which is elected among the unscoped ones only.
+    let scoped: HashSet<ConfigId> = configs
+        .iter()
+        .filter(|c| !c.body.scope.is_empty())
+        .map(|c| c.id)
+        .collect();
+    let unscoped: Vec<Trigger> = triggers
+        .iter()
+        .filter(|t| !scoped.contains(&t.config_id))
+        .cloned()
+        .collect();
+    let winner = dynlog_core::schedule::winner_at(&unscoped, now).map(|t| t.id);
+    let runs = |t: &Trigger| {
+        if scoped.contains(&t.config_id) {
+            t.covers(now)
+        } else {
+            winner == Some(t.id)
+        }
+    };
     let active = q.active.clone().unwrap_or_default();
     let config = q
         .config
@@ -140,7 +178,7 @@ pub(crate) async fn triggers(
             } else {
                 "open"
             },
-            running: winner == Some(t.id),
+            running: runs(t),
             active: t.is_active,
             version: t.version,
         })
@@ -448,7 +486,7 @@ async fn submit_trigger(
                     c.update_trigger(&actor, id, version.ok_or_else(missing_version)?, &new)?
                 }
             };
-            Ok::<_, Error>((trigger, running_now(c)))
+            Ok::<_, Error>((trigger, runs_now(c)))
         })
         .await?;
     match saved {
@@ -583,7 +621,7 @@ pub(crate) async fn toggle_trigger(
             } else {
                 "deactivated"
             },
-            running_now(c)
+            still_runs(c)
         ))
     })
     .await
@@ -631,7 +669,7 @@ pub(crate) async fn delete_trigger(
         Ok(format!(
             "Deleted trigger {}: {}",
             quoted(&name),
-            running_now(c)
+            still_runs(c)
         ))
     })
     .await
@@ -671,7 +709,7 @@ pub(crate) async fn stop_trigger(
         Ok(format!(
             "Stopped trigger {}: {}",
             quoted(&t.name),
-            running_now(c)
+            still_runs(c)
         ))
     })
     .await
