@@ -241,6 +241,28 @@ fn why(winner: &Trigger, covering: &[&Trigger]) -> String {
     }
 }
 
+/// The stretches of one winner over `[from, to)` the list of changes names: a stretch of less
+/// than a minute (a window stopped moments after it started) would read "22:19–22:19", a
+/// window that is no window, so it is left out, and the stretches around it with the same
+/// winner are one.
+fn listed_spans(
+    triggers: &[Trigger],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<schedule::Span> {
+    let mut spans: Vec<schedule::Span> = Vec::new();
+    for s in schedule::timeline(triggers, from, to) {
+        if s.end - s.start < Duration::minutes(1) && s.start != from && s.end != to {
+            continue;
+        }
+        match spans.last_mut() {
+            Some(last) if last.winner == s.winner => last.end = s.end,
+            _ => spans.push(s),
+        }
+    }
+    spans
+}
+
 /// The changes of winner over `[from, to)`, in words, with why each one wins.
 pub(crate) fn changes(
     triggers: &[Trigger],
@@ -249,7 +271,7 @@ pub(crate) fn changes(
     to: DateTime<Utc>,
 ) -> Vec<Change> {
     let by_id: BTreeMap<TriggerId, &Trigger> = triggers.iter().map(|t| (t.id, t)).collect();
-    schedule::timeline(triggers, from, to)
+    listed_spans(triggers, from, to)
         .iter()
         .map(|s| {
             let range = range_text(s.start, s.end);
@@ -494,7 +516,35 @@ pub(crate) fn timeline(
     let bottom = y + 4.0;
     let height = bottom + FOOT;
 
-    let changes = changes(&unscoped, configs, from, to);
+    let mut changes = changes(&unscoped, configs, from, to);
+    // The baseline is what runs for the records no scoped window matches: "no window is open"
+    // would be untrue next to open scoped windows, so they are counted.
+    let scoped: Vec<&Trigger> = triggers
+        .iter()
+        .filter(|t| scope_of(t).is_some() && t.is_active && t.has_window())
+        .collect();
+    for (change, s) in changes
+        .iter_mut()
+        .zip(listed_spans(&unscoped, from, to))
+        .filter(|(c, _)| c.trigger.is_none())
+    {
+        let open = scoped
+            .iter()
+            .filter(|t| t.start.is_none_or(|st| st < s.end) && t.end.is_none_or(|e| e > s.start))
+            .count();
+        if open > 0 {
+            let windows = if open == 1 {
+                "1 scoped window is".to_string()
+            } else {
+                format!("{open} scoped windows are")
+            };
+            change.why = if s.start <= now && now < s.end {
+                format!("no unscoped window is open ({windows} open beside it: see Scoped windows)")
+            } else {
+                format!("no unscoped window is open ({windows} open beside it in this time)")
+            };
+        }
+    }
 
     let now_x = (now >= from && now <= to).then(|| x(now));
     let right = now_x.is_some_and(|x| x > WIDTH - 90.0);
