@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, web};
 use askama::Template;
 use chrono::Duration;
 use dynlog_core::model::ConfigId;
-use dynlog_core::{Config, LoggingConfig, Trigger};
+use dynlog_core::{Config, LoggingConfig, Trigger, schedule};
 
 use super::Page;
 use super::frame::{Ctx, Frame, html, in_words, when, when_opt};
@@ -48,10 +48,21 @@ struct ScopedView {
     until: String,
 }
 
+/// The next change of what runs (the unscoped winner).
 struct NextView {
     at: String,
     in_words: String,
     run: Option<RunView>,
+}
+
+/// A scoped window opening or closing before what runs changes (or while nothing changes it).
+struct ScopedChangeView {
+    trigger: String,
+    trigger_id: i64,
+    /// `opens` or `ends`.
+    verb: &'static str,
+    at: String,
+    in_words: String,
 }
 
 struct FleetRow {
@@ -131,6 +142,9 @@ struct DashboardPage {
     open_ended: Vec<OpenEndedView>,
     current: Option<RunView>,
     next: Option<NextView>,
+    /// The scoped windows' next openings and ends, at the first such instant, when it comes
+    /// before the next change of what runs.
+    scoped_next: Vec<ScopedChangeView>,
     /// The active scoped windows, in precedence order.
     scoped: Vec<ScopedView>,
     timeline_svg: svg::Timeline,
@@ -225,25 +239,72 @@ pub(crate) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
             handlers,
         }
     };
-    let until = status
-        .next
+    // The controller's next transition counts scoped windows opening and closing too; what runs
+    // (the unscoped winner) changes only at the next transition among the unscoped triggers.
+    let is_scoped = |t: &Trigger| {
+        configs
+            .iter()
+            .any(|c| c.id == t.config_id && !c.body.scope.is_empty())
+    };
+    let (scoped_triggers, unscoped): (Vec<Trigger>, Vec<Trigger>) =
+        triggers.iter().cloned().partition(|t| is_scoped(t));
+    let running_of = |t: &Trigger| {
+        configs
+            .iter()
+            .find(|c| c.id == t.config_id)
+            .map(|c| dynlog_core::controller::Running {
+                trigger: t.clone(),
+                config: c.clone(),
+            })
+    };
+    let upcoming = schedule::next_transition(&unscoped, now);
+    let until = upcoming
         .as_ref()
         .map_or_else(|| "further notice".to_string(), |n| when(n.at));
     let current = status
         .current
         .as_ref()
         .map(|run| run_view(run, when_opt(run.trigger.start, "always"), until.clone()));
-    let next = status.next.as_ref().map(|up| NextView {
+    let next = upcoming.as_ref().map(|up| NextView {
         at: when(up.at),
         in_words: in_words(now, up.at),
-        run: up.running.as_ref().map(|run| {
-            run_view(
-                run,
-                when_opt(run.trigger.start, "always"),
-                when_opt(run.trigger.end, "further notice"),
-            )
-        }),
+        run: up
+            .winner
+            .and_then(|id| unscoped.iter().find(|t| t.id == id))
+            .and_then(running_of)
+            .map(|run| {
+                run_view(
+                    &run,
+                    when_opt(run.trigger.start, "always"),
+                    when_opt(run.trigger.end, "further notice"),
+                )
+            }),
     });
+    let scoped_next = schedule::next_change(&scoped_triggers, now)
+        .filter(|at| upcoming.as_ref().is_none_or(|up| *at < up.at))
+        .map(|at| {
+            scoped_triggers
+                .iter()
+                .filter(|t| t.is_active && t.has_window())
+                .filter_map(|t| {
+                    let verb = if t.start == Some(at) {
+                        "opens"
+                    } else if t.end == Some(at) && t.covers(now) {
+                        "ends"
+                    } else {
+                        return None;
+                    };
+                    Some(ScopedChangeView {
+                        trigger: t.name.clone(),
+                        trigger_id: t.id.0,
+                        verb,
+                        at: when(at),
+                        in_words: in_words(now, at),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let names: BTreeMap<ConfigId, String> =
         configs.iter().map(|c| (c.id, c.name.clone())).collect();
     // `?hours=` picks the range, bounded to those offered; a sixteenth of it lies behind.
@@ -321,6 +382,7 @@ pub(crate) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
         open_ended: open_ended(&logger, &triggers, &configs),
         current,
         next,
+        scoped_next,
         scoped,
         timeline_svg,
         timeline_range: format!("{} to {}", when(from), when(to)),
