@@ -192,8 +192,14 @@ async fn scopes_in_the_editor_the_loggers_page_and_the_dashboard() {
         "no hash on the page"
     );
 
-    // The dashboard lists them beside the running config; the timeline gives them rows.
+    // The dashboard lists them beside the running config; the timeline gives them rows. The
+    // debug token's window reads as such, without its hash.
     let page = client.get("/admin/").await;
+    assert!(
+        !page.body.contains(&dynlog_actix::debug_token_tag(token)),
+        "no hash on the dashboard"
+    );
+    assert!(page.body.contains("a debug token"), "{}", page.body);
     assert!(
         page.body.contains(r#"<section class="card" id="scoped">"#),
         "{}",

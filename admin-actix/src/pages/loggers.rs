@@ -11,7 +11,7 @@ use dynlog_core::Level;
 
 use super::Page;
 use super::config_form::decided_by;
-use super::frame::{Ctx, Frame, encode, html, quoted, when};
+use super::frame::{Ctx, Frame, encode, html, quoted, scope_in_words, when};
 use crate::AdminState;
 use crate::input::{config_name, form_name};
 
@@ -122,7 +122,7 @@ pub(crate) async fn loggers(
                             .unwrap_or_default();
                         let said = format!(
                             "{level} only for {}{until}: trigger {}",
-                            scope_shown(&r.config.body.scope),
+                            scope_in_words(&r.config.body.scope),
                             quoted(&r.trigger.name)
                         );
                         Some((
@@ -152,22 +152,6 @@ pub(crate) async fn loggers(
             back: "loggers",
         },
     ))
-}
-
-/// A scope as the page says it: `tenant=acme, user=42`, a debug token as such (its hash is
-/// nobody's business).
-fn scope_shown(scope: &dynlog_core::model::Scope) -> String {
-    scope
-        .iter()
-        .map(|(key, values)| {
-            if key == crate::tags::DEBUG_TOKEN_KEY {
-                "a debug token".to_string()
-            } else {
-                format!("{key}={}", values.join("|"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// "Debug": a config putting the target at the level picked (debug or trace), and each
@@ -255,7 +239,7 @@ pub(crate) async fn debug_for_a_while(
     let for_whom = if scope.is_empty() {
         String::new()
     } else {
-        format!(" only for {}", scope.describe())
+        format!(" only for {}", scope_in_words(&scope))
     };
     let (config, trigger) = ctx
         .block(move |c| {
