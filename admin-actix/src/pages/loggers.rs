@@ -96,7 +96,7 @@ pub(crate) async fn loggers(
             let view = logger.logger_view(target);
             let runs_for = current
                 .as_ref()
-                .is_some_and(|r| r.config.body.loggers.contains_key(target.as_str()));
+                .is_some_and(|r| heads(&r.config.body, target));
             TargetRow {
                 configured: match view.configured_level {
                     Some(level) if view.logger == *target => level.as_str().to_string(),
@@ -109,6 +109,7 @@ pub(crate) async fn loggers(
                 running: running.clone().filter(|_| runs_for),
                 scoped: scoped
                     .iter()
+                    .filter(|r| heads(&r.config.body, target))
                     .filter_map(|r| {
                         let spec = r.config.body.loggers.get(target.as_str())?;
                         let level = match spec.level {
@@ -152,6 +153,23 @@ pub(crate) async fn loggers(
             back: "loggers",
         },
     ))
+}
+
+/// Whether a window's actions belong on `target`'s row: its config sets `target` and none of
+/// its ancestors. A debug window sets its target and the loggers below it the baseline sets
+/// quieter: its Stop now goes on its target's row, not on each of theirs.
+fn heads(config: &dynlog_core::LoggingConfig, target: &str) -> bool {
+    if !config.loggers.contains_key(target) {
+        return false;
+    }
+    let mut name = target;
+    while !name.is_empty() {
+        name = name.rsplit_once("::").map_or("", |(parent, _)| parent);
+        if config.loggers.contains_key(name) {
+            return false;
+        }
+    }
+    true
 }
 
 /// "Debug": a config putting the target at the level picked (debug or trace), and each
@@ -274,4 +292,27 @@ pub(crate) async fn debug_for_a_while(
         q => format!("/loggers?q={}", encode(&q)),
     };
     Ok(ctx.redirect_with(&back, &message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_windows_actions_go_on_the_top_logger_it_sets() {
+        let config = dynlog_core::LoggingConfig::from_json(
+            r#"{"loggers": {"app": {"level": "debug"}, "app::db": {"level": "debug"},
+                            "app::db::pool": {"level": "debug"}, "other::x": {"level": "debug"}}}"#,
+        )
+        .unwrap();
+        let on = |target| heads(&config, target);
+        assert!(on("app") && on("other::x"));
+        assert!(!on("app::db") && !on("app::db::pool"), "below app");
+        assert!(!on("other") && !on("") && !on("appx"), "not set");
+        let root = dynlog_core::LoggingConfig::from_json(
+            r#"{"loggers": {"": {"level": "debug"}, "diesel": {"level": "debug"}}}"#,
+        )
+        .unwrap();
+        assert!(heads(&root, "") && !heads(&root, "diesel"));
+    }
 }
