@@ -64,8 +64,11 @@ async fn the_loggers_page_debugs_at_the_level_and_for_the_time_picked_and_stays(
     }
     assert!(
         page.body.contains("the logger at the level")
+            && page
+                .body
+                .contains("with the loggers below it that the baseline sets quieter")
             && page.body.contains(
-                "each handler its records reach that is set above that level lowered to it"
+                "each handler their records reach that is set above that level lowered to it"
             ),
         "{}",
         page.body
@@ -154,6 +157,28 @@ async fn the_loggers_page_debugs_at_the_level_and_for_the_time_picked_and_stays(
             )
             .await;
         assert_eq!(reply.status, 422, "{level} {minutes}: {}", reply.body);
+        // Back on the Loggers page: the message at the top of the form, tied to its field,
+        // and the form as typed.
+        let field = if minutes == "60" { "level" } else { "minutes" };
+        assert!(reply.body.contains("<title>Loggers"), "{}", reply.body);
+        assert!(
+            reply
+                .body
+                .contains(r#"<p class="error" id="error" role="alert""#)
+                && reply
+                    .body
+                    .contains(&format!(r##"<a href="#{field}">Go to the field</a>"##))
+                && reply
+                    .body
+                    .contains(&format!(r#"id="{field}" aria-invalid="true""#)),
+            "{level} {minutes}: {}",
+            reply.body
+        );
+        assert!(
+            reply.body.contains(r#"value="myapp::db" required"#),
+            "the target as typed: {}",
+            reply.body
+        );
     }
     assert_eq!(revision(&c), before, "nothing was stored");
 }

@@ -11,7 +11,9 @@ use dynlog_core::Level;
 
 use super::Page;
 use super::config_form::decided_by;
-use super::frame::{Ctx, Frame, encode, html, quoted, scope_in_words, when};
+use super::frame::{
+    Ctx, Form, FormError, Frame, Invalid, encode, html, quoted, scope_in_words, when,
+};
 use crate::AdminState;
 use crate::input::{config_name, form_name};
 
@@ -54,6 +56,44 @@ struct LoggersPage {
     levels: Vec<&'static str>,
     /// Where "stop now" and "extend" come back to.
     back: &'static str,
+    /// The debug form as it was sent, when it comes back with an error.
+    typed: Typed,
+    error: Option<FormError>,
+}
+
+/// The debug form's fields, as typed (or their defaults).
+struct Typed {
+    target: String,
+    level: String,
+    minutes: String,
+    only_for: String,
+    only_value: String,
+}
+
+impl Default for Typed {
+    fn default() -> Self {
+        Typed {
+            target: String::new(),
+            level: "debug".into(),
+            minutes: "60".into(),
+            only_for: String::new(),
+            only_value: String::new(),
+        }
+    }
+}
+
+impl Typed {
+    /// What `form` sent, each field cut to what the form allows.
+    fn from_form(form: &Form) -> Typed {
+        let cut = |name: &str, max: usize| form.text(name).chars().take(max).collect::<String>();
+        Typed {
+            target: cut("target", 256),
+            level: cut("level", 16),
+            minutes: cut("minutes", 8),
+            only_for: cut("only_for", 16),
+            only_value: cut("only_value", 256),
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -68,6 +108,17 @@ pub(crate) async fn loggers(
 ) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
     let q = search.into_inner().q.unwrap_or_default().trim().to_string();
+    render(&ctx, &state, q, Typed::default(), None)
+}
+
+/// The page, with the debug form as typed and its error (answered 422) if there is one.
+fn render(
+    ctx: &Ctx,
+    state: &web::Data<AdminState>,
+    q: String,
+    typed: Typed,
+    error: Option<FormError>,
+) -> Page {
     let needle = q.to_lowercase();
     let logger = state.controller.logger();
     let current = state.controller.status().current;
@@ -141,8 +192,13 @@ pub(crate) async fn loggers(
             }
         })
         .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok(html(
-        StatusCode::OK,
+        status,
         &LoggersPage {
             page: ctx.frame("loggers"),
             rows,
@@ -151,6 +207,8 @@ pub(crate) async fn loggers(
             durations: DURATIONS.to_vec(),
             levels: DEBUG_LEVELS.to_vec(),
             back: "loggers",
+            typed,
+            error,
         },
     ))
 }
@@ -181,55 +239,67 @@ pub(crate) async fn debug_for_a_while(
     body: Bytes,
 ) -> Page {
     let (ctx, form) = Ctx::posted(&req, &state, &body).await?;
-    let target = match form.text("target") {
-        // "Debug my requests" debugs everything the requests log.
-        t if t.is_empty() && form.get("only_for") == Some("token") => String::new(),
-        t => config_name(&t).to_string(),
+    // A mistake comes back on the Loggers page, the form as typed, the message on its field.
+    let again = |message: String, field: Option<&str>| {
+        let error = FormError::new(message, field.map(str::to_string));
+        render(
+            &ctx,
+            &state,
+            form.text("q"),
+            Typed::from_form(&form),
+            Some(error),
+        )
     };
-    let level = match form.get("level").unwrap_or("debug") {
+    let typed = Typed::from_form(&form);
+    let target = match typed.target.as_str() {
+        // "Debug my requests" debugs everything the requests log.
+        t if t.is_empty() && typed.only_for == "token" => String::new(),
+        t => config_name(t).to_string(),
+    };
+    let level = match typed.level.as_str() {
         "debug" | "" => Level::Debug,
         "trace" => Level::Trace,
         other => {
-            return Err(ctx.error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("invalid level {:?}: debug or trace", form_name(other)),
-            ));
+            return again(
+                format!("invalid level {}: debug or trace", quoted(other)),
+                Some("level"),
+            );
         }
     };
-    let minutes = match form.text("minutes") {
-        m if m.is_empty() => "60".to_string(),
+    let minutes = match typed.minutes.as_str() {
+        "" => "60",
         m => m,
     };
     let Some(&(minutes, length)) = DURATIONS.iter().find(|(m, _)| m.to_string() == minutes) else {
-        return Err(ctx.error(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return again(
             format!(
-                "invalid duration {:?} minutes: 15, 60 or 240",
-                form_name(&minutes)
+                "invalid duration {} minutes: 15, 60 or 240",
+                quoted(minutes)
             ),
-        ));
+            Some("minutes"),
+        );
     };
     // "Only for": everyone, a tenant, a user, or the requests that send a new debug token.
-    let value = form.text("only_value");
+    let value = typed.only_value.clone();
     let mut token = None;
-    let scope = match form.get("only_for").unwrap_or("") {
+    let scope = match typed.only_for.as_str() {
         // A value typed for nobody: saying so rather than debugging everyone without it.
         "" if !value.trim().is_empty() => {
-            return Err(ctx.error(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return again(
                 format!(
                     "{} was typed under “Tenant or user” but “Only for” is everyone: \
                      choose a tenant or a user, or clear it to debug everyone",
                     quoted(&value)
                 ),
-            ));
+                Some("only-value"),
+            );
         }
         "" => Vec::new(),
         key @ ("tenant" | "user") if value.trim().is_empty() => {
-            return Err(ctx.error(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return again(
                 format!("“Only for” is a {key}: type the {key} under “Tenant or user”"),
-            ));
+                Some("only-value"),
+            );
         }
         key @ ("tenant" | "user") => vec![(key.to_string(), vec![value])],
         "token" => {
@@ -239,18 +309,18 @@ pub(crate) async fn debug_for_a_while(
             vec![(crate::tags::DEBUG_TOKEN_KEY.to_string(), vec![hash])]
         }
         other => {
-            return Err(ctx.error(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return again(
                 format!(
-                    "invalid \"only for\" {:?}: everyone, tenant, user or token",
-                    form_name(other)
+                    "invalid “only for” {}: everyone, tenant, user or token",
+                    quoted(other)
                 ),
-            ));
+                Some("only-for"),
+            );
         }
     };
     let scope = match dynlog_core::model::Scope::new(scope) {
         Ok(scope) => scope,
-        Err(e) => return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),
+        Err(e) => return again(e.to_string(), Some("only-value")),
     };
     let actor = ctx.actor();
     let message_target = target.clone();
@@ -259,11 +329,23 @@ pub(crate) async fn debug_for_a_while(
     } else {
         format!(" only for {}", scope_in_words(&scope))
     };
-    let (config, trigger) = ctx
-        .block(move |c| {
+    let made = ctx
+        .submit(move |c| {
             c.debug_scoped_at(&actor, &target, level, Duration::minutes(minutes), &scope)
         })
         .await?;
+    let (config, trigger) = match made {
+        Ok(made) => made,
+        Err(e) => {
+            let field = match e.field_name().as_deref() {
+                Some("target") => Some("target"),
+                Some("level") => Some("level"),
+                Some("duration") => Some("minutes"),
+                _ => None,
+            };
+            return again(e.to_string(), field);
+        }
+    };
     // The root is everything the application logs.
     let what = if message_target.is_empty() {
         "everything".to_string()
