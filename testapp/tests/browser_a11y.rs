@@ -78,6 +78,10 @@ const PAGES: &[Page] = &[
         ..page("trigger-errors", "/triggers/new", "New trigger")
     },
     page("loggers", "/loggers", "Loggers"),
+    Page {
+        then: Some(debug_form_with_errors),
+        ..page("loggers-errors", "/loggers", "Loggers")
+    },
     page("audit", "/audit", "Audit"),
     page("tail", "/tail", "Live tail"),
     page("account", "/account", "Account"),
@@ -358,6 +362,13 @@ fn trigger_with_errors(a: &Admin) {
     a.b.type_into(&a.b.find("#start"), "2030-01-02 10:00");
     a.b.type_into(&a.b.find("#end"), "2030-01-02 09:00");
     a.post_back("#save", "#error");
+}
+
+/// A tenant typed with "Only for: everyone": the Loggers page again, the message on the field.
+fn debug_form_with_errors(a: &Admin) {
+    a.b.type_into(&a.b.find("#target"), TARGET);
+    a.b.type_into(&a.b.find("#only-value"), "acme");
+    a.post_back("#quick-debug button[type=submit]", "#error");
 }
 
 #[test]
