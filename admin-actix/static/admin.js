@@ -133,6 +133,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const empty = document.getElementById("tail-empty");
     const pause = document.getElementById("tail-pause");
     const running = document.getElementById("tail-running");
+    const scoped = document.getElementById("tail-scoped");
     const KEEP = 1000;
     let paused = false;
     let held = [];
@@ -185,7 +186,9 @@ document.addEventListener("DOMContentLoaded", () => {
     source.onopen = () => { live = true; say(); };
     source.onerror = () => { live = false; say(); };
     source.addEventListener("window", (event) => {
-      if (running) running.textContent = JSON.parse(event.data).running;
+      const shown = JSON.parse(event.data);
+      if (running) running.textContent = shown.running;
+      if (scoped) scoped.textContent = shown.scoped || "";
     });
     source.onmessage = (event) => {
       const r = JSON.parse(event.data);

@@ -192,6 +192,15 @@ async fn scopes_in_the_editor_the_loggers_page_and_the_dashboard() {
         "no hash on the page"
     );
 
+    // The live tail says they are open beside what runs.
+    let tail_page = client.get("/admin/tail").await;
+    assert!(
+        tail_page
+            .body
+            .contains(r#"<span id="tail-scoped"> (and 2 scoped windows open beside it)</span>"#),
+        "{}",
+        tail_page.body
+    );
     // The dashboard lists them beside the running config; the timeline gives them rows. The
     // debug token's window reads as such, without its hash.
     let page = client.get("/admin/").await;

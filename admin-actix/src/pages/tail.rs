@@ -30,6 +30,16 @@ struct TailRow {
     message: String,
 }
 
+/// The scoped windows open beside what runs, as the tail says it after it: ` (and 2 scoped
+/// windows open beside it)`, or nothing.
+fn scoped_words(controller: &Controller) -> String {
+    match controller.status().scoped.len() {
+        0 => String::new(),
+        1 => " (and 1 scoped window open beside it)".into(),
+        n => format!(" (and {n} scoped windows open beside it)"),
+    }
+}
+
 /// The window running now, as the top of the tail shows it.
 struct WindowView {
     trigger: String,
@@ -74,6 +84,8 @@ struct TailPage {
     hide_admin: bool,
     max_filter: usize,
     window: Option<WindowView>,
+    /// The scoped windows open beside it, in words (empty for none).
+    scoped: String,
     kept: usize,
     rows: Vec<TailRow>,
     events: String,
@@ -257,6 +269,7 @@ pub(crate) async fn tail(
             hide_admin: select.hide_admin,
             max_filter: MAX_FILTER,
             window: WindowView::of(&ctx.controller()),
+            scoped: scoped_words(&ctx.controller()),
             kept: records.len(),
             target: select.target,
             rows,
@@ -319,8 +332,8 @@ struct Follow {
     select: TailSelect,
     idle: u32,
     controller: Controller,
-    /// The trigger and config running when last checked.
-    window: Option<(i64, i64)>,
+    /// The trigger and config running when last checked, and the scoped windows then.
+    window: (Option<(i64, i64)>, String),
     _guard: TailGuard,
     accounts: std::sync::Arc<dyn dynlog_core::store::AccountStore>,
     session: Session,
@@ -361,7 +374,10 @@ pub(crate) async fn tail_events(
         seq: after,
         select,
         idle: 0,
-        window: WindowView::of(&ctx.controller()).map(|w| (w.trigger_id, w.config_id)),
+        window: (
+            WindowView::of(&ctx.controller()).map(|w| (w.trigger_id, w.config_id)),
+            scoped_words(&ctx.controller()),
+        ),
         controller: ctx.controller(),
         _guard: guard,
         accounts: ctx.state.accounts.clone(),
@@ -380,10 +396,14 @@ pub(crate) async fn tail_events(
                     _ => return None,
                 }
                 let window = WindowView::of(&f.controller);
-                let key = window.as_ref().map(|w| (w.trigger_id, w.config_id));
+                let scoped = scoped_words(&f.controller);
+                let key = (window.as_ref().map(|w| (w.trigger_id, w.config_id)), scoped);
                 if key != f.window {
+                    let data = serde_json::json!({
+                        "running": WindowView::words(window.as_ref()),
+                        "scoped": key.1,
+                    });
                     f.window = key;
-                    let data = serde_json::json!({ "running": WindowView::words(window.as_ref()) });
                     out.push_str(&format!("event: window\ndata: {data}\n\n"));
                 }
             }
