@@ -290,6 +290,37 @@ async fn stop_now_and_extend_from_the_dashboard_and_the_loggers_rows() {
             notice(&page)
         );
     }
+    // From a searched Loggers page, back to the same search: the row carries it, and what
+    // comes back is encoded again whatever was sent.
+    let searched = client.get("/admin/loggers?q=myapp::db").await;
+    assert!(
+        searched
+            .body
+            .contains(r#"name="back" value="loggers?q=myapp::db""#),
+        "{}",
+        searched.body
+    );
+    for (back, to) in [
+        ("loggers?q=myapp::db", "/admin/loggers?q=myapp%3A%3Adb"),
+        (
+            "loggers?q=x\r\nSet-Cookie: a=b&y=<z>",
+            "/admin/loggers?q=x%0D%0ASet-Cookie%3A+a%3Db%26y%3D%3Cz%3E",
+        ),
+        ("https://elsewhere.example/", "/admin/triggers"),
+    ] {
+        let reply = client
+            .post(
+                &format!("/admin/triggers/{}/stop", t.id.0),
+                &[
+                    ("csrf", &csrf),
+                    ("version", &t.version.to_string()),
+                    ("back", back),
+                ],
+            )
+            .await;
+        assert_eq!((reply.status, reply.location.as_str()), (303, to), "{back}");
+    }
+    assert_eq!(revision(&c), before, "stale versions changed nothing");
     // Without the CSRF token: refused.
     let reply = client
         .post(

@@ -54,8 +54,9 @@ struct LoggersPage {
     q: String,
     durations: Vec<(i64, &'static str)>,
     levels: Vec<&'static str>,
-    /// Where "stop now" and "extend" come back to.
-    back: &'static str,
+    /// Where "stop now" and "extend" come back to: `loggers`, or `loggers?q=<search>` to the
+    /// same search.
+    back: String,
     /// The debug form as it was sent, when it comes back with an error.
     typed: Typed,
     error: Option<FormError>,
@@ -192,6 +193,11 @@ fn render(
             }
         })
         .collect();
+    let back = if q.is_empty() {
+        "loggers".to_string()
+    } else {
+        format!("loggers?q={q}")
+    };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -206,7 +212,7 @@ fn render(
             q,
             durations: DURATIONS.to_vec(),
             levels: DEBUG_LEVELS.to_vec(),
-            back: "loggers",
+            back,
             typed,
             error,
         },

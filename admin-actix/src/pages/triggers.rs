@@ -653,7 +653,7 @@ async fn trigger_button(
             }
         })
         .await?;
-    Ok(ctx.redirect_with(back, &message))
+    Ok(ctx.redirect_with(&back, &message))
 }
 
 pub(crate) async fn delete_trigger(
@@ -688,12 +688,20 @@ fn stale(c: &dynlog_core::Controller, id: TriggerId) -> String {
     )
 }
 
-/// Where "stop now" and "extend" go back to: the page they were pressed on.
-fn back_to(form: &Form) -> &'static str {
+/// Where "stop now" and "extend" go back to: the page they were pressed on (the Loggers page
+/// with its search, cut to 200 characters and encoded again here).
+fn back_to(form: &Form) -> String {
     match form.get("back") {
-        Some("dashboard") => "/",
-        Some("loggers") => "/loggers",
-        _ => "/triggers",
+        Some("dashboard") => "/".into(),
+        Some("loggers") => "/loggers".into(),
+        Some(back) => match back.strip_prefix("loggers?q=") {
+            Some(q) => {
+                let q: String = q.chars().take(200).collect();
+                format!("/loggers?q={}", super::frame::encode(&q))
+            }
+            None => "/triggers".into(),
+        },
+        None => "/triggers".into(),
     }
 }
 
