@@ -914,13 +914,34 @@ async fn people_change_their_password_and_make_and_revoke_api_tokens() {
             &[("csrf", &csrf), ("name", "deploy"), ("role", "viewer")],
         )
         .await;
-    assert_eq!(made.status, 200, "{}", made.body);
-    let at = made.body.find("shown this once: <code>").unwrap() + "shown this once: <code>".len();
-    let token = made.body[at..at + 64].to_string();
+    // Made, then shown by the page the POST redirects to (a refresh there makes no other
+    // token), carried in an encrypted cookie that page removes.
+    assert_eq!(made.status, 303, "{}", made.body);
+    assert_eq!(made.location, "/admin/account");
+    let shown = client.get("/admin/account").await;
+    assert_eq!(shown.status, 200);
+    let at = shown.body.find("shown this once: <code>").unwrap() + "shown this once: <code>".len();
+    let token = shown.body[at..at + 64].to_string();
+    assert!(
+        made.set_cookies
+            .iter()
+            .any(|c| c.starts_with("dynlog_secret=") && !c.contains(&token)),
+        "encrypted: {:?}",
+        made.set_cookies
+    );
+    assert!(
+        shown
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("dynlog_secret=;")),
+        "removed once shown: {:?}",
+        shown.set_cookies
+    );
     assert!(
         !client.get("/admin/account").await.body.contains(&token),
         "shown once"
     );
+    assert_eq!(c.accounts.tokens().unwrap().len(), 1, "one token made");
     let api = |token: &str| {
         test::TestRequest::get()
             .uri("/admin/api/configs")

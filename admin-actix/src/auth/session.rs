@@ -154,6 +154,40 @@ impl Cookies {
             .unwrap_or_else(|| Cookie::new(name, ""))
     }
 
+    /// An encrypted (and authenticated), HttpOnly, SameSite=Strict cookie for the admin's path:
+    /// for a value the browser carries but nobody along the way may read.
+    pub(crate) fn make_private(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: Duration,
+    ) -> Cookie<'static> {
+        let mut jar = CookieJar::new();
+        let mut cookie = Cookie::new(name, value);
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Strict);
+        cookie.set_secure(self.secure);
+        cookie.set_path(self.path.clone());
+        cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
+            i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+        ));
+        jar.private_mut(&self.key).add(cookie);
+        jar.delta()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| Cookie::new(name, ""))
+    }
+
+    /// The decrypted value of the private cookie `name`, if the request has a genuine one.
+    pub(crate) fn read_private(&self, req: &HttpRequest, name: &'static str) -> Option<String> {
+        let cookie = req.cookie(name)?;
+        let mut jar = CookieJar::new();
+        jar.add_original(cookie.into_owned());
+        jar.private(&self.key)
+            .get(name)
+            .map(|c| c.value().to_string())
+    }
+
     /// A cookie that removes `name`.
     pub(crate) fn removal(&self, name: &'static str) -> Cookie<'static> {
         let mut cookie = Cookie::new(name, "");

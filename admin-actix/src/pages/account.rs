@@ -111,7 +111,16 @@ async fn account_page(
 
 pub(crate) async fn account(req: HttpRequest, state: web::Data<AdminState>) -> Page {
     let ctx = Ctx::new(&req, &state).await?;
-    account_page(&ctx, StatusCode::OK, None, None, None).await
+    // A token just made: shown in this answer, which removes it from the browser.
+    let secret = ctx.take_secret();
+    let token = secret.as_ref().map(|(token, _)| token.clone());
+    let mut response = account_page(&ctx, StatusCode::OK, None, token, None).await?;
+    if let Some((_, removal)) = secret
+        && let Err(e) = response.add_cookie(&removal)
+    {
+        log::warn!(target: "dynlog::admin", "removing a secret's cookie: {e}");
+    }
+    Ok(response)
 }
 
 pub(crate) async fn change_password(
@@ -212,8 +221,8 @@ pub(crate) async fn new_token(req: HttpRequest, state: web::Data<AdminState>, bo
         })
         .await?;
     match made {
-        // Shown once, in this answer; only its hash is kept.
-        Ok(_) => account_page(&ctx, StatusCode::OK, None, Some(token), None).await,
+        // Shown once, on the page this redirects to; only its hash is kept.
+        Ok(_) => Ok(ctx.redirect_with_secret("/account", &token)),
         Err(e) => {
             let error = FormError::new(e.to_string(), Some("token-name".into()));
             account_page(&ctx, e.status(), Some(error), None, None).await

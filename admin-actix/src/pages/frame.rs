@@ -175,6 +175,10 @@ pub(super) struct Ctx {
     flash: Option<String>,
 }
 
+/// The cookie carrying a secret made by an action (a new API token) to the page its redirect
+/// lands on, for that session only: encrypted, a minute long, removed once shown.
+const SECRET_COOKIE: &str = "dynlog_secret";
+
 /// The cookie carrying what an action did to the page its redirect lands on: signed, short-lived,
 /// removed once a page has shown it. The text never goes in the address.
 pub(crate) const FLASH_COOKIE: &str = "dynlog_flash";
@@ -385,6 +389,36 @@ impl Ctx {
         HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("{}{path}", self.state.base)))
             .finish()
+    }
+
+    /// A 303 to `path` under the admin, whose page can show `secret` once
+    /// ([`Ctx::take_secret`]): refreshing that page shows it no more and makes nothing again,
+    /// as refreshing the answer to the form's POST would.
+    pub(super) fn redirect_with_secret(&self, path: &str, secret: &str) -> HttpResponse {
+        let mut response = self.redirect(path);
+        let value = format!("{}|{secret}", flash_tag(&self.session));
+        let cookie = self.state.cookies.make_private(
+            SECRET_COOKIE,
+            value,
+            std::time::Duration::from_secs(60),
+        );
+        if let Err(e) = response.add_cookie(&cookie) {
+            log::warn!(target: "dynlog::admin", "setting a secret's cookie: {e}");
+        }
+        response
+    }
+
+    /// The secret [`Ctx::redirect_with_secret`] carried to this page for this session, and the
+    /// cookie removing it, for the answer that shows it.
+    pub(super) fn take_secret(&self) -> Option<(String, actix_web::cookie::Cookie<'static>)> {
+        let value = self.state.cookies.read_private(&self.req, SECRET_COOKIE)?;
+        let (tag, secret) = value.split_once('|')?;
+        auth::same(tag, flash_tag(&self.session)).then(|| {
+            (
+                secret.to_string(),
+                self.state.cookies.removal(SECRET_COOKIE),
+            )
+        })
     }
 
     /// A 303 to `path` under the admin, whose page says `message` (in a flash cookie).
