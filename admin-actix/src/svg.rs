@@ -517,17 +517,13 @@ pub(crate) fn timeline(
     let height = bottom + FOOT;
 
     let mut changes = changes(&unscoped, configs, from, to);
-    // The baseline is what runs for the records no scoped window matches: "no window is open"
-    // would be untrue next to open scoped windows, so they are counted.
+    // What runs is what runs for the records no scoped window matches: "no window is open" or
+    // "the only active one" would be untrue next to open scoped windows, so they are counted.
     let scoped: Vec<&Trigger> = triggers
         .iter()
         .filter(|t| scope_of(t).is_some() && t.is_active && t.has_window())
         .collect();
-    for (change, s) in changes
-        .iter_mut()
-        .zip(listed_spans(&unscoped, from, to))
-        .filter(|(c, _)| c.trigger.is_none())
-    {
+    for (change, s) in changes.iter_mut().zip(listed_spans(&unscoped, from, to)) {
         let open = scoped
             .iter()
             .filter(|t| t.start.is_none_or(|st| st < s.end) && t.end.is_none_or(|e| e > s.start))
@@ -538,10 +534,17 @@ pub(crate) fn timeline(
             } else {
                 format!("{open} scoped windows are")
             };
-            change.why = if s.start <= now && now < s.end {
-                format!("no unscoped window is open ({windows} open beside it: see Scoped windows)")
+            let beside = if s.start <= now && now < s.end {
+                format!("({windows} open beside it: see Scoped windows)")
             } else {
-                format!("no unscoped window is open ({windows} open beside it in this time)")
+                format!("({windows} open beside it in this time)")
+            };
+            change.why = match &change.trigger {
+                None => format!("no unscoped window is open {beside}"),
+                Some(_) if change.why == "the only active one" => {
+                    format!("the only unscoped one open {beside}")
+                }
+                Some(_) => format!("{} {beside}", change.why),
             };
         }
     }

@@ -141,6 +141,15 @@ async fn what_runs_and_what_comes_next_ignore_scoped_windows() {
         )),
         "{next}"
     );
+    // Who wins when: the orders window is the only unscoped one, not the only one.
+    assert!(
+        page.body.contains(
+            "the only unscoped one open (1 scoped window is open beside it: see Scoped windows)"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("the only active one"), "{}", page.body);
 }
 
 /// Only a scoped window is open: the baseline runs, and stays when the window ends; nothing
