@@ -205,7 +205,7 @@ async fn every_action_says_what_it_did_once() {
     assert_eq!(
         notice(&page),
         format!(
-            "Debugging “myapp::db” at debug for 1 h, until {}: config “debug myapp::db” and \
+            "Debugging “myapp::db” at debug for 1 h, until {} UTC: config “debug myapp::db” and \
              trigger “debug myapp::db”",
             run.trigger.end.unwrap().format("%Y-%m-%d %H:%M:%S")
         )

@@ -92,7 +92,7 @@ async fn the_loggers_page_debugs_at_the_level_and_for_the_time_picked_and_stays(
     assert_eq!(
         notice(&page),
         format!(
-            "Debugging “myapp::db” at trace for 4 h, until {}: config “trace myapp::db” and \
+            "Debugging “myapp::db” at trace for 4 h, until {} UTC: config “trace myapp::db” and \
              trigger “trace myapp::db”",
             when(t.end.unwrap())
         )
@@ -262,7 +262,7 @@ async fn stop_now_and_extend_from_the_dashboard_and_the_loggers_rows() {
     assert_eq!(
         notice(&page),
         format!(
-            "Extended trigger “debug myapp::db” by 1 h: it ends at {}",
+            "Extended trigger “debug myapp::db” by 1 h: it ends at {} UTC",
             when(longer.end.unwrap())
         )
     );

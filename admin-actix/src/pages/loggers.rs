@@ -171,7 +171,7 @@ fn render(
                         let until = r
                             .trigger
                             .end
-                            .map(|end| format!(", until {}", when(end)))
+                            .map(|end| format!(", until {} UTC", when(end)))
                             .unwrap_or_default();
                         let said = format!(
                             "{level} only for {}{until}: trigger {}",
@@ -358,7 +358,10 @@ pub(crate) async fn debug_for_a_while(
     } else {
         quoted(form_name(&message_target))
     };
-    let until = trigger.end.map(when).unwrap_or_default();
+    let until = trigger
+        .end
+        .map(|end| format!("{} UTC", when(end)))
+        .unwrap_or_default();
     let made = format!(
         "config {} and trigger {}",
         quoted(&config.name),

@@ -750,7 +750,8 @@ pub(crate) async fn extend_trigger(
         Ok(format!(
             "Extended trigger {} by {by}: it ends at {}",
             quoted(&t.name),
-            when_opt(t.end, "never")
+            t.end
+                .map_or_else(|| "never".to_string(), |end| format!("{} UTC", when(end)))
         ))
     })
     .await
