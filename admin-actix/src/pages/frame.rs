@@ -82,7 +82,7 @@ impl ResponseError for PageError {
             } => (
                 base,
                 status.canonical_reason().unwrap_or("Error").to_string(),
-                message.clone(),
+                sentence(message),
             ),
         };
         let user = match self {
@@ -596,6 +596,16 @@ impl Form {
 
 pub(crate) fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// `message` as a page shows it alone: a sentence, starting with a capital (core's messages
+/// start in lower case, to be quoted inside others).
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// A scope as the pages say it: `tenant=acme, user=42|7`, a debug token as such (its hash is
