@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::client::{Client, Reply, client, controller};
+use common::client::{Client, Reply, client, controller, notice};
 
 use actix_web::dev::{Service, ServiceResponse};
 use dynlog_core::MemoryHandler;
@@ -35,16 +35,6 @@ where
     let page = client.get(&reply.location).await;
     assert_eq!(page.status, 200, "GET {}: {}", reply.location, page.body);
     page
-}
-
-/// The text of the page's notice.
-fn notice(page: &Reply) -> &str {
-    let at = page
-        .body
-        .find(r#"<p class="notice" role="status">"#)
-        .unwrap_or_else(|| panic!("a notice in {}", page.body));
-    let rest = &page.body[at + r#"<p class="notice" role="status">"#.len()..];
-    &rest[..rest.find("</p>").unwrap()]
 }
 
 /// Loads `uri` again and checks that the notice is gone.

@@ -5,17 +5,10 @@
 mod common;
 
 use common::client::{client, controller};
+use common::config;
 
 use chrono::Duration;
-use dynlog_core::{Controller, LoggingConfig, MemoryHandler, NewConfig, NewTrigger, Trigger};
-
-fn config(c: &Controller, name: &str, body: &str) -> dynlog_core::model::ConfigId {
-    let new = NewConfig {
-        name: name.into(),
-        body: LoggingConfig::from_json(body).unwrap(),
-    };
-    c.create_config("setup", &new).unwrap().id
-}
+use dynlog_core::{Controller, MemoryHandler, NewTrigger, Trigger};
 
 fn trigger(
     c: &Controller,

@@ -8,19 +8,10 @@ mod common;
 
 use actix_web::dev::{Service, ServiceResponse};
 use chrono::Duration;
-use common::client::{Client, Reply, client, controller, revision};
+use common::client::{Client, Reply, client, controller, notice, revision};
+use common::when;
 use dynlog_core::{Level, MemoryHandler, Trigger};
 use log::Log;
-
-/// The text of the page's notice.
-fn notice(page: &Reply) -> &str {
-    let at = page
-        .body
-        .find(r#"<p class="notice" role="status">"#)
-        .unwrap_or_else(|| panic!("a notice in {}", page.body));
-    let rest = &page.body[at + r#"<p class="notice" role="status">"#.len()..];
-    &rest[..rest.find("</p>").unwrap()]
-}
 
 /// Posts `form` to `uri`, expects a redirect to `to`, follows it and returns the page.
 async fn land<S>(client: &mut Client<S>, uri: &str, form: &[(&str, &str)], to: &str) -> Reply
@@ -37,10 +28,6 @@ where
 
 fn running(c: &dynlog_core::Controller) -> Trigger {
     c.status().current.expect("a trigger runs").trigger
-}
-
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 #[actix_web::test]

@@ -7,19 +7,11 @@
 
 mod common;
 
-use actix_web::dev::{Service, ServiceResponse};
-use chrono::{DateTime, Duration, Utc};
-use common::client::{Client, Reply, client, controller};
+use chrono::Duration;
+use common::client::{client, controller, land, notice};
+use common::{config, part, trigger, when};
 use dynlog_core::model::ConfigId;
-use dynlog_core::{Controller, LoggingConfig, MemoryHandler, NewConfig, NewTrigger, Trigger};
-
-fn config(c: &Controller, name: &str, body: &str) -> ConfigId {
-    let new = NewConfig {
-        name: name.into(),
-        body: LoggingConfig::from_json(body).unwrap(),
-    };
-    c.create_config("setup", &new).unwrap().id
-}
+use dynlog_core::{Controller, MemoryHandler};
 
 fn unscoped(c: &Controller, name: &str) -> ConfigId {
     config(
@@ -37,53 +29,6 @@ fn scoped(c: &Controller, name: &str, tenant: &str) -> ConfigId {
             r#"{{"scope": {{"tenant": ["{tenant}"]}}, "loggers": {{"myapp::jobs": {{"level": "debug"}}}}}}"#
         ),
     )
-}
-
-fn trigger(
-    c: &Controller,
-    name: &str,
-    config_id: ConfigId,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Trigger {
-    let new = NewTrigger {
-        name: name.into(),
-        config_id,
-        start: Some(start),
-        end: Some(end),
-        is_active: true,
-    };
-    c.create_trigger("setup", &new).unwrap()
-}
-
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-/// The part of `body` from `start` to the next `end`.
-fn part<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
-    let at = body
-        .find(start)
-        .unwrap_or_else(|| panic!("{start} in {body}"));
-    let rest = &body[at..];
-    &rest[..rest.find(end).unwrap()]
-}
-
-fn notice(page: &Reply) -> &str {
-    part(&page.body, r#"<p class="notice" role="status">"#, "</p>")
-        .trim_start_matches(r#"<p class="notice" role="status">"#)
-}
-
-/// Posts `form` to `uri`, expects a redirect and follows it.
-async fn land<S>(client: &mut Client<S>, uri: &str, form: &[(&str, &str)]) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let reply = client.post(uri, form).await;
-    assert_eq!(reply.status, 303, "POST {uri}: {}", reply.body);
-    let page = client.get(&reply.location).await;
-    assert_eq!(page.status, 200, "GET {}: {}", reply.location, page.body);
-    page
 }
 
 /// An unscoped window ending in 40 minutes and a scoped one ending in 10: what runs runs until

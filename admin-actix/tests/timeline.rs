@@ -5,46 +5,19 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{Duration, DurationRound};
 use common::client::{client, controller};
+use common::{part, trigger};
 use dynlog_core::model::ConfigId;
-use dynlog_core::{Controller, LoggingConfig, MemoryHandler, NewConfig, NewTrigger, Trigger};
+use dynlog_core::{Controller, MemoryHandler};
 
+/// A config putting `target` at debug.
 fn config(c: &Controller, name: &str, target: &str) -> ConfigId {
-    let new = NewConfig {
-        name: name.into(),
-        body: LoggingConfig::from_json(&format!(
-            r#"{{"loggers": {{"{target}": {{"level": "debug"}}}}}}"#
-        ))
-        .unwrap(),
-    };
-    c.create_config("setup", &new).unwrap().id
-}
-
-fn trigger(
-    c: &Controller,
-    name: &str,
-    config_id: ConfigId,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Trigger {
-    let new = NewTrigger {
-        name: name.into(),
-        config_id,
-        start: Some(start),
-        end: Some(end),
-        is_active: true,
-    };
-    c.create_trigger("setup", &new).unwrap()
-}
-
-/// The part of `body` from `start` to the next `end`.
-fn part<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
-    let at = body
-        .find(start)
-        .unwrap_or_else(|| panic!("{start} in {body}"));
-    let rest = &body[at..];
-    &rest[..rest.find(end).unwrap()]
+    common::config(
+        c,
+        name,
+        &format!(r#"{{"loggers": {{"{target}": {{"level": "debug"}}}}}}"#),
+    )
 }
 
 /// Three overlapping windows: "nightly" 2 h to 8 h from the next hour, "overlap trace" 4 h to

@@ -137,3 +137,21 @@ pub(crate) async fn client(
 pub(crate) fn revision(c: &Controller) -> i64 {
     c.store().revision().unwrap()
 }
+
+/// The text of the page's notice.
+pub(crate) fn notice(page: &Reply) -> &str {
+    const OPEN: &str = r#"<p class="notice" role="status">"#;
+    &super::part(&page.body, OPEN, "</p>")[OPEN.len()..]
+}
+
+/// Posts `form` to `uri`, expects a redirect and follows it; the page it lands on.
+pub(crate) async fn land<S>(client: &mut Client<S>, uri: &str, form: &[(&str, &str)]) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let reply = client.post(uri, form).await;
+    assert_eq!(reply.status, 303, "POST {uri}: {}", reply.body);
+    let page = client.get(&reply.location).await;
+    assert_eq!(page.status, 200, "GET {}: {}", reply.location, page.body);
+    page
+}

@@ -55,3 +55,44 @@ pub(crate) fn controller(tail: &MemoryHandler) -> TestApp {
         accounts,
     }
 }
+
+/// A config named `name` with the JSON `body`, made by "setup"; its id.
+pub(crate) fn config(c: &Controller, name: &str, body: &str) -> dynlog_core::model::ConfigId {
+    let new = dynlog_core::NewConfig {
+        name: name.into(),
+        body: dynlog_core::LoggingConfig::from_json(body).unwrap(),
+    };
+    c.create_config("setup", &new).unwrap().id
+}
+
+/// An active trigger running `config_id` from `start` to `end`, made by "setup".
+pub(crate) fn trigger(
+    c: &Controller,
+    name: &str,
+    config_id: dynlog_core::model::ConfigId,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> dynlog_core::Trigger {
+    let new = dynlog_core::NewTrigger {
+        name: name.into(),
+        config_id,
+        start: Some(start),
+        end: Some(end),
+        is_active: true,
+    };
+    c.create_trigger("setup", &new).unwrap()
+}
+
+/// An instant as the admin's pages write it.
+pub(crate) fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The part of `body` from `start` to the next `end`.
+pub(crate) fn part<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let at = body
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in {body}"));
+    let rest = &body[at..];
+    &rest[..rest.find(end).unwrap()]
+}
