@@ -11,7 +11,7 @@ use chrono::Duration;
 use common::client::{client, controller, land, notice};
 use common::{config, part, trigger, when};
 use dynlog_core::model::ConfigId;
-use dynlog_core::{Controller, MemoryHandler};
+use dynlog_core::{Controller, MemoryHandler, Trigger};
 
 fn unscoped(c: &Controller, name: &str) -> ConfigId {
     config(
@@ -29,6 +29,28 @@ fn scoped(c: &Controller, name: &str, tenant: &str) -> ConfigId {
             r#"{{"scope": {{"tenant": ["{tenant}"]}}, "loggers": {{"myapp::jobs": {{"level": "debug"}}}}}}"#
         ),
     )
+}
+
+/// Two scoped windows open now: acme's for 10 minutes (returned) and globex's for 20.
+fn acme_and_globex(c: &Controller) -> Trigger {
+    let now = c.now();
+    let acme = scoped(c, "jobs for acme", "acme");
+    let globex = scoped(c, "jobs for globex", "globex");
+    let window = trigger(
+        c,
+        "acme window",
+        acme,
+        now - Duration::minutes(1),
+        now + Duration::minutes(10),
+    );
+    trigger(
+        c,
+        "globex window",
+        globex,
+        now - Duration::minutes(1),
+        now + Duration::minutes(20),
+    );
+    window
 }
 
 /// An unscoped window ending in 40 minutes and a scoped one ending in 10: what runs runs until
@@ -106,23 +128,7 @@ async fn a_scoped_window_alone_leaves_the_baseline_running() {
     let mut client = client(&c, &tail).await;
     client.login().await;
 
-    let now = c.now();
-    let acme = scoped(&c, "jobs for acme", "acme");
-    let globex = scoped(&c, "jobs for globex", "globex");
-    let window = trigger(
-        &c,
-        "acme window",
-        acme,
-        now - Duration::minutes(1),
-        now + Duration::minutes(10),
-    );
-    trigger(
-        &c,
-        "globex window",
-        globex,
-        now - Duration::minutes(1),
-        now + Duration::minutes(20),
-    );
+    let window = acme_and_globex(&c);
     let page = client.get("/admin/").await;
     let current = part(&page.body, r#"id="current""#, "</section>");
     assert!(
@@ -245,23 +251,7 @@ async fn the_notice_counts_the_scoped_windows_still_open() {
     let mut client = client(&c, &tail).await;
     let csrf = client.login().await;
 
-    let now = c.now();
-    let acme = scoped(&c, "jobs for acme", "acme");
-    let globex = scoped(&c, "jobs for globex", "globex");
-    let first = trigger(
-        &c,
-        "acme window",
-        acme,
-        now - Duration::minutes(1),
-        now + Duration::minutes(10),
-    );
-    trigger(
-        &c,
-        "globex window",
-        globex,
-        now - Duration::minutes(1),
-        now + Duration::minutes(20),
-    );
+    let first = acme_and_globex(&c);
     let page = land(
         &mut client,
         &format!("/admin/triggers/{}/toggle", first.id.0),
