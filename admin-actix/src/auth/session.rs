@@ -138,20 +138,9 @@ impl Cookies {
         value: String,
         max_age: Duration,
     ) -> Cookie<'static> {
-        let mut jar = CookieJar::new();
-        let mut cookie = Cookie::new(name, value);
-        cookie.set_http_only(true);
-        cookie.set_same_site(SameSite::Strict);
-        cookie.set_secure(self.secure);
-        cookie.set_path(self.path.clone());
-        cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
-            i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
-        ));
-        jar.signed_mut(&self.key).add(cookie);
-        jar.delta()
-            .next()
-            .cloned()
-            .unwrap_or_else(|| Cookie::new(name, ""))
+        self.sealed(name, value, max_age, |jar, key, cookie| {
+            jar.signed_mut(key).add(cookie)
+        })
     }
 
     /// An encrypted (and authenticated), HttpOnly, SameSite=Strict cookie for the admin's path:
@@ -162,6 +151,19 @@ impl Cookies {
         value: String,
         max_age: Duration,
     ) -> Cookie<'static> {
+        self.sealed(name, value, max_age, |jar, key, cookie| {
+            jar.private_mut(key).add(cookie)
+        })
+    }
+
+    /// The cookie `name` with the admin's flags, sealed by `seal` (signed or encrypted) in a jar.
+    fn sealed(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: Duration,
+        seal: impl FnOnce(&mut CookieJar, &Key, Cookie<'static>),
+    ) -> Cookie<'static> {
         let mut jar = CookieJar::new();
         let mut cookie = Cookie::new(name, value);
         cookie.set_http_only(true);
@@ -171,21 +173,11 @@ impl Cookies {
         cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
             i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
         ));
-        jar.private_mut(&self.key).add(cookie);
+        seal(&mut jar, &self.key, cookie);
         jar.delta()
             .next()
             .cloned()
             .unwrap_or_else(|| Cookie::new(name, ""))
-    }
-
-    /// The decrypted value of the private cookie `name`, if the request has a genuine one.
-    pub(crate) fn read_private(&self, req: &HttpRequest, name: &'static str) -> Option<String> {
-        let cookie = req.cookie(name)?;
-        let mut jar = CookieJar::new();
-        jar.add_original(cookie.into_owned());
-        jar.private(&self.key)
-            .get(name)
-            .map(|c| c.value().to_string())
     }
 
     /// A cookie that removes `name`.
@@ -200,12 +192,25 @@ impl Cookies {
 
     /// The verified value of the signed cookie `name`, if the request has one.
     pub(crate) fn read(&self, req: &HttpRequest, name: &'static str) -> Option<String> {
+        self.opened(req, name, |jar, key| jar.signed(key).get(name))
+    }
+
+    /// The decrypted value of the private cookie `name`, if the request has a genuine one.
+    pub(crate) fn read_private(&self, req: &HttpRequest, name: &'static str) -> Option<String> {
+        self.opened(req, name, |jar, key| jar.private(key).get(name))
+    }
+
+    /// The value of the request's cookie `name` once `open` (verify or decrypt) accepts it.
+    fn opened(
+        &self,
+        req: &HttpRequest,
+        name: &'static str,
+        open: impl FnOnce(&CookieJar, &Key) -> Option<Cookie<'static>>,
+    ) -> Option<String> {
         let cookie = req.cookie(name)?;
         let mut jar = CookieJar::new();
         jar.add_original(cookie.into_owned());
-        jar.signed(&self.key)
-            .get(name)
-            .map(|c| c.value().to_string())
+        open(&jar, &self.key).map(|c| c.value().to_string())
     }
 
     pub(crate) fn session_cookie(&self, session: &Session, ttl: Duration) -> Cookie<'static> {
