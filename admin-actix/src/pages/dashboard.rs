@@ -10,7 +10,7 @@ use dynlog_core::model::ConfigId;
 use dynlog_core::{Config, LoggingConfig, Trigger, schedule};
 
 use super::Page;
-use super::frame::{Ctx, Frame, html, in_words, scope_in_words, when, when_opt};
+use super::frame::{Ctx, Frame, html, in_words, when, when_opt};
 use crate::AdminState;
 use crate::input::form_name;
 use crate::svg;
@@ -317,7 +317,7 @@ pub(crate) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
     let scopes: BTreeMap<ConfigId, String> = configs
         .iter()
         .filter(|c| !c.body.scope.is_empty())
-        .map(|c| (c.id, scope_in_words(&c.body.scope)))
+        .map(|c| (c.id, c.body.scope.describe()))
         .collect();
     let timeline_svg = svg::timeline(&triggers, &names, &scopes, &state.base, from, to, now);
     let scoped = status
@@ -328,7 +328,7 @@ pub(crate) async fn dashboard(req: HttpRequest, state: web::Data<AdminState>) ->
             trigger_id: run.trigger.id.0,
             config: run.config.name.clone(),
             config_id: run.config.id.0,
-            scope: scope_in_words(&run.config.body.scope),
+            scope: run.config.body.scope.describe(),
             until: when_opt(run.trigger.end, "further notice"),
         })
         .collect();

@@ -608,25 +608,6 @@ fn sentence(message: &str) -> String {
     }
 }
 
-/// A scope as the pages say it: `tenant=acme, user=42|7`, a debug token as such (its hash is
-/// nobody's business); `every record` for none.
-pub(super) fn scope_in_words(scope: &dynlog_core::model::Scope) -> String {
-    if scope.is_empty() {
-        return "every record".into();
-    }
-    scope
-        .iter()
-        .map(|(key, values)| {
-            if key == crate::tags::DEBUG_TOKEN_KEY {
-                "a debug token".to_string()
-            } else {
-                format!("{key}={}", values.join("|"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub(super) fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }

@@ -11,9 +11,7 @@ use dynlog_core::Level;
 
 use super::Page;
 use super::config_form::decided_by;
-use super::frame::{
-    Ctx, Form, FormError, Frame, Invalid, encode, html, quoted, scope_in_words, when,
-};
+use super::frame::{Ctx, Form, FormError, Frame, Invalid, encode, html, quoted, when};
 use crate::AdminState;
 use crate::input::{config_name, form_name};
 
@@ -175,7 +173,7 @@ fn render(
                             .unwrap_or_default();
                         let said = format!(
                             "{level} only for {}{until}: trigger {}",
-                            scope_in_words(&r.config.body.scope),
+                            r.config.body.scope.describe(),
                             quoted(&r.trigger.name)
                         );
                         Some((
@@ -333,7 +331,7 @@ pub(crate) async fn debug_for_a_while(
     let for_whom = if scope.is_empty() {
         String::new()
     } else {
-        format!(" only for {}", scope_in_words(&scope))
+        format!(" only for {}", scope.describe())
     };
     let made = ctx
         .submit(move |c| {

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Controller;
-use crate::context::DEBUG_TOKEN_KEY;
 use crate::error::{Error, Result};
 use crate::level::{Level, LoggerLevel};
 use crate::model::{
@@ -157,9 +156,7 @@ impl Controller {
         validate_window_length("duration", duration)?;
         let shown = if target.is_empty() { "root" } else { target };
         let mut brief = format!("{} {shown}", level.as_str());
-        if scope.iter().any(|(key, _)| key == DEBUG_TOKEN_KEY) {
-            brief.push_str(" for a debug token");
-        } else if !scope.is_empty() {
+        if !scope.is_empty() {
             let mut described = scope.describe();
             if described.len() > 120 {
                 let mut cut = 117;

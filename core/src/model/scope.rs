@@ -108,14 +108,21 @@ impl Scope {
             .all(|(key, values)| tags.get(key).is_some_and(|v| values.iter().any(|x| x == v)))
     }
 
-    /// How people read it: `tenant=acme, user=42|43`; `every record` when empty.
+    /// How people read it: `tenant=acme, user=42|43`; `every record` when empty. A debug
+    /// token's key reads `a debug token`: its value is the token's hash, nobody's business.
     pub fn describe(&self) -> String {
         if self.is_empty() {
             return "every record".into();
         }
         self.0
             .iter()
-            .map(|(k, v)| format!("{k}={}", v.join("|")))
+            .map(|(k, v)| {
+                if k == crate::context::DEBUG_TOKEN_KEY {
+                    "a debug token".to_string()
+                } else {
+                    format!("{k}={}", v.join("|"))
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -213,6 +220,12 @@ mod tests {
         let scope =
             Scope::new([("tenant", vec!["acme"]), ("user", vec!["42", "43", "42"])]).unwrap();
         assert_eq!(scope.describe(), "tenant=acme, user=42|43");
+        let token = Scope::new([(
+            crate::context::DEBUG_TOKEN_KEY.to_string(),
+            vec!["0123456789abcdef0123456789abcdef".to_string()],
+        )])
+        .unwrap();
+        assert_eq!(token.describe(), "a debug token");
         let tags = |pairs: &[(&str, &str)]| Tags::new(pairs.iter().copied());
         assert!(scope.matches_tags(&tags(&[("tenant", "acme"), ("user", "43")])));
         assert!(!scope.matches_tags(&tags(&[("tenant", "acme")])));
