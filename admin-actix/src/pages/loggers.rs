@@ -120,7 +120,8 @@ fn render(
 ) -> Page {
     let needle = q.to_lowercase();
     let logger = state.controller.logger();
-    let current = state.controller.status().current;
+    let status = state.controller.status();
+    let current = status.current;
     let running_name = current.as_ref().map(|r| r.config.name.clone());
     let running = current.as_ref().map(|r| RunningTrigger {
         trigger_id: r.trigger.id.0,
@@ -129,7 +130,7 @@ fn render(
         has_end: r.trigger.end.is_some(),
     });
     // Scoped windows run beside the winner, each for the records its scope matches.
-    let scoped = state.controller.status().scoped;
+    let scoped = status.scoped;
     // The loggers scoped windows set are shown too, seen yet or not.
     let mut targets = logger.known_targets();
     targets.extend(

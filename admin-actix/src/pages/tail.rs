@@ -30,14 +30,22 @@ struct TailRow {
     message: String,
 }
 
-/// The scoped windows open beside what runs, as the tail says it after it: ` (and 2 scoped
-/// windows open beside it)`, or nothing.
-fn scoped_words(controller: &Controller) -> String {
-    match controller.status().scoped.len() {
+/// What runs now, as the top of the tail shows it, and the scoped windows open beside it in
+/// words (` (and 2 scoped windows open beside it)`, or nothing): one read of the status.
+fn window_now(controller: &Controller) -> (Option<WindowView>, String) {
+    let status = controller.status();
+    let window = status.current.map(|run| WindowView {
+        trigger: run.trigger.name,
+        trigger_id: run.trigger.id.0,
+        config: run.config.name,
+        config_id: run.config.id.0,
+    });
+    let scoped = match status.scoped.len() {
         0 => String::new(),
         1 => " (and 1 scoped window open beside it)".into(),
         n => format!(" (and {n} scoped windows open beside it)"),
-    }
+    };
+    (window, scoped)
 }
 
 /// The window running now, as the top of the tail shows it.
@@ -49,15 +57,6 @@ struct WindowView {
 }
 
 impl WindowView {
-    fn of(controller: &Controller) -> Option<WindowView> {
-        controller.status().current.map(|run| WindowView {
-            trigger: run.trigger.name,
-            trigger_id: run.trigger.id.0,
-            config: run.config.name,
-            config_id: run.config.id.0,
-        })
-    }
-
     /// In words, for the stream: "config “x” by trigger “y”".
     fn words(window: Option<&WindowView>) -> String {
         match window {
@@ -257,6 +256,7 @@ pub(crate) async fn tail(
         state.base,
         select.query()
     );
+    let (window, scoped) = window_now(&ctx.controller());
     Ok(html(
         StatusCode::OK,
         &TailPage {
@@ -268,8 +268,8 @@ pub(crate) async fn tail(
             text: q.text.as_deref().unwrap_or("").trim().to_string(),
             hide_admin: select.hide_admin,
             max_filter: MAX_FILTER,
-            window: WindowView::of(&ctx.controller()),
-            scoped: scoped_words(&ctx.controller()),
+            window,
+            scoped,
             kept: records.len(),
             target: select.target,
             rows,
@@ -374,10 +374,10 @@ pub(crate) async fn tail_events(
         seq: after,
         select,
         idle: 0,
-        window: (
-            WindowView::of(&ctx.controller()).map(|w| (w.trigger_id, w.config_id)),
-            scoped_words(&ctx.controller()),
-        ),
+        window: {
+            let (window, scoped) = window_now(&ctx.controller());
+            (window.map(|w| (w.trigger_id, w.config_id)), scoped)
+        },
         controller: ctx.controller(),
         _guard: guard,
         accounts: ctx.state.accounts.clone(),
@@ -395,8 +395,7 @@ pub(crate) async fn tail_events(
                     Ok(Some(_)) => {}
                     _ => return None,
                 }
-                let window = WindowView::of(&f.controller);
-                let scoped = scoped_words(&f.controller);
+                let (window, scoped) = window_now(&f.controller);
                 let key = (window.as_ref().map(|w| (w.trigger_id, w.config_id)), scoped);
                 if key != f.window {
                     let data = serde_json::json!({
